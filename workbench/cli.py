@@ -1,0 +1,156 @@
+"""The ``workbench`` command line (``shared/cli.md``).
+
+The parser is declared here; each command's work lives in the module that owns the capability
+and is imported only when that command runs, so ``workbench --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import WorkbenchError
+
+# command -> "module:function"; the function takes the parsed arguments and returns an exit code.
+HANDLERS = {
+    "synth": "workbench.synth:cli_synth",
+    "import": "workbench.importer:cli_import",
+    "summary": "workbench.summary:cli_summary",
+    "dictionary": "workbench.dictionary:cli_dictionary",
+    "audit": "workbench.audit:cli_audit",
+    "providers": "workbench.providers:cli_providers",
+    "rings": "workbench.rings:cli_rings",
+    "stays": "workbench.stays:cli_stays",
+    "reproduce": "workbench.reproduce:cli_reproduce",
+    "lottery draw": "workbench.lottery:cli_draw",
+    "lottery verify": "workbench.lottery:cli_verify",
+    "case decide": "workbench.cases:cli_decide",
+    "case list": "workbench.cases:cli_list",
+    "case verify": "workbench.cases:cli_verify",
+    "export": "workbench.export:cli_export",
+    "serve": "workbench.serve:cli_serve",
+    "demo": "workbench.demo:cli_demo",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description="医保基金智能监管审计工作台 — fund-audit workbench")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("synth", help="make a synthetic region with planted violations")
+    s.add_argument("--scale", choices=["demo", "city", "province"], default="demo")
+    s.add_argument("--seed", type=int, default=2024)
+    s.add_argument("--out", required=True, metavar="DATA")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("import", help="validate and convert an extract into a data folder")
+    s.add_argument("src", metavar="SRC")
+    s.add_argument("--format", required=True, choices=["platform", "cms"], dest="fmt")
+    s.add_argument("--out", required=True, metavar="DATA")
+    s.add_argument("--max-report", type=int, default=10, help="problems listed per kind (default 10)")
+
+    s = sub.add_parser("summary", help="print the tables and headline figures of a data folder")
+    s.add_argument("data", metavar="DATA")
+
+    s = sub.add_parser("dictionary", help="write the data dictionary (Markdown, Chinese and English)")
+    s.add_argument("--out", default="-", help="file to write (default: standard output)")
+
+    s = sub.add_parser("audit", help="run the rule library")
+    s.add_argument("data", metavar="DATA")
+    s.add_argument("--out", required=True, metavar="RUN")
+    s.add_argument("--rules", default=None, help="comma-separated rule ids (default: all whose tables exist)")
+    s.add_argument("--param", action="append", default=[], metavar="RULE.KEY=VALUE")
+    s.add_argument("--config", default=None, help="regional parameter file (YAML)")
+    s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    s.add_argument("--no-progress", action="store_true")
+
+    for name, helptext, extra in [
+        ("providers", "one row per institution with peer group, cluster, risk score and reasons", []),
+        ("rings", "suspected collusion rings, most suspicious first", []),
+        ("stays", "readmission pairs at the same institution within the window", ["--window-days"]),
+    ]:
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("data", metavar="DATA")
+        s.add_argument("--out", required=True, metavar="FILE.csv")
+        s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+        if extra:
+            s.add_argument("--window-days", type=int, default=15)
+
+    s = sub.add_parser("reproduce", help="re-run a recorded run and compare every finding")
+    s.add_argument("run", metavar="RUN")
+    s.add_argument("--data", required=True, metavar="DATA")
+
+    lot = sub.add_parser("lottery", help="双随机 inspection lottery").add_subparsers(dest="sub", metavar="ACTION")
+    s = lot.add_parser("draw", help="draw institutions and inspectors")
+    s.add_argument("data", metavar="DATA")
+    s.add_argument("--seed", required=True)
+    s.add_argument("--institutions", type=int, required=True)
+    s.add_argument("--inspectors", type=int, required=True)
+    s.add_argument("--out", required=True, metavar="DRAW.json")
+    s.add_argument("--strata", default=None)
+    s = lot.add_parser("verify", help="verify a draw independently")
+    s.add_argument("draw", metavar="DRAW.json")
+    s.add_argument("--data", required=True, metavar="DATA")
+
+    case = sub.add_parser("case", help="auditors' decisions").add_subparsers(dest="sub", metavar="ACTION")
+    s = case.add_parser("decide", help="record a decision on a finding")
+    s.add_argument("finding_id", metavar="FINDING_ID")
+    s.add_argument("--status", required=True, choices=["confirmed", "dismissed", "open"])
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--note", default=None)
+    s.add_argument("--recovered", default=None, metavar="YUAN")
+    s = case.add_parser("list", help="list decisions")
+    s.add_argument("--json", action="store_true")
+    case.add_parser("verify", help="check the audit trail is intact")
+
+    s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")
+    s.add_argument("run", metavar="RUN")
+    s.add_argument("--out", required=True, metavar="PACK.zip")
+    s.add_argument("--rule", default=None)
+    s.add_argument("--institution", default=None)
+    s.add_argument("--include-pii", action="store_true")
+
+    s = sub.add_parser("serve", help="serve the Voilà dashboards on 127.0.0.1")
+    s.add_argument("--data", default=None)
+    s.add_argument("--run", default=None)
+    s.add_argument("--port", type=int, default=8866)
+
+    s = sub.add_parser("demo", help="synth demo data, audit it, serve the dashboards")
+    s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
+    s.add_argument("--no-serve", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    key = args.command + (f" {args.sub}" if getattr(args, "sub", None) else "")
+    if key not in HANDLERS:
+        parser.parse_args([args.command, "--help"])
+        return 2
+    mod_name, func_name = HANDLERS[key].split(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ModuleNotFoundError as e:
+        if e.name == mod_name:
+            print(f"workbench {key}: not available in this version yet", file=sys.stderr)
+            return 2
+        raise
+    try:
+        return int(getattr(mod, func_name)(args) or 0)
+    except WorkbenchError as e:
+        print(f"workbench {key}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""A session over one data folder: DuckDB views of its tables, SQL, and the manifest."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from . import datafolder, schema
+from .errors import DataFolderError, MissingTableError
+
+
+def _sql_path(path: Path) -> str:
+    p = str(path.resolve())
+    if path.is_dir():
+        p = p.rstrip("/") + "/*.parquet"
+    return p.replace("'", "''")
+
+
+class Session:
+    """Views of a data folder's tables in an in-process DuckDB database.
+
+    Parameters
+    ----------
+    folder : path
+        A data folder (``data_manifest.json`` plus one Parquet file or folder per table).
+    memory_limit : str, optional
+        DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to ``temp_directory`` beyond it.
+    threads : int, optional
+        DuckDB worker threads.
+
+    Attributes
+    ----------
+    folder : Path
+    manifest : dict
+        The data folder's ``data_manifest.json``.
+    tables : list of str
+        Contract tables present in the folder (``truth`` too for synthetic data).
+    con : duckdb.DuckDBPyConnection
+    """
+
+    def __init__(self, folder, memory_limit=None, threads=None, temp_directory=None):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise DataFolderError(f"{self.folder}: no such data folder")
+        self.manifest = datafolder.read_manifest(self.folder)
+        self.con = duckdb.connect(":memory:")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit='{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads={int(threads)}")
+        if temp_directory:
+            self.con.execute(f"SET temp_directory='{temp_directory}'")
+        self.tables = []
+        for name in schema.TABLE_ORDER + ["truth"]:
+            p = datafolder.table_path(self.folder, name)
+            if p is None:
+                continue
+            self.con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet(\'{_sql_path(p)}\')')
+            self.tables.append(name)
+        missing = [t for t in schema.REQUIRED_TABLES if t not in self.tables]
+        if missing:
+            raise DataFolderError(f"{self.folder}: required table(s) missing: {', '.join(missing)}")
+
+    def has(self, *names) -> bool:
+        """True when every named table is present."""
+        return all(n in self.tables for n in names)
+
+    def require(self, *names):
+        """Raise :class:`MissingTableError` naming the tables this data folder lacks."""
+        missing = [n for n in names if n not in self.tables]
+        if missing:
+            raise MissingTableError(f"{self.folder}: needs table(s) {', '.join(missing)}, which this data folder does not have")
+
+    def sql(self, query: str, params=None):
+        """Run SQL over the tables; returns a DuckDB relation (``.df()``, ``.arrow()``, ``.fetchall()``)."""
+        return self.con.sql(query, params=params) if params is not None else self.con.sql(query)
+
+    def df(self, query: str, params=None):
+        """Run SQL and return a pandas DataFrame."""
+        return self.sql(query, params).df()
+
+    def count(self, name: str) -> int:
+        return self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+
+    def path(self, name: str):
+        return datafolder.table_path(self.folder, name)
+
+    def summary(self) -> dict:
+        """Row count of every table present."""
+        return {t: self.count(t) for t in self.tables}
+
+    def close(self):
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"Session({str(self.folder)!r}, tables={self.tables})"
+
+
+def open(folder, **kw) -> Session:  # noqa: A001 - workbench.open is the public name
+    """Open a data folder. See :class:`Session`."""
+    return Session(folder, **kw)
