@@ -72,15 +72,32 @@ class Session:
             raise MissingTableError(f"{self.folder}: needs table(s) {', '.join(missing)}, which this data folder does not have")
 
     def sql(self, query: str, params=None):
-        """Run SQL over the tables; returns a DuckDB relation (``.df()``, ``.arrow()``, ``.fetchall()``)."""
+        """Run SQL over the tables; returns a DuckDB relation (``.fetchall()``, ``.to_arrow_table()``)."""
         return self.con.sql(query, params=params) if params is not None else self.con.sql(query)
 
+    def arrow(self, query: str, params=None):
+        """Run SQL and return a ``pyarrow.Table`` (exact decimals, contract types)."""
+        return self.sql(query, params).to_arrow_table()
+
     def df(self, query: str, params=None):
-        """Run SQL and return a pandas DataFrame."""
-        return self.sql(query, params).df()
+        """Run SQL and return a pandas DataFrame.
+
+        Goes through Arrow so that money stays exact: DECIMAL columns arrive as
+        :class:`decimal.Decimal` objects, never floats.
+        """
+        return self.arrow(query, params).to_pandas()
+
+    def rows(self, query: str, params=None) -> list:
+        """Run SQL and return all rows as tuples."""
+        return self.sql(query, params).fetchall()
+
+    def one(self, query: str, params=None):
+        """Run SQL and return its first row (a tuple), or None when it returns no row."""
+        rows = self.rows(query, params)
+        return rows[0] if rows else None
 
     def count(self, name: str) -> int:
-        return self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        return self.one(f'SELECT count(*) FROM "{name}"')[0]
 
     def path(self, name: str):
         return datafolder.table_path(self.folder, name)
