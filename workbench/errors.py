@@ -56,3 +56,11 @@ class RuleError(WorkbenchError):
 
 class MissingTableError(WorkbenchError):
     """A step needs a table that this data folder does not have."""
+
+
+class LotteryError(WorkbenchError):
+    """A 双随机 draw cannot be made or read (bad seed, strata, ratios, pool, or a conflict)."""
+
+
+class CreditError(WorkbenchError):
+    """A bad credit policy or findings table for doctors' points and institution classes."""

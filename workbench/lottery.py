@@ -1,0 +1,494 @@
+"""双随机、一公开: a stratified inspection lottery anyone can re-run from its published seed.
+
+The algorithm (``docs/lottery.md`` states it for people; ``workbench/lottery_check.py`` checks a
+draw with the standard library only):
+
+1. Candidates are the institutions of ``medins`` whose ``agrmt_stas`` is ``active`` or null (or
+   the column is absent). Each falls in a *stratum*: the values of the strata columns
+   (default ``admdvs,fixmedins_type``) plus its credit class (institutions without one count as
+   ``B``), nulls written as ``""``. Strata are ordered by their tuple of values.
+2. Rank of an id: ``SHA-256(UTF-8(seed + "|" + id))`` as lower-case hex; candidates are ordered
+   by (rank, id) ascending.
+3. ``N`` institutions are allocated to strata by :func:`allocate` (largest remainder on integer
+   weights ``candidates × ratio in basis points``), and each stratum takes its first ``k``.
+4. ``M`` inspectors are the first ``M`` of the ``inspector`` pool in the same order.
+5. Teams: :func:`assign_teams`.
+
+A draw is a :class:`Draw`, a JSON record written byte-deterministically; :func:`verify` re-makes
+it from the record's inputs and the data folder and names every difference.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from . import datafolder
+from .errors import LotteryError
+
+ALGORITHM = "workbench-lottery/1"
+CREDIT = "credit"  # the pseudo-column of a stratum holding the credit class
+DEFAULT_STRATA = "admdvs,fixmedins_type"
+DEFAULT_RATIOS = "A=5%,B=10%,C=20%,D=40%"
+DEFAULT_CLASS = "B"
+USED_TABLES = ("medins", "inspector")  # the tables a draw reads
+
+
+# --------------------------------------------------------------------------- the algorithm
+def rank(seed: str, ident: str) -> str:
+    """``SHA-256(UTF-8(seed + "|" + ident))`` as 64 lower-case hex digits."""
+    return hashlib.sha256((seed + "|" + ident).encode("utf-8")).hexdigest()
+
+
+def order_ids(seed: str, ids) -> list:
+    """Ids ordered by (:func:`rank`, id) ascending: the draw order."""
+    return sorted(ids, key=lambda x: (rank(seed, x), x))
+
+
+def list_fingerprint(ids) -> str:
+    """SHA-256 of the ids sorted ascending and joined by ``"\\n"`` (UTF-8, no final newline)."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+
+
+def allocate(sizes, weights, total: int) -> list:
+    """Split ``total`` draws across strata in proportion to integer ``weights``.
+
+    Largest remainder: stratum ``i`` gets ``floor(left × w_i / W)``; the ``left − Σ floors``
+    draws still unassigned go one each to the strata with the largest remainders
+    ``left × w_i mod W`` (ties: the earlier stratum). Strata given more than their ``sizes``
+    are fixed at their size and the rest is re-allocated among the others, until none is over.
+    Strata of weight 0 get 0.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Candidates per stratum.
+    weights : list of int
+        Weight per stratum (``size × ratio in basis points`` in a draw).
+    total : int
+        Institutions to draw.
+
+    Returns
+    -------
+    list of int
+        Draws per stratum, summing to ``total``.
+    """
+    capacity = sum(s for s, w in zip(sizes, weights) if w > 0)
+    if total < 0 or total > capacity:
+        raise LotteryError(f"cannot draw {total} institutions: the strata with a non-zero ratio hold {capacity} candidates")
+    fixed, k = {}, {}
+    while True:
+        open_ = [i for i in range(len(sizes)) if i not in fixed and weights[i] > 0]
+        left = total - sum(fixed.values())
+        big_w = sum(weights[i] for i in open_)
+        if not open_:
+            break
+        k = {i: left * weights[i] // big_w for i in open_}
+        by_remainder = sorted(open_, key=lambda i: (-(left * weights[i] % big_w), i))
+        for i in by_remainder[: left - sum(k.values())]:
+            k[i] += 1
+        over = {i: sizes[i] for i in open_ if k[i] > sizes[i]}
+        if not over:
+            break
+        fixed.update(over)
+    return [fixed.get(i, k.get(i, 0)) for i in range(len(sizes))]
+
+
+def conflicts(inspector: dict, code: str, admdvs, exclude_own_county: bool) -> bool:
+    """True when ``inspector`` may not inspect institution ``code`` in county ``admdvs``."""
+    if inspector.get("former_fixmedins_code") == code:
+        return True
+    return bool(exclude_own_county and admdvs and inspector.get("admdvs") == admdvs)
+
+
+def assign_teams(institutions, inspectors, team_size: int, exclude_own_county: bool) -> list:
+    """Give each drawn institution a team of drawn inspectors without a conflict.
+
+    Institutions are taken in draw order; each gets the ``team_size`` inspectors without a
+    conflict (:func:`conflicts`) that have the fewest assignments so far, ties broken by
+    inspector draw order; the team lists them in that order.
+
+    Parameters
+    ----------
+    institutions : list of (code, admdvs)
+        Drawn institutions in draw order.
+    inspectors : list of dict
+        Drawn inspectors in draw order (``inspector_id``, ``admdvs``, ``former_fixmedins_code``).
+
+    Returns
+    -------
+    list of list of str
+        Inspector ids per institution.
+    """
+    load = {i["inspector_id"]: 0 for i in inspectors}
+    teams = []
+    for code, admdvs in institutions:
+        free = [i for i in inspectors if not conflicts(i, code, admdvs, exclude_own_county)]
+        if len(free) < team_size:
+            rule = "former unit" + (" or own county" if exclude_own_county else "")
+            raise LotteryError(
+                f"no conflict-free team for institution {code} (county {admdvs}): only {len(free)} of the "
+                f"{len(inspectors)} drawn inspectors have no conflict ({rule}) and a team needs {team_size}; "
+                "draw more inspectors (--inspectors) or a smaller team (--team-size)")
+        team = [i["inspector_id"] for i in sorted(free, key=lambda i: load[i["inspector_id"]])[:team_size]]
+        for x in team:
+            load[x] += 1
+        teams.append(team)
+    return teams
+
+
+# --------------------------------------------------------------------------- parameters
+def parse_strata(spec) -> list:
+    """Strata columns from ``"admdvs,fixmedins_type"`` (or a list); ``credit`` is appended if absent.
+
+    ``""`` or ``"none"`` means no column: strata by credit class only.
+    """
+    if spec is None:
+        spec = DEFAULT_STRATA
+    if isinstance(spec, str):
+        spec = [] if spec.strip().lower() in ("", "none") else [s.strip() for s in spec.split(",")]
+    cols = list(spec)
+    if any(not c for c in cols) or len(set(cols)) != len(cols):
+        raise LotteryError(f"strata {','.join(cols)!r}: give distinct medins column names separated by commas")
+    return cols if CREDIT in cols else cols + [CREDIT]
+
+
+def parse_ratios(spec) -> dict:
+    """Ratios per credit class in basis points: ``"A=5%,B=10%"`` or ``"A=0.05,..."`` or a dict."""
+    if spec is None:
+        spec = DEFAULT_RATIOS
+    items = spec.items() if isinstance(spec, dict) else [p.split("=", 1) if "=" in p else (p, "") for p in spec.split(",")]
+    out = {}
+    for cls, val in items:
+        cls, text = str(cls).strip(), str(val).strip()
+        try:
+            ratio = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+        except InvalidOperation:
+            raise LotteryError(f"ratio of class {cls!r}: {text!r} is not a number (write e.g. A=5% or A=0.05)") from None
+        bp = ratio * 10000
+        if not cls or bp != bp.to_integral_value() or not 0 <= bp <= 10000:
+            raise LotteryError(f"ratio {cls}={text}: a class name and a ratio between 0 and 100% in whole basis points (0.01%)")
+        out[cls] = int(bp)
+    return dict(sorted(out.items()))
+
+
+def parse_date(value) -> str:
+    """``YYYY-MM-DD`` of a date, a string, or today when None."""
+    if value is None:
+        return _dt.date.today().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    try:
+        return _dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise LotteryError(f"draw date {value!r}: write it as YYYY-MM-DD") from None
+
+
+def seed_from_bytes(data: bytes) -> str:
+    """The seed held in an uploaded text file: UTF-8 (a BOM is dropped), surrounding blanks stripped."""
+    seed = data.decode("utf-8-sig").strip()
+    if not seed:
+        raise LotteryError("the seed file is empty")
+    return seed
+
+
+def credit_classes(credit) -> dict:
+    """``{fixmedins_code: class}`` from a dict, a frame or CSV file (``fixmedins_code``,
+    ``credit_class``), or anything with a ``classes()`` method (a credit report)."""
+    if credit is None:
+        return {}
+    if hasattr(credit, "classes"):
+        return dict(credit.classes())
+    if isinstance(credit, dict):
+        return {str(k): str(v) for k, v in credit.items()}
+    import pandas as pd
+
+    frame = credit
+    if isinstance(credit, (str, Path)):
+        path = Path(credit)
+        if not path.is_file():
+            raise LotteryError(f"{path}: no such credit file")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    col = "credit_class" if "credit_class" in frame.columns else "class"
+    if "fixmedins_code" not in frame.columns or col not in frame.columns:
+        raise LotteryError(f"credit classes need columns fixmedins_code and credit_class; found {', '.join(map(str, frame.columns))}")
+    return {str(c): str(v) for c, v in zip(frame["fixmedins_code"], frame[col]) if str(v)}
+
+
+# --------------------------------------------------------------------------- the data
+def _text(v):
+    return None if v is None else str(v)
+
+
+def _medins(session, strata):
+    cols = session.sql("SELECT * FROM medins LIMIT 0").columns
+    unknown = [c for c in strata if c != CREDIT and c not in cols]
+    if unknown:
+        raise LotteryError(f"strata column(s) {', '.join(unknown)} not in table medins (it has {', '.join(cols)})")
+    status = "agrmt_stas" if "agrmt_stas" in cols else "NULL"
+    wanted = sorted({c for c in strata if c != CREDIT} | {"admdvs"})
+    sel = ", ".join(f'"{c}"' for c in wanted)
+    rows = session.sql(f"SELECT fixmedins_code, {sel} FROM medins WHERE {status} IS NULL OR {status} = 'active'").fetchall()
+    out = [dict(zip(["fixmedins_code"] + wanted, map(_text, r))) for r in rows]
+    seen = set()
+    for r in out:
+        if r["fixmedins_code"] in seen:
+            raise LotteryError(f"table medins: fixmedins_code {r['fixmedins_code']} appears twice")
+        seen.add(r["fixmedins_code"])
+    return out
+
+
+def _inspectors(session):
+    if not session.has("inspector"):
+        raise LotteryError(
+            f"{session.folder}: no inspector table (inspector.parquet): the 双随机 draw needs the "
+            "law-enforcement pool (inspector_id, inspector_name, unit, admdvs, former_fixmedins_code)")
+    cols = session.sql("SELECT * FROM inspector LIMIT 0").columns
+    former = "former_fixmedins_code" if "former_fixmedins_code" in cols else "NULL"
+    rows = session.sql(f"SELECT inspector_id, unit, admdvs, {former} FROM inspector").fetchall()
+    out = {}
+    for r in rows:
+        rec = dict(zip(["inspector_id", "unit", "admdvs", "former_fixmedins_code"], map(_text, r)))
+        if rec["inspector_id"] in out:
+            raise LotteryError(f"table inspector: inspector_id {rec['inspector_id']} appears twice")
+        out[rec["inspector_id"]] = rec
+    return out
+
+
+def _table_fingerprints(session) -> dict:
+    recorded = session.manifest.get("tables", {})
+    for name in USED_TABLES:
+        p = session.path(name)
+        if p is not None and name in recorded and datafolder.fingerprint(p)["sha256"] != recorded[name]["sha256"]:
+            raise LotteryError(f"{p}: does not match data_manifest.json (the table changed after the manifest was written)")
+    return {n: {"rows": r["rows"], "sha256": r["sha256"]} for n, r in sorted(recorded.items())}
+
+
+# --------------------------------------------------------------------------- the draw
+@dataclass(frozen=True)
+class Draw:
+    """One draw: its JSON record and read-only views of it.
+
+    Attributes
+    ----------
+    record : dict
+        Everything needed to verify the draw (see ``docs/lottery.md``).
+    """
+
+    record: dict = field(repr=False)
+
+    seed = property(lambda self: self.record["seed"])
+    date = property(lambda self: self.record["date"])
+    cells = property(lambda self: self.record["cells"], doc="Strata in order: candidates, weight, k, drawn.")
+    teams = property(lambda self: self.record["teams"], doc="One team per drawn institution, in draw order.")
+    drawn_inspectors = property(lambda self: self.record["drawn_inspectors"])
+
+    @property
+    def drawn_institutions(self) -> list:
+        """Drawn institution codes in draw order."""
+        return [x for c in self.cells for x in c["drawn"]]
+
+    def groups(self) -> list:
+        """The strata that drew someone, each with its teams: what a live draw reveals in turn."""
+        by_code = {t["fixmedins_code"]: t for t in self.teams}
+        return [{**c, "teams": [by_code[x] for x in c["drawn"]]} for c in self.cells if c["drawn"]]
+
+    def summary(self):
+        """One row per stratum: its key, candidates, weight, draws, drawn codes (a DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"stratum": c["stratum"], **c["key"], "candidates": len(c["candidates"]), "weight": c["weight"],
+                              "k": c["k"], "drawn": ";".join(c["drawn"])} for c in self.cells])
+
+    def to_json(self) -> str:
+        """The record as canonical JSON: sorted keys, indent 1, ``", "``/``": "``, UTF-8, final newline."""
+        return json.dumps(self.record, ensure_ascii=False, sort_keys=True, indent=1, separators=(",", ": ")) + "\n"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.to_json().encode("utf-8"))
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Draw":
+        path = Path(path)
+        if not path.is_file():
+            raise LotteryError(f"{path}: no such draw file")
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise LotteryError(f"{path}: not a draw record (invalid JSON: {e})") from None
+        missing = [k for k in ("algorithm", "seed", "date", "cells", "teams", "strata") if k not in record]
+        if missing:
+            raise LotteryError(f"{path}: not a draw record (missing {', '.join(missing)})")
+        return cls(record)
+
+
+def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ratios=None, credit=None,
+         team_size: int = 2, exclude_own_county: bool = False, date=None) -> Draw:
+    """Draw institutions per stratum and inspectors, and form conflict-free teams.
+
+    Parameters
+    ----------
+    data : path or Session
+        Data folder with ``medins`` and ``inspector``.
+    seed : str
+        The public seed (any non-empty text).
+    institutions, inspectors : int
+        How many of each to draw.
+    strata : str or list, optional
+        Medins columns (default ``"admdvs,fixmedins_type"``); the credit class is always a stratum too.
+    ratios : str or dict, optional
+        Sampling ratio per credit class (default ``A=5%,B=10%,C=20%,D=40%``); relative weights.
+    credit : dict, DataFrame, path or credit report, optional
+        Credit class per institution; institutions without one count as ``B``.
+    team_size : int
+        Inspectors per institution.
+    exclude_own_county : bool
+        Also forbid an inspector from inspecting in their own county (``admdvs``).
+    date : str or date, optional
+        Date of the draw (default today); part of the record, so set it to repeat a draw.
+
+    Returns
+    -------
+    Draw
+    """
+    from .session import Session
+
+    session = data if isinstance(data, Session) else Session(data)
+    try:
+        return make(session, seed, institutions, inspectors, strata=strata, ratios=ratios, credit=credit,
+                    team_size=team_size, exclude_own_county=exclude_own_county, date=date,
+                    tables=_table_fingerprints(session))
+    finally:
+        if session is not data:
+            session.close()
+
+
+def make(session, seed, institutions, inspectors, *, strata, ratios, credit, team_size, exclude_own_county, date,
+         tables) -> Draw:
+    """The draw on an open session, recording ``tables`` as the data fingerprints: what
+    :func:`draw` and the verifier share (the verifier passes the fingerprints it recorded)."""
+    strata = parse_strata(strata)
+    rows, pool = _medins(session, strata), _inspectors(session)
+    return Draw(compose(rows, list(pool.values()), seed, institutions, inspectors, strata=strata, ratios=ratios,
+                        credit=credit_classes(credit), team_size=team_size, exclude_own_county=exclude_own_county,
+                        date=date, tables=tables))
+
+
+def compose(rows, pool, seed, institutions, inspectors, *, strata=None, ratios=None, credit=None, team_size=2,
+            exclude_own_county=False, date=None, tables=None) -> dict:
+    """The draw record from candidate rows and the inspector pool (pure: no data folder).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Candidate institutions: ``fixmedins_code``, ``admdvs`` and the strata columns.
+    pool : list of dict
+        Inspectors: ``inspector_id``, ``unit``, ``admdvs``, ``former_fixmedins_code``.
+    credit : dict, optional
+        ``{fixmedins_code: class}``.
+    tables : dict, optional
+        Data fingerprints to record.
+
+    Other parameters are those of :func:`draw`.
+    """
+    seed = str(seed)
+    if not seed.strip():
+        raise LotteryError("the seed is empty")
+    if int(team_size) < 1:
+        raise LotteryError(f"team size {team_size}: at least 1")
+    if int(inspectors) < int(team_size):
+        raise LotteryError(f"{inspectors} inspectors cannot make a team of {team_size}")
+    strata, bp, day, classes = parse_strata(strata), parse_ratios(ratios), parse_date(date), credit or {}
+    if DEFAULT_CLASS not in bp:
+        raise LotteryError(f"ratios must give class {DEFAULT_CLASS} (institutions without a credit class count as {DEFAULT_CLASS})")
+    used_credit, cells = {}, {}
+    for r in rows:
+        cls = classes.get(r["fixmedins_code"], DEFAULT_CLASS)
+        if cls not in bp:
+            raise LotteryError(f"institution {r['fixmedins_code']}: credit class {cls!r} has no ratio (classes: {', '.join(bp)})")
+        if r["fixmedins_code"] in classes:
+            used_credit[r["fixmedins_code"]] = cls
+        key = tuple(cls if c == CREDIT else (r[c] or "") for c in strata)
+        cells.setdefault(key, []).append(r["fixmedins_code"])
+    county = {r["fixmedins_code"]: r["admdvs"] for r in rows}
+    keys = sorted(cells)
+    weights = [len(cells[k]) * bp[k[strata.index(CREDIT)]] for k in keys]
+    ks = allocate([len(cells[k]) for k in keys], weights, institutions)
+    cell_records = []
+    for key, weight, k in zip(keys, weights, ks):
+        ids = sorted(cells[key])
+        cell_records.append({"stratum": "/".join(key), "key": dict(zip(strata, key)), "candidates": ids,
+                             "candidates_sha256": list_fingerprint(ids), "weight": weight, "k": k,
+                             "drawn": order_ids(seed, ids)[:k]})
+    by_id = {i["inspector_id"]: i for i in pool}
+    pool_ids = sorted(by_id)
+    if inspectors > len(pool_ids):
+        raise LotteryError(f"cannot draw {inspectors} inspectors: the inspector pool holds {len(pool_ids)}")
+    drawn_insp = [{k: by_id[i].get(k) for k in ("inspector_id", "unit", "admdvs", "former_fixmedins_code")}
+                  for i in order_ids(seed, pool_ids)[:inspectors]]
+    order = [(x, county[x]) for c in cell_records for x in c["drawn"]]
+    teams = assign_teams(order, drawn_insp, team_size, exclude_own_county)
+    width = max(2, len(str(len(order))))
+    return {
+        "algorithm": ALGORITHM, "seed": seed, "date": day, "strata": strata, "ratios_bp": bp,
+        "default_class": DEFAULT_CLASS, "credit": dict(sorted(used_credit.items())),
+        "eligibility": "medins.agrmt_stas = 'active' or null", "n_institutions": institutions,
+        "n_inspectors": inspectors, "team_size": team_size, "exclude_former_unit": True,
+        "exclude_own_county": bool(exclude_own_county), "data_tables": tables or {}, "cells": cell_records,
+        "inspector_pool": pool_ids, "inspector_pool_sha256": list_fingerprint(pool_ids),
+        "drawn_inspectors": drawn_insp,
+        "teams": [{"team": f"T{n:0{width}d}", "fixmedins_code": code, "admdvs": adm, "inspectors": t}
+                  for n, ((code, adm), t) in enumerate(zip(order, teams), start=1)],
+    }
+
+
+def archive(d: Draw) -> Path:
+    """Keep a copy of a draw in ``$WORKBENCH_HOME/lottery/`` (state that outlives a run)."""
+    home = Path(os.environ.get("WORKBENCH_HOME") or Path.home() / ".workbench")
+    return d.save(home / "lottery" / f"{d.date}_{d.sha256[:12]}.json")
+
+
+def verify(d, data):
+    """Re-make a draw (a :class:`Draw` or DRAW.json path) from its inputs and ``data``; see
+    :func:`workbench.lottery_verify.verify`."""
+    from .lottery_verify import verify as _verify
+
+    return _verify(d, data)
+
+
+# --------------------------------------------------------------------------- command line
+def cli_draw(args) -> int:
+    """``workbench lottery draw DATA --seed S --institutions N --inspectors M --out DRAW.json``."""
+    d = draw(args.data, args.seed, args.institutions, args.inspectors, strata=args.strata,
+             ratios=getattr(args, "ratios", None), credit=getattr(args, "credit", None),
+             team_size=getattr(args, "team_size", 2), exclude_own_county=getattr(args, "exclude_own_county", False),
+             date=getattr(args, "date", None))
+    out = d.save(args.out)
+    kept = archive(d)
+    n_strata = sum(1 for c in d.cells if c["drawn"])
+    print(f"drew {len(d.drawn_institutions)} institutions in {n_strata} strata and {len(d.drawn_inspectors)} inspectors "
+          f"(seed {d.seed!r}, {d.date}); wrote {out} (sha256 {d.sha256[:12]}…, copy in {kept})")
+    if getattr(args, "publish", None):
+        from .publication import publish
+
+        paths = publish(d, args.data, args.publish, names=getattr(args, "publish_names", False))
+        print("published " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cli_verify(args) -> int:
+    """``workbench lottery verify DRAW.json --data DATA``: 0 when verified, 1 with the differences."""
+    result = verify(args.draw, args.data)
+    print(result.message())
+    return 0 if result.ok else 1
