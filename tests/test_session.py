@@ -51,3 +51,12 @@ def test_required_table_missing(tmp_path):
     datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS}, source={})
     with pytest.raises(DataFolderError, match="required table.*mdtrt"):
         workbench.open(out)
+
+
+def test_optional_columns_absent_from_a_file_read_as_typed_nulls(folder):
+    # psn was written without psn_name and death_date; medins without agrmt_stas
+    with workbench.open(folder) as s:
+        assert s.rows("SELECT psn_name, death_date FROM psn ORDER BY psn_no") == [(None, None), (None, None)]
+        types = dict(s.rows("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM psn)"))
+        assert types["death_date"] == "DATE" and types["certno"] == "VARCHAR"
+        assert s.rows("SELECT count(*) FROM medins WHERE agrmt_stas IS NULL") == [(1,)]

@@ -16,6 +16,24 @@ def _sql_path(path: Path) -> str:
     return p.replace("'", "''")
 
 
+def _select_conformed(name: str, path: Path) -> str:
+    """SELECT of a stored table with every contract column present.
+
+    A column the contract allows a file to leave out (``optional``) is added as a typed NULL, so
+    SQL written against the contract runs on any valid data folder.
+    """
+    src = f"read_parquet('{_sql_path(path)}')"
+    if name not in schema.TABLES:
+        return f"SELECT * FROM {src}"
+    files = datafolder.table_files(path)
+    import pyarrow.parquet as pq
+
+    have = set(pq.read_schema(files[0]).names)
+    extra = [f'CAST(NULL AS {schema.SQL_TYPES[c.type]}) AS "{c.name}"'
+             for c in schema.TABLES[name].columns if c.name not in have]
+    return f"SELECT *{''.join(', ' + e for e in extra)} FROM {src}"
+
+
 class Session:
     """Views of a data folder's tables in an in-process DuckDB database.
 
@@ -55,7 +73,7 @@ class Session:
             p = datafolder.table_path(self.folder, name)
             if p is None:
                 continue
-            self.con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet(\'{_sql_path(p)}\')')
+            self.con.execute(f'CREATE VIEW "{name}" AS {_select_conformed(name, p)}')
             self.tables.append(name)
         missing = [t for t in schema.REQUIRED_TABLES if t not in self.tables]
         if missing:
