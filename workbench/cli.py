@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--window-days", type=int, default=15)
 
     s = sub.add_parser("reproduce", help="re-run a recorded run and compare every finding")
-    s.add_argument("run", metavar="RUN")
+    s.add_argument("run", metavar="RUN", help="a run folder or an evidence pack (.zip)")
     s.add_argument("--data", required=True, metavar="DATA")
+    s.add_argument("--engine", choices=["duckdb", "spark"], default=None, help="default: the engine the run used")
 
     lot = sub.add_parser("lottery", help="双随机 inspection lottery").add_subparsers(dest="sub", metavar="ACTION")
     s = lot.add_parser("draw", help="draw institutions and inspectors")
@@ -109,9 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--by", required=True, metavar="NAME")
     s.add_argument("--note", default=None)
     s.add_argument("--recovered", default=None, metavar="YUAN")
+    s.add_argument("--action", action="append", default=[], metavar="ACTION",
+                   choices=["suspend", "terminate", "fine", "refer_police", "refer_discipline"],
+                   help="add an action: suspend 暂停协议, terminate 解除协议, fine 罚款, refer_police 移送公安, "
+                        "refer_discipline 移送纪检监察 (repeatable)")
+    s.add_argument("--fine", default=None, metavar="YUAN", help="the fine (罚款), yuan")
+    s.add_argument("--run", default=None, metavar="RUN", help="keep the finding's facts from this run folder")
+    s.add_argument("--home", default=None, metavar="DIR", help="workbench home (default $WORKBENCH_HOME or ~/.workbench)")
     s = case.add_parser("list", help="list decisions")
     s.add_argument("--json", action="store_true")
-    case.add_parser("verify", help="check the audit trail is intact")
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("verify", help="check the audit trail is intact")
+    s.add_argument("--home", default=None, metavar="DIR")
 
     s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")
     s.add_argument("run", metavar="RUN")
@@ -119,11 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rule", default=None)
     s.add_argument("--institution", default=None)
     s.add_argument("--include-pii", action="store_true")
+    s.add_argument("--by", default=None, metavar="NAME", help="who asks for the pack (recorded; default: the OS user)")
+    s.add_argument("--data", default=None, metavar="DATA", help="the data folder (default: the one the run recorded)")
+    s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
 
     s = sub.add_parser("serve", help="serve the Voilà dashboards on 127.0.0.1")
     s.add_argument("--data", default=None)
     s.add_argument("--run", default=None)
     s.add_argument("--port", type=int, default=8866)
+    s.add_argument("--token", default=None, help="access token (default: a new random one, printed in the URL)")
+    s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
     s = sub.add_parser("demo", help="synth demo data, audit it, serve the dashboards")
     s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")

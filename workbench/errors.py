@@ -64,3 +64,11 @@ class LotteryError(WorkbenchError):
 
 class CreditError(WorkbenchError):
     """A bad credit policy or findings table for doctors' points and institution classes."""
+
+
+class CaseError(WorkbenchError):
+    """A bad decision (status, amount, action, auditor) or a case store that cannot be written."""
+
+
+class ReproduceError(WorkbenchError):
+    """A run or evidence pack that cannot be read or re-run (missing files, altered pack)."""
