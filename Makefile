@@ -15,6 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@bash scripts/system-deps.sh
+	@bash scripts/browser-deps.sh
 	@touch $(STAMP)
 
 demo: setup
