@@ -142,7 +142,7 @@ def test_a_pack_reruns_on_a_copy_of_the_data_elsewhere(run, home, tiny_data, tmp
 
 def test_the_pack_runs_its_own_rule_files(home, tiny_data, tmp_path):
     """The pack carries the rules, views and knowledge: re-run where the rule library is gone."""
-    from conftest import FIXTURE_ROOT
+    from ruledata import FIXTURE_ROOT
 
     root = tmp_path / "regional-rules"
     shutil.copytree(FIXTURE_ROOT, root)
@@ -181,7 +181,7 @@ def test_export_refuses_changed_data_unknown_ids_and_changed_rules(run, home, ti
     with pytest.raises(RuleError, match="not among the rules"):
         export_pack(run, tmp_path / "x.zip", rule="no_such_rule", home=home)
     assert not (tmp_path / "x.zip").exists()
-    from conftest import FIXTURE_ROOT
+    from ruledata import FIXTURE_ROOT
 
     root = tmp_path / "lib"
     shutil.copytree(FIXTURE_ROOT, root)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import FIXTURE_ROOT
+from ruledata import FIXTURE_ROOT
 from workbench import cli, datafolder
 from workbench.audit import audit
 from workbench.cases import run_id

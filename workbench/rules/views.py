@@ -1,0 +1,181 @@
+"""Derived views (``rules/views/*.sql``) and knowledge tables (``rules/knowledge/*.csv``).
+
+A view file ``NAME.sql`` holds one SELECT; it becomes view ``NAME``. Views may read contract
+tables, knowledge tables and other views; they are created in dependency order, and a view whose
+contract tables are absent from the data folder (directly or through another view) is left out
+silently — the rules that need it are skipped for their own ``tables``. A knowledge file
+``NAME.csv`` (UTF-8, header row) becomes a table ``NAME``: a column whose every value is an
+integer without leading zeros is BIGINT, one whose values are all decimal numbers is DOUBLE,
+anything else VARCHAR; empty cells are NULL.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from .. import schema
+from ..errors import RuleError
+from . import sqltext
+from .loader import KNOWLEDGE_DIR, VIEWS_DIR
+
+_INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_NUM = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
+
+
+@dataclass(frozen=True)
+class ViewDef:
+    """One derived view: its name, SQL and the names it reads."""
+
+    name: str
+    sql: str
+    path: Path
+    reads: frozenset
+
+
+def _folders(folders, default):
+    if folders is None:
+        return [default]
+    if isinstance(folders, (str, Path)):
+        return [Path(folders)]
+    return [Path(f) for f in folders]
+
+
+def load_views(folders=None) -> dict:
+    """Every view definition of ``folders`` (default ``workbench/rules/views``), by name.
+
+    The same name in two folders must hold the same SQL.
+    """
+    out = {}
+    for folder in _folders(folders, VIEWS_DIR):
+        if not folder.is_dir():
+            continue
+        for f in sorted(folder.glob("*.sql")):
+            sql = f.read_text(encoding="utf-8").strip().rstrip(";").strip()
+            tree = sqltext.parse(sql, str(f))
+            if not isinstance(tree, sqltext.exp.Query):
+                raise RuleError(f"{f}: a view file must hold one SELECT")
+            if f.stem in out and out[f.stem].sql != sql:
+                raise RuleError(f"{f}: view {f.stem} is also defined, differently, in {out[f.stem].path}")
+            out[f.stem] = ViewDef(f.stem, sql, f.resolve(), sqltext.referenced_tables(sql))
+    return out
+
+
+def read_knowledge(path) -> pa.Table:
+    """A knowledge CSV as an Arrow table with simple, inferred column types."""
+    path = Path(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        raise RuleError(f"{path}: empty knowledge file (needs a header row)")
+    header, body = [h.strip() for h in rows[0]], rows[1:]
+    for i, r in enumerate(body, start=2):
+        if len(r) != len(header):
+            raise RuleError(f"{path}: row {i} has {len(r)} fields, the header has {len(header)}")
+    cols = {}
+    for j, name in enumerate(header):
+        vals = [r[j].strip() for r in body]
+        present = [v for v in vals if v != ""]
+        if present and all(_INT.match(v) for v in present):
+            cols[name] = pa.array([int(v) if v != "" else None for v in vals], type=pa.int64())
+        elif present and all(_INT.match(v) or _NUM.match(v) for v in present):
+            cols[name] = pa.array([float(v) if v != "" else None for v in vals], type=pa.float64())
+        else:
+            cols[name] = pa.array([v if v != "" else None for v in vals], type=pa.string())
+    return pa.table(cols) if cols else pa.table({})
+
+
+def load_knowledge(folders=None) -> dict:
+    """Every knowledge table of ``folders`` (default ``workbench/rules/knowledge``), by name."""
+    out = {}
+    for folder in _folders(folders, KNOWLEDGE_DIR):
+        if folder.is_dir():
+            for f in sorted(folder.glob("*.csv")):
+                out.setdefault(f.stem, read_knowledge(f))
+    return out
+
+
+def roots_of(rules) -> tuple:
+    """Folders holding ``views/`` and ``knowledge/`` for a set of rules: the shipped one, plus
+    the parent of each rule file's folder (a library laid out as ``ROOT/library/*.yaml``)."""
+    roots = [VIEWS_DIR.parent]
+    for r in rules:
+        if r.path is not None:
+            root = Path(r.path).parent.parent
+            if root not in roots and ((root / "views").is_dir() or (root / "knowledge").is_dir()):
+                roots.append(root)
+    return tuple(roots)
+
+
+def plan(views: dict, present_tables, knowledge_names) -> tuple:
+    """Which views can be built on this data, in creation order.
+
+    Returns
+    -------
+    order : list of str
+        Views to create, each after every view it reads.
+    missing : dict of str to set
+        Views left out, with the contract tables they lack (directly or through other views).
+    """
+    present = set(present_tables) | set(knowledge_names)
+    order, missing, state = [], {}, {}
+
+    def visit(name, stack):
+        if name in state:
+            return state[name]
+        if name in stack:
+            raise RuleError(f"{views[name].path}: views read each other in a cycle: {' -> '.join(stack + [name])}")
+        lacks = set()
+        for dep in sorted(views[name].reads):
+            if dep in views:
+                lacks |= visit(dep, stack + [name])
+            elif dep in schema.TABLES and dep not in present:
+                lacks.add(dep)
+            elif dep not in present and dep not in schema.TABLES:
+                raise RuleError(f"{views[name].path}: reads {dep!r}, which is neither a contract table, "
+                                f"a knowledge table nor a view")
+        state[name] = lacks
+        if lacks:
+            missing[name] = lacks
+        else:
+            order.append(name)
+        return lacks
+
+    for n in sorted(views):
+        visit(n, [])
+    return order, missing
+
+
+def lacking(sql_reads, views_missing: dict, present_tables, knowledge_names, views) -> set:
+    """Contract tables a statement lacks on this data, through the views it reads."""
+    lacks = set()
+    for dep in sql_reads:
+        if dep in views_missing:
+            lacks |= views_missing[dep]
+        elif dep in schema.TABLES and dep not in present_tables:
+            lacks.add(dep)
+    return lacks
+
+
+def register_duckdb(con, present_tables, roots=None) -> dict:
+    """Create the knowledge tables and derived views of ``roots`` on a DuckDB connection.
+
+    Returns a dict with ``views`` (ViewDef by name), ``created`` (names, in order),
+    ``missing`` (view → lacking tables) and ``knowledge`` (names).
+    """
+    roots = roots or (VIEWS_DIR.parent,)
+    knowledge = load_knowledge([Path(r) / "knowledge" for r in roots])
+    for name, table in knowledge.items():
+        con.register(f"__k_{name}", table)
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "__k_{name}"')
+    views = load_views([Path(r) / "views" for r in roots])
+    order, missing = plan(views, present_tables, knowledge)
+    for name in order:
+        try:
+            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sqltext.to_duckdb(views[name].sql, str(views[name].path))}')
+        except Exception as e:  # duckdb raises several error types; name the file either way
+            raise RuleError(f"{views[name].path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
+    return {"views": views, "created": order, "missing": missing, "knowledge": sorted(knowledge)}
