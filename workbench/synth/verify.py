@@ -1,0 +1,189 @@
+"""Self-check of a synthetic data folder: an independent, plain-SQL version of each of the 28
+rules of ``docs/rules-spec.md`` (default parameters) run against ``truth.parquet``.
+
+It is deliberately separate from ``workbench/rules`` (which is checked *with* it): each query
+returns the rule's key columns, and :func:`verify` reports, per rule, the planted cases found
+and any finding no one planted. A generated region is right when both are complete and empty.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+AGE = """CAST(YEAR(CAST(m.begntime AS DATE)) - YEAR(p.brdy)
+         - CASE WHEN MONTH(CAST(m.begntime AS DATE)) * 100 + DAY(CAST(m.begntime AS DATE)) < MONTH(p.brdy) * 100 + DAY(p.brdy) THEN 1 ELSE 0 END AS INT)"""
+CAT = "UPPER(SUBSTR(REPLACE(m.dise_codg, '.', ''), 1, 3))"
+RANK = "CASE {x} WHEN '1' THEN 3 WHEN '2' THEN 2 WHEN '3' THEN 1 ELSE 0 END"
+SEX_RANGES = [("O00", "O9A", "2"), ("Z32", "Z37", "2"), ("Z39", "Z39", "2"), ("N70", "N98", "2"), ("C51", "C58", "2"),
+              ("D06", "D06", "2"), ("D25", "D28", "2"), ("D39", "D39", "2"), ("E28", "E28", "2"), ("Q50", "Q52", "2"),
+              ("R87", "R87", "2"), ("N40", "N53", "1"), ("C60", "C63", "1"), ("D29", "D29", "1"), ("D40", "D40", "1"),
+              ("E29", "E29", "1"), ("Q53", "Q55", "1"), ("R86", "R86", "1")]
+AGE_RANGES = [("P00", "P96", 0, 0), ("Z38", "Z38", 0, 0), ("R95", "R95", 0, 0), ("O00", "O9A", 12, 55), ("R54", "R54", 60, 200)]
+VISIT = ["psn_no", "fixmedins_code", "mdtrt_id"]
+
+
+def _values(rows):
+    return ", ".join("(" + ", ".join(repr(x) for x in r) + ")" for r in rows)
+
+
+RULES = {
+    "split_hospitalization": (VISIT, """
+        WITH s AS (SELECT mdtrt_id, psn_no, fixmedins_code, begntime, endtime, CAST(begntime AS DATE) b, CAST(endtime AS DATE) e,
+                          UPPER(SUBSTR(REPLACE(dise_codg, '.', ''), 1, 3)) c FROM mdtrt WHERE med_type = '21'),
+             o AS (SELECT *, LAG(e) OVER w pe, LAG(c) OVER w pc FROM s
+                   WINDOW w AS (PARTITION BY psn_no, fixmedins_code ORDER BY begntime, endtime, mdtrt_id))
+        SELECT psn_no, fixmedins_code, mdtrt_id FROM o WHERE DATE_DIFF('day', pe, b) BETWEEN 0 AND 15 AND c = pc"""),
+    "frequent_outpatient": (["psn_no"], """
+        SELECT DISTINCT psn_no FROM (SELECT psn_no, COUNT(*) OVER (PARTITION BY psn_no ORDER BY CAST(begntime AS DATE)
+               RANGE BETWEEN CURRENT ROW AND INTERVAL 29 DAYS FOLLOWING) n FROM mdtrt WHERE med_type IN ('11', '14')) WHERE n > 12"""),
+    "frequent_purchase": (["psn_no"], """
+        SELECT DISTINCT psn_no FROM (SELECT psn_no, COUNT(*) OVER (PARTITION BY psn_no ORDER BY CAST(begntime AS DATE)
+               RANGE BETWEEN CURRENT ROW AND INTERVAL 29 DAYS FOLLOWING) n FROM mdtrt WHERE med_type = '41') WHERE n > 10"""),
+    "frequent_admission": (["psn_no"], """
+        SELECT DISTINCT psn_no FROM (SELECT psn_no, COUNT(*) OVER (PARTITION BY psn_no ORDER BY CAST(begntime AS DATE)
+               RANGE BETWEEN CURRENT ROW AND INTERVAL 364 DAYS FOLLOWING) n FROM mdtrt WHERE med_type = '21') WHERE n > 6"""),
+    "diagnosis_sex_mismatch": (VISIT, f"""
+        WITH k(lo, hi, g) AS (VALUES {_values(SEX_RANGES)})
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m JOIN psn p USING (psn_no)
+        JOIN k ON {CAT} BETWEEN k.lo AND k.hi WHERE p.gend IN ('1', '2') AND p.gend <> k.g"""),
+    "diagnosis_age_mismatch": (VISIT, f"""
+        WITH k(lo, hi, amin, amax) AS (VALUES {_values(AGE_RANGES)})
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m JOIN psn p USING (psn_no)
+        JOIN k ON {CAT} BETWEEN k.lo AND k.hi WHERE {AGE} < k.amin OR {AGE} > k.amax"""),
+    "charge_outside_stay": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m JOIN fee f USING (mdtrt_id)
+        WHERE m.med_type = '21' AND (CAST(f.fee_ocur_time AS DATE) < CAST(m.begntime AS DATE) OR CAST(f.fee_ocur_time AS DATE) > CAST(m.endtime AS DATE))"""),
+    "price_over_cap": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        JOIN list l USING (med_list_codg) WHERE f.pric > l.pric_uplmt_amt"""),
+    "duplicate_billing": (VISIT, """
+        WITH d AS (SELECT f.mdtrt_id FROM fee f JOIN list_incl i ON f.med_list_codg = i.child_codg
+                   JOIN fee g ON g.mdtrt_id = f.mdtrt_id AND g.med_list_codg = i.parent_codg
+                   UNION SELECT mdtrt_id FROM fee GROUP BY mdtrt_id, med_list_codg, fee_ocur_time HAVING COUNT(*) > 1)
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM d JOIN mdtrt m USING (mdtrt_id)"""),
+    "split_billing": (VISIT, """
+        WITH kids AS (SELECT parent_codg, COUNT(*) n FROM list_incl GROUP BY 1),
+             have AS (SELECT f.mdtrt_id, i.parent_codg, COUNT(DISTINCT f.med_list_codg) n FROM fee f
+                      JOIN list_incl i ON f.med_list_codg = i.child_codg GROUP BY 1, 2)
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM have h JOIN kids k USING (parent_codg) JOIN mdtrt m USING (mdtrt_id)
+        WHERE h.n = k.n AND NOT EXISTS (SELECT 1 FROM fee f WHERE f.mdtrt_id = h.mdtrt_id AND f.med_list_codg = h.parent_codg)"""),
+    "frequency_limit": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        WHERE l.med_chrgitm_type NOT IN ('09', '10', '11') AND l.max_daily_cnt IS NOT NULL
+        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, f.med_list_codg, CAST(f.fee_ocur_time AS DATE), l.max_daily_cnt
+        HAVING SUM(f.cnt) > l.max_daily_cnt"""),
+    "drug_indication_limit": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        WHERE l.med_chrgitm_type IN ('09', '10', '11') AND l.lmt_dise IS NOT NULL
+          AND LEN(LIST_FILTER(STRING_SPLIT(l.lmt_dise, ';'), lambda x: STARTS_WITH(m.dise_codg, x))) = 0"""),
+    "dispensing_over_limit": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        WHERE m.med_type IN ('11', '14', '41') AND l.med_chrgitm_type IN ('09', '10', '11') AND l.max_daily_cnt > 0
+        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, f.med_list_codg, l.max_daily_cnt HAVING SUM(f.cnt) / l.max_daily_cnt > 30"""),
+    "hospital_level_limit": (VISIT, f"""
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        JOIN medins i ON i.fixmedins_code = m.fixmedins_code
+        WHERE l.lmt_hosp_lv IS NOT NULL AND {RANK.format(x='i.hosp_lv')} < {RANK.format(x='l.lmt_hosp_lv')}"""),
+    "stock_mismatch": (["fixmedins_code"], """
+        WITH b AS (SELECT m.fixmedins_code, f.med_list_codg, STRFTIME(f.fee_ocur_time, '%Y-%m') period, SUM(f.cnt) q
+                   FROM fee f JOIN mdtrt m USING (mdtrt_id) GROUP BY 1, 2, 3)
+        SELECT DISTINCT b.fixmedins_code FROM b JOIN stock s USING (fixmedins_code, med_list_codg, period) WHERE b.q > s.inv_begn + s.purc_cnt"""),
+    "item_sex_limit": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        JOIN psn p ON p.psn_no = m.psn_no WHERE l.lmt_gend IS NOT NULL AND p.gend IN ('1', '2') AND p.gend <> l.lmt_gend"""),
+    "item_age_limit": (VISIT, f"""
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
+        JOIN psn p ON p.psn_no = m.psn_no WHERE {AGE} < l.lmt_age_min OR {AGE} > l.lmt_age_max"""),
+    "claims_after_death": (VISIT, """
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m JOIN psn p USING (psn_no) WHERE CAST(m.begntime AS DATE) > p.death_date"""),
+    "outpatient_during_stay": (VISIT, """
+        SELECT DISTINCT o.psn_no, o.fixmedins_code, o.mdtrt_id FROM mdtrt o JOIN mdtrt s ON s.psn_no = o.psn_no AND s.med_type = '21'
+        WHERE o.med_type IN ('11', '14', '41') AND CAST(o.begntime AS DATE) > CAST(s.begntime AS DATE)
+          AND CAST(o.begntime AS DATE) < CAST(s.endtime AS DATE)"""),
+    "overlapping_stays": (VISIT, """
+        SELECT DISTINCT b.psn_no, b.fixmedins_code, b.mdtrt_id FROM mdtrt a JOIN mdtrt b ON a.psn_no = b.psn_no
+        WHERE a.med_type = '21' AND b.med_type = '21' AND (b.begntime, b.mdtrt_id) > (a.begntime, a.mdtrt_id)
+          AND DATE_DIFF('day', CAST(a.endtime AS DATE), CAST(b.begntime AS DATE)) < 0"""),
+    "ghost_bed": (VISIT, """
+        WITH d AS (SELECT f.mdtrt_id, CAST(f.fee_ocur_time AS DATE) fee_day FROM fee f JOIN mdtrt m USING (mdtrt_id) WHERE m.med_type = '21'
+                   GROUP BY 1, 2 HAVING SUM(CASE WHEN f.med_chrgitm_type = '01' THEN 1 ELSE 0 END) > 0
+                      AND SUM(CASE WHEN f.med_chrgitm_type NOT IN ('01', '07') THEN 1 ELSE 0 END) = 0)
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM d JOIN mdtrt m USING (mdtrt_id)
+        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id HAVING COUNT(*) >= 3"""),
+    "duplicate_enrollment": (["psn_no"], """
+        WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
+                   WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))
+        SELECT MIN(p.psn_no) psn_no FROM psn p JOIN c USING (certno) GROUP BY c.certno"""),
+    "drug_markup": (["fixmedins_code"], """
+        WITH b AS (SELECT m.fixmedins_code, f.med_list_codg, STRFTIME(f.fee_ocur_time, '%Y-%m') period, MAX(f.pric) pric
+                   FROM fee f JOIN mdtrt m USING (mdtrt_id) WHERE f.med_chrgitm_type IN ('09', '11') GROUP BY 1, 2, 3)
+        SELECT DISTINCT b.fixmedins_code FROM b JOIN stock s USING (fixmedins_code, med_list_codg, period) WHERE b.pric > s.purc_pric"""),
+    "doctor_impossible_volume": (["dr_code", "fixmedins_code"], """
+        SELECT DISTINCT d.dr_code, d.fixmedins_code FROM mdtrt m JOIN dr d ON d.dr_code = m.atddr_no
+        GROUP BY d.dr_code, d.fixmedins_code, CAST(m.begntime AS DATE) HAVING COUNT(*) > 80
+        UNION SELECT DISTINCT d.dr_code, d.fixmedins_code FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN dr d ON d.dr_code = f.bilg_dr_codg
+        WHERE d.fixmedins_code <> m.fixmedins_code"""),
+    "test_panel_uniformity": (["dr_code", "fixmedins_code"], f"""
+        WITH t AS (SELECT m.mdtrt_id, m.atddr_no, {CAT} c,
+                          STRING_AGG(DISTINCT f.med_list_codg, ',' ORDER BY f.med_list_codg) FILTER (WHERE f.med_chrgitm_type IN ('03', '04')) s,
+                          COUNT(DISTINCT f.med_list_codg) FILTER (WHERE f.med_chrgitm_type IN ('03', '04')) k
+                   FROM mdtrt m JOIN fee f USING (mdtrt_id) WHERE m.med_type IN ('11', '14') AND m.atddr_no IS NOT NULL GROUP BY 1, 2, 3),
+             n AS (SELECT atddr_no, COUNT(*) n FROM t GROUP BY 1),
+             top AS (SELECT atddr_no, s, COUNT(*) v, COUNT(DISTINCT c) cats FROM t WHERE k >= 3 GROUP BY 1, 2)
+        SELECT DISTINCT d.dr_code, d.fixmedins_code FROM top JOIN n USING (atddr_no) JOIN dr d ON d.dr_code = top.atddr_no
+        WHERE n.n >= 30 AND top.v >= 0.9 * n.n AND top.cats >= 5"""),
+    "tcm_therapy_abuse": (["fixmedins_code"], f"""
+        WITH v AS (SELECT m.mdtrt_id, m.fixmedins_code, {CAT} c, BOOL_OR(COALESCE(l.tcm_therapy, FALSE)) tcm
+                   FROM mdtrt m JOIN fee f USING (mdtrt_id) LEFT JOIN list l USING (med_list_codg)
+                   WHERE m.med_type IN ('11', '14') GROUP BY 1, 2, 3)
+        SELECT fixmedins_code FROM v GROUP BY 1
+        HAVING COUNT(*) >= 50 AND AVG(CASE WHEN tcm THEN 1 ELSE 0 END) >= 0.6 AND COUNT(DISTINCT c) FILTER (WHERE tcm) >= 5"""),
+    "unlisted_item": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE f.med_list_codg NOT IN (SELECT med_list_codg FROM list)"""),
+}
+
+
+def cost_share_outliers(session, z_min=3.5, margin=0.15) -> set:
+    """Institutions whose drug, test, consumable or treatment share is a robust outlier in
+    their peer group (type x level)."""
+    df = session.df("""
+        SELECT i.fixmedins_code, i.fixmedins_type || '-' || i.hosp_lv g,
+               SUM(CASE WHEN f.med_chrgitm_type IN ('09', '10', '11') THEN f.det_item_fee_sumamt ELSE 0 END) / SUM(f.det_item_fee_sumamt) drug,
+               SUM(CASE WHEN f.med_chrgitm_type IN ('03', '04') THEN f.det_item_fee_sumamt ELSE 0 END) / SUM(f.det_item_fee_sumamt) test,
+               SUM(CASE WHEN f.med_chrgitm_type = '08' THEN f.det_item_fee_sumamt ELSE 0 END) / SUM(f.det_item_fee_sumamt) consumable,
+               SUM(CASE WHEN f.med_chrgitm_type = '05' THEN f.det_item_fee_sumamt ELSE 0 END) / SUM(f.det_item_fee_sumamt) treatment
+        FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN medins i ON i.fixmedins_code = m.fixmedins_code GROUP BY 1, 2""")
+    out = set()
+    for _, grp in df.groupby("g"):
+        for col in ("drug", "test", "consumable", "treatment"):
+            x = grp[col].astype(float)
+            med = x.median()
+            mad = 1.4826 * (x - med).abs().median()
+            z = (x - med) / mad if mad > 0 else (x > med) * float("inf")
+            out |= set(grp.fixmedins_code[(z > z_min) & (x >= med + margin)])
+    return out
+
+
+def flagged(session, rule) -> set:
+    """Key tuples the reference version of ``rule`` finds."""
+    cols, sql = RULES[rule]
+    return {tuple(r) for r in session.sql(sql).fetchall()}
+
+
+def truth_keys(session, rule) -> set:
+    """Key tuples of the truth rows of ``rule`` (keys of the rule's grain)."""
+    cols = RULES[rule][0] if rule in RULES else ["fixmedins_code"]
+    q = f"SELECT DISTINCT {', '.join(cols)} FROM truth WHERE rule_id = ?"
+    return {tuple(r) for r in session.con.execute(q, [rule]).fetchall()}
+
+
+def verify(session) -> pd.DataFrame:
+    """Per rule: planted cases, found, missed and unplanted findings (``unplanted`` = 0 and
+    ``missed`` = 0 for every rule means the data and its truth agree)."""
+    rows = []
+    for rule in list(RULES) + ["cost_share_outlier"]:
+        found = flagged(session, rule) if rule in RULES else {(k,) for k in cost_share_outliers(session)}
+        planted = truth_keys(session, rule)
+        rows.append({"rule_id": rule, "planted": len(planted), "found": len(found & planted),
+                     "missed": len(planted - found), "unplanted": len(found - planted)})
+    return pd.DataFrame(rows)
