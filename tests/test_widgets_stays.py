@@ -1,0 +1,121 @@
+"""Split-hospitalization widgets, without a browser: set traits, pick options, assert on state."""
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+import workbench  # noqa: E402
+from traitlets import TraitError  # noqa: E402
+from widgets import _fonts  # noqa: E402
+from widgets.stays import InstitutionView, StaysExplorer, StayTimeline, summary_banner, timeline_bars  # noqa: E402
+from workbench import datafolder, stays  # noqa: E402
+
+from test_stays import tiny_tables  # noqa: E402
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wstays") / "data"
+    datafolder.write_data_folder(out, tiny_tables(), source={})
+    with workbench.open(out) as s:
+        yield stays.StayAnalysis(s, 15)
+
+
+def test_timeline_bars_is_a_pure_mapping():
+    frame = pd.DataFrame({
+        "mdtrt_id": ["A", "B", "C"], "fixmedins_code": ["H1", "H2", "H1"],
+        "begntime": pd.to_datetime(["2023-01-01 08:00", "2023-01-03 09:00", "2023-01-04 09:00"]),
+        "endtime": pd.to_datetime(["2023-01-02 08:00", "2023-01-05 09:00", "2023-01-04 10:00"]),
+        "prev_same_mdtrt_id": [None, None, "A"], "prev_any_mdtrt_id": [None, "A", "B"],
+        "gap_prev_same_days": pd.array([None, None, 2], dtype="Int64"),
+        "gap_prev_any_days": pd.array([None, 1, -1], dtype="Int64"),
+    })
+    bars = timeline_bars(frame, window_days=15)
+    assert [(b["mdtrt_id"], b["row"], b["readmission"], b["gap_label"]) for b in bars] == [
+        ("A", 0, False, None), ("B", 1, False, "间隔 1天"), ("C", 0, True, "重叠 1天（同院间隔 2天）")]
+    # a one-hour stay is drawn 12 hours long
+    assert bars[2]["end"] - bars[2]["start"] == dt.timedelta(hours=12)
+    assert timeline_bars(frame, window_days=1)[2]["readmission"] is False
+
+
+def test_timeline_shows_a_person_and_the_bill_of_the_picked_stay(analysis):
+    t = StayTimeline(analysis, psn_no="P1")
+    assert [v for _, v in t.stay_picker.options] == ["S1", "S2", "S3", "S4"]
+    assert t.selected_mdtrt_id == "S1" and t.stay_picker.value == "S1"
+    assert [b["readmission"] for b in t.bars] == [False, True, True, False]
+    assert [b["gap_label"] for b in t.bars] == [None, "间隔 0天", "间隔 15天", "间隔 16天"]
+    assert t.bill.values.tolist() == [["01", "床位费 bed", 1, Decimal("150.00")], ["09", "西药费 western drugs", 3, Decimal("250.00")]]
+    assert "150.00" in t.bill_table.value and "250.00" in t.bill_table.value
+    assert "900.00" in t.details.value and "630.00" in t.details.value
+    assert bytes(t.chart.value).startswith(PNG)
+    assert "P1" in t.header.value and "张三" not in t.header.value + t.details.value  # psn_no only
+    t.stay_picker.value = "S2"  # the user picks another stay
+    assert t.selected_mdtrt_id == "S2"
+    assert t.bill.values.tolist() == [["04", "化验费 laboratory test", 1, Decimal("35.50")]]
+    assert t.stay_picker.get_state()["index"] == 1
+    with pytest.raises(TraitError, match="S9"):
+        t.selected_mdtrt_id = "S9"
+
+
+def test_timeline_person_box_and_unknown_person(analysis):
+    t = StayTimeline(analysis)
+    assert t.bars == [] and t.bill is None and bytes(t.chart.value) == b""
+    t.person_box.value = "P2"
+    assert t.psn_no == "P2" and [v for _, v in t.stay_picker.options] == ["S5", "S6", "S7"]
+    t.selected_mdtrt_id = "S7"
+    assert t.bill.empty and "无费用明细" in t.bill_table.value
+    t.psn_no = "NOBODY"
+    assert t.stay_picker.options == () and t.selected_mdtrt_id == "" and "无住院记录" in t.header.value
+
+
+def test_institution_view_histogram_and_pairs(analysis):
+    v = InstitutionView(analysis)
+    assert v.fixmedins_code == "H3"  # rank 1 by split signature first
+    v.picker.value = "H1"
+    assert v.fixmedins_code == "H1"
+    pd.testing.assert_frame_equal(v.histogram, analysis.institution_gaps("H1"))
+    assert v.histogram.set_index("gap_days").n[v.histogram.n > 0].to_dict() == {0: 1, 3: 1, 15: 1}
+    assert [val for _, val in v.pair_picker.options] == ["S2", "S7", "S3"]
+    assert "S5 → S7  间隔 3 天" in v.pair_picker.options[1][0]
+    assert bytes(v.chart.value).startswith(PNG)
+    assert "#3 H1" in dict((val, lab) for lab, val in v.picker.options)["H1"]
+    assert "980.00" in v.pair_table.value
+
+
+def test_selecting_a_pair_opens_the_person_in_the_timeline(analysis):
+    ex = StaysExplorer(analysis, fixmedins_code="H1")
+    ex.institution.pair_picker.value = "S7"
+    assert ex.institution.selected_pair == "S7"
+    assert ex.timeline.psn_no == "P2" and ex.timeline.selected_mdtrt_id == "S7"
+    ex.institution.selected_pair = "S2"
+    assert ex.timeline.psn_no == "P1" and ex.timeline.selected_mdtrt_id == "S2"
+    assert ex.timeline.bill.amount.tolist() == [Decimal("35.50")]
+
+
+def test_summary_banner(analysis):
+    html = summary_banner(analysis).value
+    assert "住院 11 次" in html and "<b>5</b> 次" in html and "2436.00" in html
+
+
+def test_widgets_do_not_compute():
+    src = (Path(__file__).resolve().parents[1] / "widgets" / "stays.py").read_text(encoding="utf-8")
+    assert not re.search(r"\bSELECT\b|\.sql\(|\.df\(|groupby|\.sum\(\)|\.mean\(", src)
+
+
+def test_cjk_font_has_chinese_glyphs():
+    family = _fonts.use_cjk_font()
+    if family is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    assert family in _fonts.CJK_FAMILIES
+    assert _fonts.has_glyphs(family, "分解住院再入院间隔")
+    import matplotlib
+
+    assert matplotlib.rcParams["font.sans-serif"][0] == family

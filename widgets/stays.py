@@ -1,0 +1,293 @@
+"""Split-hospitalization widgets: a person's stays on a timeline, an institution against its peers.
+
+The widgets take a :class:`workbench.stays.StayAnalysis` and show its results; every number
+comes from the workbench (``analysis.person``, ``analysis.bill``, ``analysis.institution_gaps``,
+``analysis.institution_pairs``). Selections are traits: ``StayTimeline.psn_no`` and
+``selected_mdtrt_id``, ``InstitutionView.fixmedins_code`` and ``selected_pair``.
+Charts are matplotlib figures rendered to PNG in an ``ipywidgets.Image`` (no pyplot state, so
+they look the same in a notebook, in Voilà and in a test). Persons are shown by psn_no only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+
+import ipywidgets as W
+import pandas as pd
+from matplotlib.figure import Figure
+from traitlets import TraitError, Unicode, observe, validate
+
+from ._fonts import use_cjk_font
+
+MIN_BAR = _dt.timedelta(hours=12)
+PAIR_LIMIT = 500  # pairs listed in the institution view (shortest gaps first)
+SAME_COLOUR, OTHER_COLOUR, READMIT_COLOUR = "#4878a8", "#9aa5b1", "#c0392b"
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _missing(v) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(v, unit="") -> str:
+    """A value for display: a dash for null, as stored otherwise (money keeps its 2 decimals)."""
+    return "—" if _missing(v) else f"{v}{unit}"
+
+
+def _table_html(frame, columns, headers) -> str:
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_text(getattr(r, c)))}</td>" for c in columns) + "</tr>"
+        for r in frame.itertuples(index=False)
+    )
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    return f"<table class='wb-table'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _gap_label(gap_any, gap_same=None):
+    """``"间隔 3天"`` / ``"重叠 1天"``, and the gap to the previous stay at the same institution
+    when that is another stay: ``"重叠 1天（同院间隔 3天）"``."""
+    if _missing(gap_any):
+        return None
+    g = int(gap_any)
+    label = f"间隔 {g}天" if g >= 0 else f"重叠 {-g}天"
+    return label if _missing(gap_same) else f"{label}（同院间隔 {int(gap_same)}天）"
+
+
+def timeline_bars(stays, window_days: int) -> list:
+    """Map a person's stays (episode rows) to timeline bars; a pure function.
+
+    Returns one dict per stay: ``mdtrt_id``, ``row`` (institution row, in order of first stay),
+    ``institution``, ``start`` / ``end`` (admission and discharge times; a stay shorter than
+    :data:`MIN_BAR` is drawn that long so it stays visible), ``gap_label`` (gap to the previous
+    stay at any institution, :func:`_gap_label`, None for the first)
+    and ``readmission`` (a same-institution readmission within the window).
+    """
+    rows, bars = {}, []
+    for s in stays.itertuples(index=False):
+        row = rows.setdefault(s.fixmedins_code, len(rows))
+        gap_any, gap_same = s.gap_prev_any_days, s.gap_prev_same_days
+        readmit = not _missing(gap_same) and 0 <= int(gap_same) <= window_days
+        bars.append({
+            "mdtrt_id": s.mdtrt_id, "row": row, "institution": s.fixmedins_code,
+            "start": pd.Timestamp(s.begntime).to_pydatetime(),
+            "end": max(pd.Timestamp(s.endtime).to_pydatetime(), pd.Timestamp(s.begntime).to_pydatetime() + MIN_BAR),
+            "gap_label": _gap_label(gap_any, None if s.prev_same_mdtrt_id == s.prev_any_mdtrt_id else gap_same),
+            "readmission": bool(readmit),
+        })
+    return bars
+
+
+class StayTimeline(W.VBox):
+    """One person's inpatient stays as bars on a time axis, gaps labelled; pick a stay to see
+    its bill by charge category.
+
+    Parameters
+    ----------
+    analysis : workbench.stays.StayAnalysis
+    psn_no : str, optional
+        Person to show first.
+    """
+
+    psn_no = Unicode("", help="person shown (人员编号)")
+    selected_mdtrt_id = Unicode("", help="stay selected (就诊ID); its bill is shown")
+
+    def __init__(self, analysis, psn_no: str = "", **kw):
+        self.analysis = analysis
+        self.font = use_cjk_font()
+        self.stays = analysis.person("").iloc[0:0]
+        self.bars, self.bill, self.figure = [], None, None
+        self.person_box = W.Text(description="人员编号", placeholder="psn_no", continuous_update=False)
+        self.stay_picker = W.Dropdown(description="住院 stay", options=[], layout=W.Layout(width="32em"))
+        self.header = W.HTML()
+        self.chart = W.Image(format="png")
+        self.details = W.HTML()
+        self.bill_table = W.HTML()
+        super().__init__([self.person_box, self.header, self.chart, self.stay_picker, self.details, self.bill_table], **kw)
+        self.person_box.observe(lambda ch: setattr(self, "psn_no", ch["new"].strip()), names="value")
+        self.stay_picker.observe(lambda ch: setattr(self, "selected_mdtrt_id", ch["new"] or ""), names="value")
+        self.psn_no = psn_no
+
+    @observe("psn_no")
+    def _person_changed(self, change):
+        self.person_box.value = self.psn_no
+        self.stays = self.analysis.person(self.psn_no) if self.psn_no else self.stays.iloc[0:0]
+        self.bars = timeline_bars(self.stays, self.analysis.window_days)
+        n = len(self.stays)
+        self.header.value = (f"<b>人员 {html.escape(self.psn_no)}</b>：住院 {n} 次" if n else
+                             f"人员 {html.escape(self.psn_no)}：无住院记录" if self.psn_no else "")
+        options = [(f"{s.begn_date} → {s.end_date}  {s.fixmedins_code}  {_text(s.dise_codg)}  ({s.mdtrt_id})", s.mdtrt_id)
+                   for s in self.stays.itertuples(index=False)]
+        keep = self.selected_mdtrt_id if self.selected_mdtrt_id in set(self.stays.mdtrt_id) else ""
+        self.stay_picker.options = options
+        self.stay_picker.value = keep or (options[0][1] if options else None)
+        self.selected_mdtrt_id = self.stay_picker.value or ""
+        self._draw()
+        self._show_stay()
+
+    @validate("selected_mdtrt_id")
+    def _known_stay(self, proposal):
+        if proposal["value"] and proposal["value"] not in set(self.stays.mdtrt_id):
+            raise TraitError(f"stay {proposal['value']!r} is not one of person {self.psn_no!r}'s stays")
+        return proposal["value"]
+
+    @observe("selected_mdtrt_id")
+    def _stay_changed(self, change):
+        if self.stay_picker.value != (self.selected_mdtrt_id or None):
+            self.stay_picker.value = self.selected_mdtrt_id or None
+        self._draw()
+        self._show_stay()
+
+    def _show_stay(self):
+        sel = self.stays[self.stays.mdtrt_id == self.selected_mdtrt_id]
+        if sel.empty:
+            self.bill, self.details.value, self.bill_table.value = None, "", ""
+            return
+        s = sel.iloc[0]
+        self.details.value = (
+            f"<b>{html.escape(s.mdtrt_id)}</b> {html.escape(_text(s.fixmedins_name))} ({s.fixmedins_code})："
+            f"{s.begn_date} → {s.end_date}，住院 {_text(s.los_days)} 天；诊断 {html.escape(_text(s.dise_codg))} "
+            f"{html.escape(_text(s.dise_name))}；医疗费总额 {_text(s.medfee_sumamt)} 元，统筹基金支出 {_text(s.hifp_pay)} 元；"
+            f"距上次同院出院 {_text(s.gap_prev_same_days, ' 天')}，距上次任意机构出院 {_text(s.gap_prev_any_days, ' 天')}")
+        self.bill = self.analysis.bill(s.mdtrt_id)
+        self.bill_table.value = (_table_html(self.bill, ["med_chrgitm_type", "chrgitm_name", "lines", "amount"],
+                                             ["类别", "收费项目类别", "明细条数", "金额(元)"])
+                                 if len(self.bill) else "<i>无费用明细 (no itemised charges)</i>")
+
+    def _draw(self):
+        if not self.bars:
+            self.figure, self.chart.value = None, b""
+            return
+        institutions = sorted({(b["row"], b["institution"]) for b in self.bars})
+        fig = Figure(figsize=(9, 1.2 + 0.8 * len(institutions)))
+        ax = fig.add_subplot()
+        for b in self.bars:
+            colour = READMIT_COLOUR if b["readmission"] else SAME_COLOUR
+            edge = "black" if b["mdtrt_id"] == self.selected_mdtrt_id else "none"
+            ax.barh(b["row"], b["end"] - b["start"], left=b["start"], height=0.4, color=colour, edgecolor=edge, linewidth=2)
+            if b["gap_label"]:
+                ax.annotate(b["gap_label"], (b["start"], b["row"] - 0.25), fontsize=8, ha="center", va="bottom")
+        ax.set_yticks([r for r, _ in institutions], [code for _, code in institutions])
+        ax.set_ylim(len(institutions) - 0.5, -0.8)
+        ax.set_title(f"人员 {self.psn_no} 住院时间线（红色：{self.analysis.window_days} 天内同院再入院）", fontsize=10)
+        fig.autofmt_xdate()
+        self.figure = fig
+        self.chart.value = _png(fig)
+
+
+class InstitutionView(W.VBox):
+    """One institution's readmission gaps against its peer group and its readmission pairs.
+
+    Parameters
+    ----------
+    analysis : workbench.stays.StayAnalysis
+    timeline : StayTimeline, optional
+        Selecting a pair shows its person there, with the second stay selected.
+    fixmedins_code : str, optional
+        Institution to show first (default: rank 1 by split signature).
+    """
+
+    fixmedins_code = Unicode("", help="institution shown (定点医药机构编号)")
+    selected_pair = Unicode("", help="second_mdtrt_id of the selected readmission pair")
+
+    def __init__(self, analysis, timeline: StayTimeline | None = None, fixmedins_code: str = "", **kw):
+        self.analysis, self.timeline = analysis, timeline
+        self.font = use_cjk_font()
+        inst = analysis.institutions
+        self.histogram, self.pairs, self.figure = None, analysis.pairs.iloc[0:0], None
+        self.picker = W.Dropdown(description="机构", layout=W.Layout(width="36em"), options=[
+            (f"#{r.split_rank} {r.fixmedins_code} {_text(r.fixmedins_name)}  z={r.split_z:.1f}", r.fixmedins_code)
+            for r in inst.itertuples(index=False)])
+        self.measures = W.HTML()
+        self.chart = W.Image(format="png")
+        self.pair_picker = W.Select(description="再入院", options=[], rows=8, layout=W.Layout(width="48em"))
+        self.pair_table = W.HTML()
+        super().__init__([self.picker, self.measures, self.chart, self.pair_picker, self.pair_table], **kw)
+        self.picker.observe(lambda ch: setattr(self, "fixmedins_code", ch["new"] or ""), names="value")
+        self.pair_picker.observe(lambda ch: setattr(self, "selected_pair", ch["new"] or ""), names="value")
+        self.fixmedins_code = fixmedins_code or (inst.fixmedins_code.iloc[0] if len(inst) else "")
+
+    @observe("fixmedins_code")
+    def _institution_changed(self, change):
+        code = self.fixmedins_code
+        if self.picker.value != code:
+            self.picker.value = code or None
+        row = self.analysis.institutions[self.analysis.institutions.fixmedins_code == code]
+        if row.empty:
+            self.histogram, self.pairs = None, self.pairs.iloc[0:0]
+            self.measures.value, self.chart.value, self.pair_picker.options = "", b"", []
+            return
+        self.histogram = self.analysis.institution_gaps(code)
+        self.pairs = self.analysis.institution_pairs(code)
+        self.measures.value = self._measures_html(row.iloc[0])
+        self._draw(row.iloc[0])
+        shown = self.pairs.head(PAIR_LIMIT)
+        self.pair_picker.options = [
+            (f"{p.psn_no}  {p.first_mdtrt_id} → {p.second_mdtrt_id}  间隔 {p.gap_days} 天  {_text(p.first_dise_codg)} → {_text(p.second_dise_codg)}",
+             p.second_mdtrt_id) for p in shown.itertuples(index=False)]
+        self.pair_table.value = _table_html(
+            shown.head(50),
+            ["psn_no", "first_mdtrt_id", "second_mdtrt_id", "gap_days", "first_dise_codg", "second_dise_codg",
+             "first_medfee_sumamt", "second_medfee_sumamt", "second_hifp_pay"],
+            ["人员编号", "首次就诊", "再次就诊", "间隔天数", "首次诊断", "再次诊断", "首次费用", "再次费用", "再次统筹支付"])
+
+    @observe("selected_pair")
+    def _pair_changed(self, change):
+        if self.pair_picker.value != (self.selected_pair or None):
+            self.pair_picker.value = self.selected_pair or None
+        pick = self.pairs[self.pairs.second_mdtrt_id == self.selected_pair]
+        if self.timeline is not None and not pick.empty:
+            self.timeline.psn_no = pick.psn_no.iloc[0]
+            self.timeline.selected_mdtrt_id = self.selected_pair
+
+    def _measures_html(self, r) -> str:
+        def pct(v):
+            return "—" if _missing(v) else f"{v:.1%}"
+
+        return (
+            f"<b>{html.escape(r.fixmedins_code)} {html.escape(_text(r.fixmedins_name))}</b>（同类机构 {r.peer_group}，"
+            f"比较范围 {r.peer_basis}，{r.peer_institutions} 家）<br>"
+            f"住院 {r.stays} 次，{self.analysis.window_days} 天内同院再入院 {r.readmissions} 次，"
+            f"其中短间隔 {r.short_gap_readmissions} 次（占住院 {pct(r.short_gap_rate)}，同类 {pct(r.peer_short_gap_rate)}）；"
+            f"分解住院特征稳健 z = {r.split_z:.2f}，排名第 {r.split_rank}；"
+            f"年龄与诊断调整后再入院 O/E = {'—' if _missing(r.oe_ratio) else format(r.oe_ratio, '.2f')}")
+
+    def _draw(self, r):
+        h = self.histogram
+        fig = Figure(figsize=(9, 3))
+        ax = fig.add_subplot()
+        ax.bar(h.gap_days - 0.2, h.share, width=0.4, color=READMIT_COLOUR, label=f"{r.fixmedins_code}（{r.readmissions} 次）")
+        ax.bar(h.gap_days + 0.2, h.peer_share, width=0.4, color=OTHER_COLOUR, label="同类机构")
+        ax.set_xticks(list(h.gap_days))
+        ax.set_xlabel("出院至再入院间隔（天）")
+        ax.set_ylabel("占再入院比例")
+        ax.legend(fontsize=8)
+        ax.set_title("同院再入院间隔分布：本机构与同类机构", fontsize=10)
+        self.figure = fig
+        self.chart.value = _png(fig)
+
+
+def summary_banner(analysis) -> W.HTML:
+    """The headline figures of ``analysis.summary`` as one line of HTML."""
+    s = analysis.summary
+    return W.HTML(
+        f"<b>住院 {s['stays']} 次</b>，{s['persons']} 人，{s['institutions']} 家机构；"
+        f"{analysis.window_days} 天内同院再入院 <b>{s['readmissions']}</b> 次，"
+        f"再次住院统筹基金支出 <b>{_text(s['readmission_hifp_pay'])}</b> 元")
+
+
+class StaysExplorer(W.VBox):
+    """The institution view above a stay timeline, linked: selecting a pair opens its person."""
+
+    def __init__(self, analysis, fixmedins_code: str = "", **kw):
+        self.timeline = StayTimeline(analysis)
+        self.institution = InstitutionView(analysis, timeline=self.timeline, fixmedins_code=fixmedins_code)
+        super().__init__([self.institution, self.timeline], **kw)

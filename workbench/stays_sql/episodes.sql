@@ -1,0 +1,73 @@
+-- One row per inpatient stay (med_type '21') with the person, the institution, the bill and the
+-- gaps to the person's previous stay at the same institution and at any institution.
+-- <money>: a SELECT of (mdtrt_id, medfee_sumamt, hifp_pay, setl_rows), one row per visit.
+-- <dise_name>: m.dise_name when mdtrt carries it, else a NULL.
+-- Gap = date(begntime) - date(previous endtime) in days (0 = readmitted on the day of discharge,
+-- negative = the stays overlap). "Previous" is by (begntime, endtime, mdtrt_id) so ties are
+-- broken the same way on every run and engine (rule split_hospitalization orders them alike).
+-- Diagnosis category: the first three characters of the code, trimmed, upper case, dots removed
+-- (ICD-10 'I50.001' -> 'I50', ICD-9 '428.0' or '4280' -> '428'), as the rules' v_visit_fund.
+WITH stay AS (
+    SELECT
+        m.mdtrt_id,
+        m.psn_no,
+        m.fixmedins_code,
+        m.begntime,
+        m.endtime,
+        CAST(m.begntime AS DATE) AS begn_date,
+        CAST(m.endtime AS DATE) AS end_date,
+        m.dise_codg,
+        {dise_name} AS dise_name,
+        NULLIF(UPPER(SUBSTR(REPLACE(TRIM(m.dise_codg), '.', ''), 1, 3)), '') AS dise_category,
+        m.atddr_no
+    FROM mdtrt AS m
+    WHERE m.med_type = '21'
+),
+money AS (
+    {money}
+),
+ordered AS (
+    SELECT
+        s.*,
+        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_mdtrt_id,
+        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_end_date,
+        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_mdtrt_id,
+        LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_fixmedins_code,
+        LAG(s.end_date) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_end_date
+    FROM stay AS s
+)
+SELECT
+    o.mdtrt_id,
+    o.psn_no,
+    p.gend,
+    CAST(EXTRACT(YEAR FROM o.begn_date) - EXTRACT(YEAR FROM p.brdy)
+         - CASE WHEN EXTRACT(MONTH FROM o.begn_date) * 100 + EXTRACT(DAY FROM o.begn_date)
+                   < EXTRACT(MONTH FROM p.brdy) * 100 + EXTRACT(DAY FROM p.brdy) THEN 1 ELSE 0 END
+         AS BIGINT) AS age,
+    o.fixmedins_code,
+    i.fixmedins_name,
+    i.fixmedins_type,
+    i.hosp_lv,
+    COALESCE(i.fixmedins_type, '?') || '-' || COALESCE(i.hosp_lv, '?') AS peer_group,
+    o.begntime,
+    o.endtime,
+    o.begn_date,
+    o.end_date,
+    CAST(DATE_DIFF('day', o.begn_date, o.end_date) AS BIGINT) AS los_days,
+    CAST(DATE_DIFF('day', o.begn_date, o.end_date) + 1 AS BIGINT) AS stay_days,
+    o.dise_codg,
+    o.dise_name,
+    o.dise_category,
+    o.atddr_no,
+    mo.medfee_sumamt,
+    mo.hifp_pay,
+    CAST(COALESCE(mo.setl_rows, 0) AS BIGINT) AS setl_rows,
+    o.prev_same_mdtrt_id,
+    CAST(DATE_DIFF('day', o.prev_same_end_date, o.begn_date) AS BIGINT) AS gap_prev_same_days,
+    o.prev_any_mdtrt_id,
+    o.prev_any_fixmedins_code,
+    CAST(DATE_DIFF('day', o.prev_any_end_date, o.begn_date) AS BIGINT) AS gap_prev_any_days
+FROM ordered AS o
+LEFT JOIN psn AS p ON p.psn_no = o.psn_no
+LEFT JOIN medins AS i ON i.fixmedins_code = o.fixmedins_code
+LEFT JOIN money AS mo ON mo.mdtrt_id = o.mdtrt_id
