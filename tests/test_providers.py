@@ -1,0 +1,473 @@
+"""Provider profiles, peer groups, detectors, reasons, the CLI and the evaluation (workbench/providers)."""
+from __future__ import annotations
+
+import csv
+import importlib
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench
+from workbench import datafolder
+from workbench.cli import main
+from workbench.errors import WorkbenchError
+from workbench.providers import (EnsembleDetector, IsolationForestDetector, LOFDetector, RobustZDetector,
+                                 add_findings_measures, assign_peer_groups, chronic_categories, default_ensemble,
+                                 doctor_profiles, evaluate, institution_profiles, profile_providers, rank_normalise,
+                                 read_labels, reasons_text, robust_z, standardise)
+from workbench.providers.analysis import LEAD_COLUMNS, MEASURE_COLUMNS
+from workbench.providers.peers import peer_label, robust_scale
+
+from ruledata import tiny_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+APPROX = dict(rel=1e-9, abs=1e-12)
+
+
+# --- tiny exact data ---------------------------------------------------------------------------
+
+def prov_tables() -> dict:
+    """The shared tiny tables plus, at H2: M8 (Saturday 23:30, outpatient E11, doctor D2, fee lines
+    treatment 80 (a TCM therapy), consumable 20, Chinese patent drug 100) and M9 (refunded to 0)."""
+    t = tiny_tables()
+    t["mdtrt"] = pd.concat([t["mdtrt"], pd.DataFrame([
+        {"mdtrt_id": "M8", "psn_no": "P3", "fixmedins_code": "H2", "med_type": "11", "begntime": "2024-03-09 23:30",
+         "endtime": "2024-03-09 23:50", "dise_codg": "E11.9", "atddr_no": "D2"},
+        {"mdtrt_id": "M9", "psn_no": "P2", "fixmedins_code": "H2", "med_type": "11", "begntime": "2024-03-10 09:00",
+         "endtime": "2024-03-10 09:30", "dise_codg": "J06.9", "atddr_no": "D2"},
+    ])], ignore_index=True)
+    extra = pd.DataFrame([
+        ("S8", "M8", "200.00", "150.00", "0", "P3", "H2", "2024-03-09 23:50"),
+        ("S9a", "M9", "100.00", "70.00", "0", "P2", "H2", "2024-03-10 09:30"),
+        ("S9b", "M9", "-100.00", "-70.00", "1", "P2", "H2", "2024-03-11 09:30"),
+    ], columns=["setl_id", "mdtrt_id", "medfee_sumamt", "hifp_pay", "refd_setl_flag", "psn_no", "fixmedins_code", "setl_time"])
+    t["setl"] = pd.concat([t["setl"], extra], ignore_index=True)
+    fee = pd.DataFrame([
+        ("M8", "1", "2024-03-09 23:40", "T001", "05", 1, "80.00", "80.00"),
+        ("M8", "2", "2024-03-09 23:40", "C001", "08", 1, "20.00", "20.00"),
+        ("M8", "3", "2024-03-09 23:40", "Z001", "11", 1, "100.00", "100.00"),
+    ], columns=["mdtrt_id", "feedetl_sn", "fee_ocur_time", "med_list_codg", "med_chrgitm_type", "cnt", "pric", "det_item_fee_sumamt"])
+    fee["psn_no"], fee["bilg_dr_codg"] = "P3", "D2"
+    t["fee"] = pd.concat([t["fee"], fee], ignore_index=True)
+    t["list"] = pd.DataFrame({"med_list_codg": ["T001", "C001", "Z001", "X001"], "list_name": ["针刺", "敷料", "中成药", "西药"],
+                              "med_chrgitm_type": ["05", "08", "11", "09"], "tcm_therapy": [True, False, False, False]})
+    for c in ("pric_uplmt_amt", "lmt_gend", "lmt_age_min", "lmt_age_max", "lmt_dise", "lmt_hosp_lv"):
+        t["list"][c] = None
+    return t
+
+
+@pytest.fixture(scope="module")
+def prov_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prov") / "data"
+    datafolder.write_data_folder(out, prov_tables(), source={"kind": "test"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def prov_session(prov_data):
+    with workbench.open(prov_data) as s:
+        yield s
+
+
+def _row(frame, **keys):
+    m = np.ones(len(frame), dtype=bool)
+    for k, v in keys.items():
+        m &= (frame[k] == v).to_numpy()
+    assert m.sum() == 1, keys
+    return frame[m].iloc[0]
+
+
+def test_institution_profile_exact_values(prov_session):
+    p = institution_profiles(prov_session)
+    assert list(p.fixmedins_code) == ["H1", "H2"]  # Y1 has no visit; M9 is withdrawn
+    h1, h2 = _row(p, fixmedins_code="H1"), _row(p, fixmedins_code="H2")
+    # H1: four stays, net bills 1000 + 700 (800 less a 100 refund) + 300 + 5000
+    assert (h1.visits, h1.persons, h1.inpatient_stays, h1.doctors) == (4, 2, 4, 1)
+    assert (h1.medfee_total, h1.hifp_total) == (Decimal("7000.00"), Decimal("5340.00"))
+    assert h1.cost_per_visit == pytest.approx(1750.0, **APPROX)
+    assert h1.cost_per_person == pytest.approx(3500.0, **APPROX)
+    assert h1.fund_share == pytest.approx(5340 / 7000, **APPROX)
+    # fee lines 150.05 (09) + 200 (03) + 50 (01) + 333.33 (09) + 60 (01)
+    assert h1.drug_share == pytest.approx(483.38 / 793.38, **APPROX)
+    assert h1.test_share == pytest.approx(200 / 793.38, **APPROX)
+    assert (h1.consumable_share, h1.treatment_share) == (0.0, 0.0)
+    assert np.isnan(h1.tcm_therapy_share)  # no outpatient visit
+    # stays of 4, 2, 2 and 19 days; M2 is a readmission 5 days after M1
+    assert h1.los_mean == pytest.approx(6.75, **APPROX)
+    assert h1.short_stay_share == pytest.approx(0.5, **APPROX)
+    assert h1.readmission_rate == pytest.approx(0.25, **APPROX)
+    assert h1.inpatient_share == 1.0
+    # expected cost: region means 1900 (21/K35) x 3 + 300 (21/J18)
+    assert h1.cost_index == pytest.approx(7000 / 6000, **APPROX)
+    assert h1.admission_index == pytest.approx(1.0, **APPROX)
+    assert h1.dise_entropy == pytest.approx(-(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25)), **APPROX)
+    assert (h1.dise_categories, h1.dise_per_100) == (2, 50.0)
+    assert h1.repeat_interval_median == 30.0  # P2: 9 and 51 days
+    # bed fees 50 + 60 over the bed-days of the stays with fee lines (M1 4, M2 2, M3 2)
+    assert h1.bed_nursing_per_day == pytest.approx(110 / 8, **APPROX)
+    assert np.isnan(h1.exam_fee_per_visit) and h1.minor_admission_share == 0.0
+    assert (h1.weekend_share, h1.night_share, h1.elderly_share, h1.chronic_share) == (0.0, 0.0, 0.0, 0.0)
+    # H2: M4, M5 (P1, 74, I10), M7 (P3, Sunday, K35 stay), M8 (P3, Saturday 23:30, E11)
+    assert (h2.visits, h2.persons, h2.inpatient_stays, h2.doctors) == (4, 2, 1, 2)
+    assert (h2.medfee_total, h2.hifp_total) == (Decimal("1270.00"), Decimal("868.88"))
+    assert h2.cost_per_visit == pytest.approx(317.5, **APPROX)
+    assert h2.cost_per_person == pytest.approx(635.0, **APPROX)
+    assert (h2.drug_share, h2.test_share, h2.consumable_share, h2.treatment_share) == pytest.approx((0.5, 0.0, 0.1, 0.4), **APPROX)
+    assert h2.tcm_therapy_share == pytest.approx(1 / 3, **APPROX)  # M8 of M4, M5, M8
+    assert h2.weekend_share == 0.5 and h2.night_share == 0.25
+    assert h2.elderly_share == 0.5 and h2.chronic_share == 0.75
+    assert h2.readmission_rate == 0.0 and h2.los_mean == 2.0 and h2.short_stay_share == 1.0
+    assert h2.visits_per_doctor_day == 1.0 and h2.patients_per_doctor == 1.0
+    assert h2.repeat_interval_median == 13.5  # P1 14 days, P3 13 days
+    assert h2.dise_entropy == pytest.approx(1.5, **APPROX)
+    assert h2.cost_index == pytest.approx(1270 / 2270, **APPROX)  # 85 + 85 + 1900 + 200
+    assert h2.inpatient_share == 0.25
+    assert h2.exam_fee_per_visit == 0.0 and np.isnan(h2.bed_nursing_per_day)  # M8 has no 02 line; M7 no fee lines
+    assert (h2.fixmedins_name, h2.fixmedins_type, h2.hosp_lv) == ("乙卫生院", "1", "3")
+
+
+def test_profile_parameters_change_the_measures(prov_session):
+    p = institution_profiles(prov_session, window_days=4, short_stay_days=4, night_from=23, night_to=9)
+    h1, h2 = _row(p, fixmedins_code="H1"), _row(p, fixmedins_code="H2")
+    assert h1.readmission_rate == 0.0 and h1.short_stay_share == 0.75
+    assert h2.night_share == 0.5  # M7 at 08:00, M8 at 23:30
+    p = institution_profiles(prov_session, night_from=24, night_to=9)  # before 09:00 only
+    assert _row(p, fixmedins_code="H1").night_share == 0.5  # M1, M6 at 08:00; M2, M3 at 09:00 are not
+    with pytest.raises(WorkbenchError, match="window_days"):
+        institution_profiles(prov_session, window_days=-1)
+    with pytest.raises(WorkbenchError, match="unknown profile parameter"):
+        institution_profiles(prov_session, windows=3)
+
+
+def test_admission_index_and_short_minor_stays(tmp_path):
+    """One clinic: J06 three times as an outpatient and once admitted for 2 days, I63 admitted for
+    5 days. The region admits 1 in 4 J06 visits and every I63 visit."""
+    t = tiny_tables()
+    rows = [("A1", "11", "2024-01-02", "2024-01-02", "J06.9"), ("A2", "11", "2024-01-03", "2024-01-03", "J06.9"),
+            ("A3", "11", "2024-01-04", "2024-01-04", "J06.9"), ("A4", "21", "2024-01-05", "2024-01-07", "J06.9"),
+            ("A5", "21", "2024-02-01", "2024-02-06", "I63.9")]
+    t["mdtrt"] = pd.DataFrame([{"mdtrt_id": i, "psn_no": "P1", "fixmedins_code": "H1", "med_type": m, "begntime": b + " 10:00",
+                                "endtime": e + " 10:00", "dise_codg": d, "atddr_no": "D1"} for i, m, b, e, d in rows])
+    for name in ("setl", "fee"):
+        t.pop(name)
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    with workbench.open(tmp_path / "d") as s:
+        h1 = _row(institution_profiles(s, minor_admission_pct=30), fixmedins_code="H1")
+        assert h1.admission_index == pytest.approx(2 / (4 * 0.25 + 1.0), **APPROX)
+        assert h1.minor_admission_share == 0.5  # A4: 2 days, a category admitted 25 % < 30 % of the time
+        assert h1.short_stay_share == 0.5 and h1.inpatient_share == 0.4
+        assert _row(institution_profiles(s, minor_admission_pct=25), fixmedins_code="H1").minor_admission_share == 0.0
+        assert _row(institution_profiles(s, short_stay_days=1, minor_admission_pct=30), fixmedins_code="H1").minor_admission_share == 0.0
+        with pytest.raises(WorkbenchError, match="minor_admission_pct must be a whole number from 0 to 100"):
+            institution_profiles(s, minor_admission_pct=101)
+
+
+def test_doctor_profiles(prov_session):
+    d = doctor_profiles(prov_session)
+    assert [tuple(x) for x in d[["fixmedins_code", "dr_code", "visits"]].to_numpy()] == [("H1", "D1", 4), ("H2", "D1", 3), ("H2", "D2", 1)]
+    d2 = _row(d, dr_code="D2")
+    assert d2.night_share == 1.0 and d2.drug_share == 0.5 and d2.patients_per_doctor == 1.0
+
+
+def test_without_fee_or_setl_the_measures_needing_them_are_null(tmp_path):
+    t = prov_tables()
+    for name in ("fee", "setl", "list"):
+        t.pop(name)
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    with workbench.open(tmp_path / "d") as s:
+        p = institution_profiles(s)
+        assert len(p) == 2 and _row(p, fixmedins_code="H2").visits == 5  # M9 is not known to be refunded
+        for c in ("medfee_total", "cost_per_visit", "cost_index", "fund_share", "drug_share", "test_share", "tcm_therapy_share"):
+            assert p[c].isna().all(), c
+        assert _row(p, fixmedins_code="H1").readmission_rate == 0.25
+        r = profile_providers(s)
+        assert "drug_share" not in r.scored and "cost_per_visit" not in r.scored and "readmission_rate" in r.scored
+
+
+def test_chronic_list_is_data():
+    cats = chronic_categories()
+    assert {"I10", "I11", "I15", "E10", "E14", "J44", "401", "250"} <= set(cats)
+    assert "I16" not in cats and "E15" not in cats and cats == sorted(cats)
+
+
+# --- robust standardisation and peer groups ------------------------------------------------------
+
+def test_robust_z_median_mad_and_guards():
+    z = robust_z([1, 2, 3, 4, 100], [1, 2, 3, 4, 100])
+    assert z == pytest.approx([-2 / 1.4826, -1 / 1.4826, 0, 1 / 1.4826, 97 / 1.4826], **APPROX)
+    # MAD 0: the mean absolute deviation (0.4) x 1.2533 is the scale
+    assert robust_z([0, 0, 0, 1, 1], [0, 0, 0, 1, 1]) == pytest.approx([0, 0, 0, 1 / 0.50132, 1 / 0.50132], **APPROX)
+    # all equal: every z 0; nulls stay null
+    z = robust_z([2, 2, np.nan], [2, 2, np.nan])
+    assert z[:2].tolist() == [0.0, 0.0] and np.isnan(z[2])
+    assert robust_scale([np.nan])[0] != robust_scale([np.nan])[0]  # NaN median
+
+
+def test_peer_groups_merge_small_groups():
+    inst = pd.DataFrame({"fixmedins_code": [f"I{i:02d}" for i in range(16)],
+                         "fixmedins_type": ["1"] * 8 + ["2"] * 6 + ["3"] * 2,
+                         "hosp_lv": ["3"] * 5 + ["1", "1", "2"] + ["9"] * 6 + ["9", "9"]})
+    g = assign_peer_groups(inst)
+    assert list(g.peer_group) == ["1-3"] * 5 + ["1-*"] * 3 + ["2-9"] * 6 + ["3-*"] * 2
+    assert list(g.peer_basis) == ["group"] * 5 + ["type"] * 3 + ["group"] * 6 + ["all"] * 2
+    assert list(g.reference) == ["1-3"] * 5 + ["type:1"] * 3 + ["2-9"] * 6 + ["*"] * 2
+    assert peer_label("1-3") == "医疗机构·一级" and peer_label("1-*") == "医疗机构·合并组" and peer_label("2-9") == "零售药店·未定级/基层"
+    county = assign_peer_groups(inst.assign(admdvs=["A"] * 5 + ["B"] * 11), by=("fixmedins_type", "hosp_lv", "admdvs"))
+    assert county.peer_group.iloc[0] == "1-3-A" and county.peer_group.iloc[8] == "2-9-B"
+
+
+def test_standardise_against_the_reference_set():
+    inst = pd.DataFrame({"fixmedins_code": list("abcdefgh"), "fixmedins_type": ["1"] * 8,
+                         "hosp_lv": ["3"] * 5 + ["1", "1", "2"],
+                         "drug_share": [0.1, 0.2, 0.3, 0.4, 0.9, 0.5, np.nan, 0.3]})
+    g = assign_peer_groups(inst)
+    z, stats = standardise(g, ["drug_share"])
+    # group 1-3: median 0.3, MAD 0.1 -> scale 0.14826
+    assert z.drug_share.iloc[4] == pytest.approx(0.6 / 0.14826, **APPROX)
+    # f, g, h are compared with every type-1 institution: values 0.1 .. 0.9 without the null
+    med, scale = robust_scale([0.1, 0.2, 0.3, 0.4, 0.9, 0.5, 0.3])
+    assert med == 0.3 and z.drug_share.iloc[5] == pytest.approx((0.5 - med) / scale, **APPROX)
+    assert np.isnan(z.drug_share.iloc[6])
+    row = _row(stats, reference="type:1", measure="drug_share")
+    assert row.n == 7 and row["median"] == 0.3
+
+
+# --- detectors ------------------------------------------------------------------------------------
+
+def _toy(seed=0):
+    X = np.random.default_rng(seed).normal(0, 1, size=(40, 3))
+    X[17] = [9.0, 8.0, 9.0]
+    return X
+
+
+@pytest.mark.parametrize("det", [RobustZDetector(one_sided=False), IsolationForestDetector(random_state=1),
+                                 LOFDetector(n_neighbors=10), default_ensemble(random_state=1)])
+def test_every_detector_finds_the_obvious_outlier(det):
+    fitted = det.fit(_toy())
+    assert fitted is det
+    assert det.decision_scores_.shape == (40,) and int(np.argmax(det.decision_scores_)) == 17
+    assert det.labels_.dtype.kind == "i" and det.labels_[17] == 1 and det.labels_.sum() == 2  # 5 % of 40
+    assert det.threshold_ == pytest.approx(np.quantile(det.decision_scores_, 0.95), **APPROX)
+
+
+def test_same_seed_same_scores_and_rank_ensemble():
+    a = default_ensemble(random_state=7).fit(_toy()).decision_scores_
+    b = default_ensemble(random_state=7).fit(_toy()).decision_scores_
+    assert np.array_equal(a, b)
+    assert a[17] == 1.0  # ranked first by every member
+    e = EnsembleDetector({"z": RobustZDetector(), "lof": LOFDetector()}, weights={"z": 3, "lof": 1}).fit(_toy())
+    assert set(e.member_scores_) == {"z", "lof"}
+    assert e.decision_scores_ == pytest.approx((3 * e.member_scores_["z"] + e.member_scores_["lof"]) / 4, **APPROX)
+    assert rank_normalise([3, 1, 2, 2]).tolist() == [1.0, 0.25, 0.625, 0.625]
+
+
+def test_robust_z_detector_options():
+    X = np.array([[0.0, 0.0], [-5.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    d = RobustZDetector(center=False, one_sided=True).fit(X)
+    assert d.decision_scores_.tolist() == pytest.approx([0.0, 0.0, np.sqrt(12.5), np.sqrt(0.5)], **APPROX)
+    d = RobustZDetector(center=False, one_sided=False, top=1).fit(X)
+    assert d.decision_scores_.tolist() == pytest.approx([0.0, 5.0, 4.0, 1.0], **APPROX)
+    with pytest.raises(ValueError, match="NaN"):
+        RobustZDetector().fit([[np.nan, 1.0]])
+    with pytest.raises(ValueError, match="contamination"):
+        LOFDetector(contamination=0.9)
+
+
+# --- reasons ---------------------------------------------------------------------------------------
+
+def test_reasons_text_in_chinese_and_english():
+    values = {"drug_share": 0.78, "cost_per_visit": 1234.5, "los_mean": 3.0, "weekend_share": 0.3}
+    medians = {"drug_share": 0.41, "cost_per_visit": 300.0, "los_mean": 9.0, "weekend_share": 0.28}
+    z = {"drug_share": 5.1, "cost_per_visit": 7.25, "los_mean": -3.0, "weekend_share": 0.2}
+    assert reasons_text(values, medians, z) == (
+        "次均费用 1,234.50，同级中位数 300.00，高 7.2 MAD；药占比 0.78，同级中位数 0.41，高 5.1 MAD；"
+        "平均住院日 3.0，同级中位数 9.0，低 3.0 MAD")
+    assert reasons_text(values, medians, z, lang="en", top=2) == (
+        "cost per visit 1,234.50 vs peer median 300.00, 7.2 MAD above; drug share 0.78 vs peer median 0.41, 5.1 MAD above")
+    assert reasons_text(values, medians, {"drug_share": 1.0}) == "与同级机构无明显差异"
+    # only deviations that drive the score: a low drug share or a long repeat interval does not
+    assert reasons_text({"drug_share": 0.1, "repeat_interval_median": 90.0}, {"drug_share": 0.5, "repeat_interval_median": 30.0},
+                        {"drug_share": -8.0, "repeat_interval_median": 6.0}) == "与同级机构无明显差异"
+    assert reasons_text({"repeat_interval_median": 2.0}, {"repeat_interval_median": 30.0}, {"repeat_interval_median": -6.0},
+                        lang="en") == "median days between a person's visits 2.0 vs peer median 30.0, 6.0 MAD below"
+    assert reasons_text(values, medians, {"drug_share": np.nan}, lang="en") == "no measure far from its peers"
+
+
+# --- the whole chain on a small region -------------------------------------------------------------
+
+def region_tables(seed: int = 11) -> dict:
+    """14 clinics (type 1, level 3) of very different sizes and 6 hospitals (level 2); clinic C07
+    bills four times the usual drugs on every visit."""
+    rng = np.random.default_rng(seed)
+    codes = [f"C{i:02d}" for i in range(1, 15)] + [f"H{i:02d}" for i in range(1, 7)]
+    medins = pd.DataFrame({"fixmedins_code": codes, "fixmedins_name": [f"机构{c}" for c in codes], "fixmedins_type": "1",
+                           "hosp_lv": ["3"] * 14 + ["2"] * 6, "admdvs": "370102"})
+    psn = pd.DataFrame({"psn_no": [f"P{i:03d}" for i in range(200)], "certno": [f"3701021960{i:08d}" for i in range(200)],
+                        "gend": "1", "brdy": [f"{1940 + i % 60}-05-05" for i in range(200)], "insutype": "390",
+                        "insuplc_admdvs": "370102"})
+    visits, setl, fee = [], [], []
+    sizes = [12, 80, 25, 40, 15, 60, 30, 20, 45, 18, 70, 22, 35, 28] + [30] * 6
+    cats = ["J06.9", "I10", "E11.9", "K29.7", "M54.5"]
+    for code, n in zip(codes, sizes):
+        for k in range(n):
+            vid = f"{code}-V{k:03d}"
+            day = 1 + int(rng.integers(0, 300))
+            t = pd.Timestamp("2024-01-01 09:00") + pd.Timedelta(days=day)
+            inpatient = code.startswith("H") and k % 5 == 0
+            end = t + pd.Timedelta(days=int(rng.integers(3, 9))) if inpatient else t
+            visits.append((vid, f"P{int(rng.integers(0, 200)):03d}", code, "21" if inpatient else "11", t, end,
+                           cats[int(rng.integers(0, 5))], f"{code}-D{k % 3}"))
+            drug = round(float(rng.uniform(40, 60)) * (4 if code == "C07" else 1), 2)
+            test = round(float(rng.uniform(20, 30)), 2)
+            treat = round(float(rng.uniform(10, 20)), 2)
+            lines = [("09", drug), ("04", test), ("05", treat)]
+            for sn, (typ, amt) in enumerate(lines, 1):
+                fee.append((vid, str(sn), t, f"X{typ}", typ, 1, f"{amt:.2f}", f"{amt:.2f}"))
+            total = sum(a for _, a in lines)
+            setl.append((f"S-{vid}", vid, f"{total:.2f}", f"{total * 0.7:.2f}", "0", end))
+    mdtrt = pd.DataFrame(visits, columns=["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "dise_codg", "atddr_no"])
+    setl = pd.DataFrame(setl, columns=["setl_id", "mdtrt_id", "medfee_sumamt", "hifp_pay", "refd_setl_flag", "setl_time"])
+    setl = setl.merge(mdtrt[["mdtrt_id", "psn_no", "fixmedins_code"]], on="mdtrt_id")
+    fee = pd.DataFrame(fee, columns=["mdtrt_id", "feedetl_sn", "fee_ocur_time", "med_list_codg", "med_chrgitm_type", "cnt", "pric", "det_item_fee_sumamt"])
+    fee = fee.merge(mdtrt[["mdtrt_id", "psn_no"]], on="mdtrt_id").assign(bilg_dr_codg="D")
+    return {"psn": psn, "medins": medins, "mdtrt": mdtrt, "setl": setl, "fee": fee}
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    out = tmp_path_factory.mktemp("provregion") / "data"
+    datafolder.write_data_folder(out, region_tables(), source={"kind": "test"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def region_result(region):
+    with workbench.open(region) as s:
+        yield profile_providers(s, seed=3)
+
+
+def test_planted_drug_heavy_clinic_ranks_first_with_its_reason(region_result):
+    inst = region_result.institutions
+    assert list(inst.columns[:5]) == LEAD_COLUMNS
+    top = inst.iloc[0]
+    assert top.fixmedins_code == "C07" and top["rank"] == 1 and bool(top.outlier)
+    assert top.peer_group == "1-3" and top.peer_label == "医疗机构·一级" and top.peer_basis == "group"
+    # four times the drugs: the bill per visit moves most, then the case-mix index, then per person
+    assert [r.split(" ")[0] for r in top.reasons.split("；")] == ["次均费用", "病种调整费用指数", "人均费用"]
+    assert top.reasons_en.startswith("cost per visit 241.68 vs peer median 89.68, ")
+    assert sorted(inst.peer_group.unique()) == ["1-2", "1-3"]
+    assert (inst.risk_score.diff().dropna() <= 0).all()
+    d = region_result.deviations("C07")
+    assert d.measure.iloc[0] == "cost_per_visit" and d.scored.all()
+    assert _row(d, measure="drug_share").z > 5 and _row(d, measure="drug_share").peer_median == pytest.approx(inst.drug_share[inst.peer_group == "1-3"].median(), **APPROX)
+    assert "visits" not in region_result.scored and "visits" not in set(d.measure)  # volume is never scored
+    pts = region_result.points("1-3", "drug_share", "cost_per_visit")
+    assert len(pts) == 14 and pts.x.max() == pytest.approx(inst.drug_share.max(), **APPROX)
+    assert set(region_result.peer_groups().peer_group) == {"1-2", "1-3"}
+    with pytest.raises(WorkbenchError, match="NOPE"):
+        region_result.row("NOPE")
+
+
+def test_same_seed_same_scores_different_seed_same_top(region, region_result):
+    with workbench.open(region) as s:
+        again = profile_providers(s, seed=3)
+        other = profile_providers(s, seed=4)
+    pd.testing.assert_frame_equal(again.institutions, region_result.institutions)
+    assert other.institutions.fixmedins_code.iloc[0] == "C07"
+
+
+def test_findings_add_rule_hit_measures(region_result):
+    inst = region_result.institutions
+    findings = pd.DataFrame({"fixmedins_code": ["C07", "C07", "C02", None], "rule_id": ["a", "b", "a", "c"],
+                             "amount_at_risk": [Decimal("10.00"), Decimal("5.50"), Decimal("1.00"), Decimal("9.00")]})
+    out = add_findings_measures(inst.drop(columns=["findings_per_1000", "fund_at_risk_share"]), findings)
+    c07 = _row(out, fixmedins_code="C07")
+    assert c07.findings_per_1000 == pytest.approx(2000 / 30, **APPROX)  # 2 findings, 30 visits
+    assert c07.fund_at_risk_share == pytest.approx(15.5 / float(c07.hifp_total), **APPROX)
+    assert _row(out, fixmedins_code="C03").findings_per_1000 == 0.0
+    r = profile_providers(region_result.session, findings=findings, seed=3)
+    assert "findings_per_1000" in r.scored and len(r.findings_of("C07")) == 2 and r.findings_of("C01").empty
+
+
+def test_evaluate_auc_against_truth(region_result):
+    truth = pd.DataFrame({"case_id": ["x", "y"], "scenario": ["drug_heavy", "split_stay"], "rule_id": ["cost_share_outlier", "split_hospitalization"],
+                          "fixmedins_code": ["C07", "C02"]})
+    assert read_labels(truth).values.tolist() == [["C07", "drug_heavy"]]
+    ev = evaluate(region_result, truth)
+    assert ev["positives"] == 1 and ev["institutions"] == 20
+    assert ev["auc"] == 1.0 and ev["precision_at_k"] == 1.0 and ev["positive_ranks"] == {"C07": 1}
+    # plain size: C07 has 30 visits; 6 clinics are bigger, 7 smaller, the 6 hospitals equal
+    assert ev["auc_size"] == pytest.approx((7 + 0.5 * 6) / 19, **APPROX)
+    assert set(ev["auc_by_detector"]) == {"isolation_forest", "lof", "robust_z"}
+    assert ev["by_scenario"] == {"drug_heavy": 1.0}
+    labels = pd.DataFrame({"fixmedins_code": ["C07", "C01"], "potential_fraud": [True, False]})
+    assert evaluate(region_result, labels)["auc"] == 1.0
+    with pytest.raises(WorkbenchError, match="positive and negative"):
+        evaluate(region_result, truth.iloc[1:])
+
+
+def test_doctor_scores(region_result):
+    assert sorted(region_result.doctors.fixmedins_code.unique()) == ["C02", "C06", "C11"]  # 20+ visits per doctor
+    d = region_result.doctor_scores(min_visits=1)
+    assert len(d) == 60 and d.fixmedins_code.iloc[0] == "C07"
+    assert set(d.peer_group) == {"1-2", "1-3"} and d.reasons.iloc[0].startswith("次均费用")
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def test_cli_writes_the_ranked_table(region, tmp_path, capsys):
+    out = tmp_path / "providers.csv"
+    assert main(["providers", str(region), "--out", str(out)]) == 0
+    assert "20 institution(s) in 2 peer group(s)" in capsys.readouterr().out
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    header = raw.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:5] == ["fixmedins_code", "peer_group", "cluster", "risk_score", "reasons"]
+    assert header[5:5 + len(MEASURE_COLUMNS)] == MEASURE_COLUMNS
+    assert len(rows) == 20 and rows[0]["fixmedins_code"] == "C07" and rows[0]["reasons"].startswith("次均费用 241.68，同级中位数 89.68，高 ")
+    scores = [float(r["risk_score"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert rows[0]["medfee_total"].count(".") == 1 and len(rows[0]["medfee_total"].split(".")[1]) == 2
+    assert rows[0]["findings_per_1000"] == "" and rows[0]["outlier"] == "true"
+    assert main(["providers", str(region), "--out", str(out), "--engine", "spark"]) == 1
+    assert main(["providers", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
+
+
+def test_cms_import_profiles_without_fee(tmp_path):
+    from workbench.importer import import_extract
+
+    import_extract(ROOT / "tests" / "fixtures" / "cms", "cms", tmp_path / "cms")
+    with workbench.open(tmp_path / "cms") as s:
+        r = profile_providers(s)
+        inst = r.institutions
+        assert inst.drug_share.isna().all() and inst.cost_per_visit.notna().all()
+        assert set(inst.peer_group) == {"1-9"} and len(inst) == 5  # CMS providers: type 1, level 9 (unknown)
+        assert not {"drug_share", "test_share", "tcm_therapy_share"} & set(r.scored)
+        labels = pd.read_parquet(tmp_path / "cms" / "cms_labels.parquet")
+        if labels.potential_fraud.any() and not labels.potential_fraud.all() and labels.fixmedins_code.isin(inst.fixmedins_code).all():
+            ev = evaluate(r)  # finds cms_labels.parquet in the data folder
+            assert 0.0 <= ev["auc"] <= 1.0 and ev["positives"] == int(labels.potential_fraud.sum())
+
+
+# --- demo synthetic data: planted outlier institutions -------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
+        pytest.skip("workbench.synth is not there yet")
+    out = tmp_path_factory.mktemp("demo") / "data"
+    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_planted_outliers_rank_high_on_demo(demo):
+    with workbench.open(demo) as s:
+        r = profile_providers(s, seed=2024)
+        ev = evaluate(r)
+    assert ev["positives"] >= 5
+    assert ev["auc"] >= 0.9, ev
+    assert ev["auc"] > ev["auc_size"] + 0.2, ev  # the score does not just follow size

@@ -1,0 +1,126 @@
+"""Provider explorer widget without a browser: set traits, pick options, assert on state; and the
+provider notebook and dashboard run top to bottom on demo data."""
+import importlib
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+import workbench  # noqa: E402
+from traitlets import TraitError  # noqa: E402
+from widgets import _fonts  # noqa: E402
+from widgets.providers import ProviderExplorer, deviation_bars, ranking_html, scatter_marks, summary_banner  # noqa: E402
+from workbench import datafolder  # noqa: E402
+from workbench.cli import main  # noqa: E402
+from workbench.providers import profile_providers  # noqa: E402
+
+from test_providers import region_tables  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wprov") / "data"
+    datafolder.write_data_folder(out, region_tables(), source={})
+    findings = pd.DataFrame({"fixmedins_code": ["C07", "C07"], "rule_id": ["cost_share_outlier", "price_over_cap"],
+                             "amount_at_risk": ["0.00", "12.30"], "detail": ["药占比高", "超限价"]})
+    with workbench.open(out) as s:
+        yield profile_providers(s, findings=findings, seed=3)
+
+
+def test_scatter_marks_is_a_pure_mapping():
+    points = pd.DataFrame({"fixmedins_code": ["A", "B", "C", "D"], "x": [1.0, 2.0, 3.0, None], "y": [0.5, 0.1, 0.9, 1.0],
+                           "cluster": [0, 1, 0, 0], "outlier": [False, True, False, True], "risk_score": [0.2, 0.9, 0.4, 0.8]})
+    m = scatter_marks(points, "C")
+    assert m == {"clusters": {0: ([1.0, 3.0], [0.5, 0.9]), 1: ([2.0], [0.1])}, "outliers": ([2.0], [0.1], ["B"]),
+                 "selected": (3.0, 0.9), "missing": 1}
+    assert scatter_marks(points, "D")["selected"] is None  # no x: not drawn
+
+
+def test_deviation_bars_is_a_pure_mapping():
+    dev = pd.DataFrame({"zh": ["药占比", "平均住院日"], "en": ["drug share", "mean length of stay"], "z": [5.1, -3.0]})
+    assert deviation_bars(dev) == [("药占比 drug share", 5.1, "#c0392b"), ("平均住院日 mean length of stay", -3.0, "#4878a8")]
+    assert len(deviation_bars(dev, n=1)) == 1
+
+
+def test_explorer_starts_on_the_most_suspicious_institution(result):
+    e = ProviderExplorer(result)
+    assert (e.peer_group, e.selected, e.x, e.y) == ("1-3", "C07", "pc1", "pc2")
+    assert e.group_picker.value == "1-3" and e.picker.value == "C07"
+    assert len(e.picker.options) == 14 and e.picker.options[0][1] == "C07" and "⚠" in e.picker.options[0][0]
+    assert bytes(e.scatter.value).startswith(PNG) and bytes(e.profile.value).startswith(PNG)
+    assert e.bars[0][0] == "次均费用 cost per visit" and e.bars[0][1] > 5
+    assert "C07" in e.header.value and "次均费用 241.68" in e.header.value
+    assert "规则线索 2 条" in e.findings.value and "price_over_cap" in e.findings.value
+    assert e.marks["selected"] is not None and sum(len(xs) for xs, _ in e.marks["clusters"].values()) == 14
+
+
+def test_explorer_follows_its_controls_and_traits(result):
+    e = ProviderExplorer(result)
+    e.group_picker.value = "1-2"  # the user picks the hospitals
+    assert e.peer_group == "1-2" and e.selected == result.members("1-2").fixmedins_code.iloc[0]
+    assert len(e.picker.options) == 6 and e.picker.get_state()["index"] == 0
+    assert "无规则线索" in e.findings.value
+    e.selected = "C07"  # a code from another group brings its group back
+    assert e.peer_group == "1-3" and e.picker.value == "C07" and len(e.picker.options) == 14
+    e.x_picker.value = "drug_share"
+    e.y = "cost_per_visit"
+    assert e.x == "drug_share" and e.y_picker.value == "cost_per_visit"
+    assert e.marks["selected"] == pytest.approx((result.row("C07").drug_share, result.row("C07").cost_per_visit))
+    e.picker.value = "C02"
+    assert e.selected == "C02" and "C02" in e.header.value
+    for trait, bad in (("peer_group", "9-9"), ("x", "nonsense"), ("selected", "NOPE")):
+        with pytest.raises(TraitError):
+            setattr(e, trait, bad)
+    assert (e.peer_group, e.x, e.selected) == ("1-3", "drug_share", "C02")
+
+
+def test_explorer_initial_selection_and_ranking(result):
+    e = ProviderExplorer(result, selected="H03", x="drug_share", y="test_share")
+    assert e.peer_group == "1-2" and e.selected == "H03" and e.x_picker.value == "drug_share"
+    html = ranking_html(result, 3).value
+    assert html.count("<tr>") == 4 and "C07" in html and "次均费用" in html
+    banner = summary_banner(result).value
+    assert "20 家机构" in banner and "2 个同级组" in banner and "规则线索 2 条" in banner and "随机种子 3" in banner
+
+
+def test_chinese_labels_render():
+    family = _fonts.use_cjk_font()
+    if family is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    assert _fonts.has_glyphs(family, "药占比同级中位数异常簇")
+
+
+def test_drawing_raises_no_missing_glyph_warning(result):
+    if _fonts.use_cjk_font() is None:
+        pytest.skip("no CJK font installed")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from.*")
+        ProviderExplorer(result, selected="C07")
+
+
+# --- notebooks on demo data ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
+        pytest.skip("workbench.synth is not there yet")
+    out = tmp_path_factory.mktemp("pdemo") / "data"
+    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("notebook", ["notebooks/02-provider-clusters.ipynb", "dashboards/providers.ipynb"])
+def test_notebook_runs_on_demo_data(demo, notebook, tmp_path):
+    pytest.importorskip("nbclient")
+    from notebook_runner import outputs_text, run_notebook
+
+    nb = run_notebook(ROOT / notebook, {"DATA": str(demo), "RUN": str(tmp_path / "no-run"), "SEED": 2024}, timeout=300)
+    text = outputs_text(nb)
+    assert "ProviderExplorer" in text or "VBox" in text

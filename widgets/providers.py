@@ -1,0 +1,264 @@
+"""Provider explorer: institutions of a peer group on a scatter, one institution against its peers.
+
+The widget takes a :class:`workbench.providers.ProviderProfiles` and shows its results; every
+number comes from the workbench (``result.peer_groups()``, ``result.points()``,
+``result.deviations()``, ``result.findings_of()``, ``result.reasons()``). Selections are traits:
+``peer_group``, ``x``, ``y`` (a measure name, or ``pc1`` / ``pc2`` for the PCA map the workbench
+computed) and ``selected`` (a ``fixmedins_code``). Charts are matplotlib figures rendered to
+PNG in an ``ipywidgets.Image`` (no pyplot state), so they look the same in a notebook, in Voilà
+and in a test; an institution is picked from a dropdown synced with the highlighted point.
+"""
+from __future__ import annotations
+
+import html
+import io
+from contextlib import contextmanager
+
+import ipywidgets as W
+import pandas as pd
+from matplotlib.figure import Figure
+from traitlets import TraitError, Unicode, observe, validate
+
+from ._fonts import use_cjk_font
+
+CLUSTER_COLOURS = ("#4878a8", "#59a14f", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f")
+OUTLIER_COLOUR, SELECTED_COLOUR = "#c0392b", "#000000"
+HIGH_COLOUR, LOW_COLOUR = "#c0392b", "#4878a8"
+FINDINGS_SHOWN = 20
+BARS_SHOWN = 12
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _missing(v) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def scatter_marks(points: pd.DataFrame, selected: str = "") -> dict:
+    """Map scatter points (``result.points``) to marks; a pure function.
+
+    Returns ``{"clusters": {cluster: (xs, ys)}, "outliers": (xs, ys, codes), "selected": (x, y)
+    or None, "missing": n}``: every point with both coordinates in its cluster's colour,
+    outliers ringed, the selected institution marked; ``missing`` counts points without x or y.
+    """
+    ok = points.x.notna() & points.y.notna()
+    shown = points[ok]
+    clusters = {int(c): (shown.x[shown.cluster == c].tolist(), shown.y[shown.cluster == c].tolist())
+                for c in sorted(set(shown.cluster))}
+    out = shown[shown.outlier.astype(bool)]
+    sel = shown[shown.fixmedins_code == selected]
+    return {"clusters": clusters, "outliers": (out.x.tolist(), out.y.tolist(), out.fixmedins_code.tolist()),
+            "selected": (float(sel.x.iloc[0]), float(sel.y.iloc[0])) if len(sel) else None,
+            "missing": int((~ok).sum())}
+
+
+def deviation_bars(deviations: pd.DataFrame, n: int = BARS_SHOWN) -> list:
+    """Map ``result.deviations`` to bars, largest |z| first; a pure function: a list of
+    ``(label, z, colour)`` with red for above the peer median, blue for below."""
+    rows = deviations.head(n)
+    return [(f"{r.zh} {r.en}", float(r.z), HIGH_COLOUR if r.z > 0 else LOW_COLOUR) for r in rows.itertuples(index=False)]
+
+
+def _findings_html(findings: pd.DataFrame) -> str:
+    if findings is None or findings.empty:
+        return "<i>无规则线索 (no findings for this institution, or no audit run given)</i>"
+    cols = [c for c in ("rule_id", "result_type", "dr_code", "psn_no", "mdtrt_id", "amount_at_risk", "detail") if c in findings]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('—' if _missing(getattr(r, c)) else str(getattr(r, c)))}</td>" for c in cols) + "</tr>"
+                   for r in findings.head(FINDINGS_SHOWN).itertuples(index=False))
+    more = f"<br><i>… 共 {len(findings)} 条</i>" if len(findings) > FINDINGS_SHOWN else ""
+    return f"<b>规则线索 {len(findings)} 条</b><table class='wb-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+class ProviderExplorer(W.VBox):
+    """Pick a peer group and two axes; see its institutions by cluster with outliers ringed; pick
+    an institution to see its robust z against its peers, its reasons and its findings.
+
+    Parameters
+    ----------
+    result : workbench.providers.ProviderProfiles
+    peer_group, x, y, selected : str, optional
+        Initial selections (default: the group of the most suspicious institution, the PCA map,
+        the most suspicious institution of the group).
+    """
+
+    peer_group = Unicode("", help="peer group shown (fixmedins_type-hosp_lv, e.g. '1-3')")
+    x = Unicode("pc1", help="measure on the x axis, or pc1 / pc2")
+    y = Unicode("pc2", help="measure on the y axis, or pc1 / pc2")
+    selected = Unicode("", help="institution selected (fixmedins_code); its profile is shown")
+
+    def __init__(self, result, peer_group: str = "", x: str = "pc1", y: str = "pc2", selected: str = "", **kw):
+        self.result = result
+        self.font = use_cjk_font()
+        self.points = result.points(result.institutions.peer_group.iloc[0]).iloc[0:0]
+        self.marks, self.bars, self.deviations = None, [], None
+        groups = result.peer_groups()
+        self.group_picker = W.Dropdown(description="同级组", layout=W.Layout(width="30em"), options=[
+            (f"{g.peer_label} ({g.peer_group}) · {g.institutions} 家 · 异常 {int(g.outliers)}", g.peer_group)
+            for g in groups.itertuples(index=False)])
+        axes = result.axis_options()
+        self.x_picker = W.Dropdown(description="横轴 x", options=axes, layout=W.Layout(width="30em"))
+        self.y_picker = W.Dropdown(description="纵轴 y", options=axes, layout=W.Layout(width="30em"))
+        self.scatter = W.Image(format="png")
+        self.picker = W.Dropdown(description="机构", options=[], layout=W.Layout(width="40em"))
+        self.header = W.HTML()
+        self.profile = W.Image(format="png")
+        self.findings = W.HTML()
+        super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.picker,
+                          self.header, self.profile, self.findings], **kw)
+        self._syncing = False
+        self.group_picker.observe(lambda ch: self._from_control("peer_group", ch["new"]), names="value")
+        self.x_picker.observe(lambda ch: self._from_control("x", ch["new"]), names="value")
+        self.y_picker.observe(lambda ch: self._from_control("y", ch["new"]), names="value")
+        self.picker.observe(lambda ch: self._from_control("selected", ch["new"]), names="value")
+        with self.hold_trait_notifications():
+            self.x, self.y = x, y
+        first = result.row(selected).peer_group if selected else result.institutions.peer_group.iloc[0]
+        self.peer_group = peer_group or first
+        if selected:
+            self.selected = selected
+
+    def _from_control(self, trait: str, value):
+        """A control changed by the user sets its trait; changes made while syncing do not."""
+        if not self._syncing:
+            setattr(self, trait, value or "")
+
+    @contextmanager
+    def _quiet(self):
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    # --- validation -----------------------------------------------------------------------
+    @validate("peer_group")
+    def _known_group(self, proposal):
+        if proposal["value"] not in {v for _, v in self.group_picker.options}:
+            raise TraitError(f"unknown peer group {proposal['value']!r}")
+        return proposal["value"]
+
+    @validate("x", "y")
+    def _known_axis(self, proposal):
+        if proposal["value"] not in {v for _, v in self.result.axis_options()}:
+            raise TraitError(f"unknown axis {proposal['value']!r}; choose pc1, pc2 or a measure with values")
+        return proposal["value"]
+
+    @validate("selected")
+    def _known_institution(self, proposal):
+        code = proposal["value"]
+        if code and code not in set(self.result.institutions.fixmedins_code):
+            raise TraitError(f"unknown institution {code!r}")
+        return code
+
+    # --- reactions ------------------------------------------------------------------------
+    @observe("peer_group")
+    def _group_changed(self, change):
+        members = self.result.members(self.peer_group)
+        codes = list(members.fixmedins_code)
+        with self._quiet():
+            self.group_picker.value = self.peer_group
+            self.picker.options = [(f"#{r.rank} {r.fixmedins_code} {'' if _missing(r.fixmedins_name) else r.fixmedins_name}  "
+                                    f"风险 {r.risk_score:.3f}{'  ⚠' if r.outlier else ''}", r.fixmedins_code)
+                                   for r in members.itertuples(index=False)]
+        self.points = self.result.points(self.peer_group, self.x, self.y)
+        if self.selected in codes:
+            self._render_selection()
+        else:
+            self.selected = codes[0]  # its observer renders
+
+    @observe("x", "y")
+    def _axes_changed(self, change):
+        with self._quiet():
+            self.x_picker.value, self.y_picker.value = self.x, self.y
+        if self.peer_group:
+            self.points = self.result.points(self.peer_group, self.x, self.y)
+            self._draw_scatter()
+
+    @observe("selected")
+    def _selected_changed(self, change):
+        code = self.selected
+        if code and self.result.row(code).peer_group != self.peer_group:
+            self.peer_group = self.result.row(code).peer_group  # its observer keeps the code and renders
+            return
+        self._render_selection()
+
+    def _render_selection(self):
+        with self._quiet():
+            self.picker.value = self.selected or None
+        self._draw_scatter()
+        self._show_institution()
+
+    def _label(self, axis: str) -> str:
+        return dict((v, k) for k, v in self.result.axis_options()).get(axis, axis)
+
+    def _draw_scatter(self):
+        self.marks = scatter_marks(self.points, self.selected)
+        fig = Figure(figsize=(7, 4.6))
+        ax = fig.add_subplot()
+        for c, (xs, ys) in self.marks["clusters"].items():
+            ax.scatter(xs, ys, s=28, color=CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)], label=f"簇 cluster {c}", alpha=0.8)
+        ox, oy, _ = self.marks["outliers"]
+        if ox:
+            ax.scatter(ox, oy, s=110, facecolors="none", edgecolors=OUTLIER_COLOUR, linewidths=1.6, label="异常 outlier")
+        if self.marks["selected"]:
+            ax.scatter(*self.marks["selected"], s=220, marker="*", color=SELECTED_COLOUR, label=self.selected)
+        ax.set_xlabel(self._label(self.x))
+        ax.set_ylabel(self._label(self.y))
+        note = f"（{self.marks['missing']} 家无数值未显示）" if self.marks["missing"] else ""
+        ax.set_title(f"同级组 {self.peer_group}：按簇着色，红圈为异常{note}", fontsize=10)
+        ax.legend(fontsize=7, loc="best")
+        self.scatter.value = _png(fig)
+
+    def _show_institution(self):
+        code = self.selected
+        if not code:
+            self.deviations, self.bars = None, []
+            self.header.value, self.profile.value, self.findings.value = "", b"", ""
+            return
+        r = self.result.row(code)
+        self.deviations = self.result.deviations(code)
+        self.bars = deviation_bars(self.deviations)
+        name = "" if _missing(r.fixmedins_name) else html.escape(str(r.fixmedins_name))
+        self.header.value = (
+            f"<b>{html.escape(code)} {name}</b>（{html.escape(r.peer_label)}，簇 {r.cluster}，比较范围 {r.peer_basis}）"
+            f"：风险分 <b>{r.risk_score:.3f}</b>，排名第 {r['rank']}{'，<b>异常</b>' if r.outlier else ''}；"
+            f"就诊 {r.visits} 人次<br>{html.escape(self.result.reasons(code))}")
+        fig = Figure(figsize=(7, 0.6 + 0.32 * max(1, len(self.bars))))
+        ax = fig.add_subplot()
+        if self.bars:
+            labels, zs, colours = zip(*self.bars)
+            ax.barh(range(len(zs)), zs, color=colours)
+            ax.set_yticks(range(len(zs)), labels, fontsize=8)
+            ax.invert_yaxis()
+        ax.axvline(0, color="#555", linewidth=0.8)
+        ax.set_xlabel("稳健 z（同级中位数 = 0，单位 MAD）")
+        ax.set_title(f"{code} 与同级机构的偏离", fontsize=10)
+        self.profile.value = _png(fig)
+        self.findings.value = _findings_html(self.result.findings_of(code))
+
+
+def summary_banner(result) -> W.HTML:
+    """The headline figures of ``result.summary()`` as one line of HTML."""
+    s = result.summary()
+    found = "未提供规则线索" if s["findings"] is None else f"规则线索 {s['findings']} 条"
+    return W.HTML(f"<b>{s['institutions']} 家机构</b>，{s['peer_groups']} 个同级组；按 {s['scored']} 项比率指标评分，"
+                  f"<b>{s['outliers']}</b> 家标为异常；{found}；随机种子 {s['seed']}")
+
+
+def ranking_html(result, n: int = 20) -> W.HTML:
+    """The ``n`` most suspicious institutions with their reasons, as an HTML table."""
+    top = result.institutions.head(n)
+    rows = "".join(
+        f"<tr><td>{r.rank}</td><td>{html.escape(r.fixmedins_code)}</td><td>{html.escape('' if _missing(r.fixmedins_name) else str(r.fixmedins_name))}</td>"
+        f"<td>{html.escape(r.peer_label)}</td><td>{r.risk_score:.3f}</td><td>{html.escape(r.reasons)}</td></tr>"
+        for r in top.itertuples(index=False))
+    return W.HTML("<table class='wb-table'><thead><tr><th>排名</th><th>机构编号</th><th>名称</th><th>同级组</th>"
+                  f"<th>风险分</th><th>原因</th></tr></thead><tbody>{rows}</tbody></table>")

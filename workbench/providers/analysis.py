@@ -1,0 +1,279 @@
+"""Who is an outlier among comparable providers, and why: profile, standardise, score, explain.
+
+:func:`profile_providers` runs the whole chain on a session and returns a
+:class:`ProviderProfiles` (what the CLI writes and the widgets show):
+
+1. profiles in SQL (:mod:`.profiles`), plus rule-hit measures when findings are given;
+2. peer groups and robust z against them (:mod:`.peers`);
+3. the detector matrix: the scored measures' z turned so that "higher is more suspicious"
+   (a ``LOW`` measure is negated, an ``EITHER`` one taken absolute), the harmless side weighted
+   0.3 (:data:`HARMLESS_WEIGHT`), nulls at 0, clipped at ``z_clip``; volume is never in it;
+4. an ensemble of isolation forest, local outlier factor and robust z on that matrix
+   (:mod:`.detectors`) gives ``risk_score`` in (0, 1], and its ``labels_`` the ``outlier`` flag;
+5. k-means clusters and a PCA map within each peer group on the signed z (:mod:`.clusters`);
+6. reasons: the top 3 measures by |z| in words (:mod:`.reasons`).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import WorkbenchError
+from . import clusters, peers, profiles, reasons
+from .detectors import default_ensemble
+from .measures import BY_NAME, EITHER, LOW, MEASURES, SCORED
+
+LEAD_COLUMNS = ["fixmedins_code", "peer_group", "cluster", "risk_score", "reasons"]
+MEASURE_COLUMNS = [m.name for m in MEASURES]
+TRAIL_COLUMNS = ["fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs", "peer_label", "peer_basis",
+                 "outlier", "rank", "reasons_en"]
+Z_CLIP = 10.0
+# Deviations on the harmless side (cheaper, fewer tests than the peers) count at this weight: an
+# audit looks for the expensive side, yet cutting them to exactly 0 ties most rows at the origin,
+# and exact ties break density-based detectors (LOF divides by near-zero distances).
+HARMLESS_WEIGHT = 0.3
+DOCTOR_MIN_VISITS = 20
+
+
+def _session(data):
+    from ..session import Session
+
+    return data if isinstance(data, Session) else Session(data)
+
+
+def detector_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP, harmless_weight: float = HARMLESS_WEIGHT) -> pd.DataFrame:
+    """The "suspicious direction" matrix the detectors fit (see the module): z turned so that
+    higher is more suspicious, the harmless side scaled by ``harmless_weight``, nulls at 0,
+    clipped at +/- ``z_clip``."""
+    cols = {}
+    for name in scored:
+        d = BY_NAME[name].direction
+        v = z[name].to_numpy(dtype=float)
+        v = np.abs(v) if d == EITHER else -v if d == LOW else v
+        v = np.nan_to_num(v, nan=0.0, posinf=z_clip, neginf=-z_clip)
+        cols[name] = np.clip(np.where(v > 0, v, harmless_weight * v), -z_clip, z_clip)
+    return pd.DataFrame(cols, index=z.index)
+
+
+def cluster_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP) -> pd.DataFrame:
+    """Signed z of the scored measures, nulls at 0 (the peer median), clipped at +/- ``z_clip``."""
+    return z[list(scored)].fillna(0.0).clip(-z_clip, z_clip)
+
+
+def _scored(frame: pd.DataFrame, scored) -> list:
+    chosen = list(SCORED if scored is None else scored)
+    bad = [s for s in chosen if s not in BY_NAME]
+    if bad:
+        raise WorkbenchError(f"providers: unknown measure(s) {', '.join(bad)}; known: {', '.join(BY_NAME)}")
+    return [s for s in chosen if s in frame.columns and frame[s].notna().any()]
+
+
+def _medians(frame: pd.DataFrame, stats: pd.DataFrame, columns) -> pd.DataFrame:
+    wide = stats.pivot(index="reference", columns="measure", values="median")
+    return wide.reindex(index=frame["reference"].to_numpy(), columns=list(columns)).set_axis(frame.index)
+
+
+def score_frame(frame: pd.DataFrame, scored, seed, contamination: float, z_clip: float, detector=None) -> dict:
+    """Standardise, score and explain the rows of ``frame`` (with peer columns); a dict of parts."""
+    columns = profiles.measure_columns(frame)
+    z, stats = peers.standardise(frame, columns, {c: BY_NAME[c].scale_floor for c in columns})
+    med = _medians(frame, stats, columns)
+    use = _scored(frame, scored)
+    if not use:
+        raise WorkbenchError("providers: no scored measure has a value; nothing to compare")
+    det = detector if detector is not None else default_ensemble(seed, contamination)
+    det.fit(detector_matrix(z, use, z_clip).to_numpy())
+    rows = list(zip(frame[use].apply(pd.to_numeric, errors="coerce").to_dict("records"),
+                    med[use].to_dict("records"), z[use].to_dict("records")))
+    texts = {lang: [reasons.reasons_text(v, m, zz, lang) for v, m, zz in rows] for lang in ("zh", "en")}
+    return {"z": z, "stats": stats, "medians": med, "scored": use, "detector": det, "reasons": texts}
+
+
+def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_KEYS,
+                      min_peer_size: int = peers.MIN_PEER_SIZE, scored=None, detector=None,
+                      contamination: float = 0.05, z_clip: float = Z_CLIP, **params) -> "ProviderProfiles":
+    """Profile, compare, cluster and score every institution of a data folder.
+
+    Parameters
+    ----------
+    data : Session or path
+    findings : DataFrame, audit result, run folder or path, optional
+        Rule findings; add ``findings_per_1000`` and ``fund_at_risk_share`` (scored).
+    seed : int
+        Seeds the isolation forest and k-means: the same seed gives the same scores.
+    peer_by : sequence of str
+        ``medins`` columns of a peer group (default type x level; add ``"admdvs"`` for county).
+    min_peer_size : int
+        Smaller groups merge into their type's group (:mod:`.peers`).
+    scored : sequence of str, optional
+        Measures that drive the score (default :data:`~.measures.SCORED`; those with no value
+        in the data are left out).
+    detector : detector, optional
+        Any object with ``fit(X)``, ``decision_scores_``, ``labels_``
+        (default :func:`~.detectors.default_ensemble`).
+    contamination : float
+        Share of institutions flagged ``outlier``.
+    **params
+        Profile parameters (:data:`.profiles.DEFAULTS`).
+    """
+    session = _session(data)
+    found = profiles.read_findings(findings)
+    inst = profiles.institution_profiles(session, **params)
+    if inst.empty:
+        raise WorkbenchError(f"providers: {session.folder} has no visits to profile")
+    inst = profiles.add_findings_measures(inst, found)
+    missing = [c for c in peer_by if c not in inst.columns]
+    if missing:
+        raise WorkbenchError(f"providers: peer_by column(s) {', '.join(missing)} are not medins columns")
+    inst = peers.assign_peer_groups(inst, peer_by, min_peer_size)
+    parts = score_frame(inst, scored, seed, contamination, z_clip, detector)
+    det = parts["detector"]
+    inst["risk_score"] = np.round(det.decision_scores_, 12)
+    inst["outlier"] = det.labels_.astype(bool)
+    inst["reasons"], inst["reasons_en"] = parts["reasons"]["zh"], parts["reasons"]["en"]
+    cl = clusters.by_peer_group(cluster_matrix(parts["z"], parts["scored"], z_clip), inst["peer_group"], seed)
+    inst = inst.join(cl)
+    order = inst.sort_values(["risk_score", "fixmedins_code"], ascending=[False, True], kind="mergesort").index
+    inst, z, med = (f.loc[order].reset_index(drop=True) for f in (inst, parts["z"], parts["medians"]))
+    inst["rank"] = np.arange(1, len(inst) + 1, dtype="int64")
+    for c in MEASURE_COLUMNS:
+        if c not in inst.columns:
+            inst[c] = np.nan
+    inst = inst[LEAD_COLUMNS + MEASURE_COLUMNS + TRAIL_COLUMNS + ["reference", "pc1", "pc2"]]
+    codes = inst["fixmedins_code"].to_numpy()
+    member = pd.DataFrame({k: v[order] for k, v in getattr(det, "member_scores_", {}).items()}, index=codes)
+    return ProviderProfiles(session, inst, z.set_axis(codes), med.set_axis(codes), parts["stats"], parts["scored"],
+                            det, member, found, {"seed": seed, "peer_by": list(peer_by), "min_peer_size": min_peer_size,
+                                                 "contamination": contamination, "z_clip": z_clip, **profiles.check_params(params)})
+
+
+class ProviderProfiles:
+    """The result of :func:`profile_providers`: the table, and what the widgets ask of it.
+
+    Attributes
+    ----------
+    institutions : DataFrame
+        One row per institution, most suspicious first: :data:`LEAD_COLUMNS`, every measure,
+        :data:`TRAIL_COLUMNS`, ``reference``, ``pc1``, ``pc2``.
+    z, medians : DataFrame
+        Robust z of every measure and the reference median, indexed by ``fixmedins_code``.
+    stats : DataFrame
+        ``reference, measure, n, median, scale``.
+    scored : list of str
+        Measures that drove the score.
+    detector : fitted detector; member_scores : DataFrame (rank-normalised, per member)
+    findings : DataFrame or None
+    params : dict
+    """
+
+    def __init__(self, session, institutions, z, medians, stats, scored, detector, member_scores, findings, params):
+        self.session, self.institutions, self.z, self.medians = session, institutions, z, medians
+        self.stats, self.scored, self.detector, self.member_scores = stats, scored, detector, member_scores
+        self.findings, self.params = findings, params
+        self._by_code = institutions.set_index("fixmedins_code", drop=False)
+
+    def __len__(self):
+        return len(self.institutions)
+
+    def __repr__(self):
+        return f"ProviderProfiles({len(self)} institutions, {self.institutions.peer_group.nunique()} peer groups, seed={self.params['seed']})"
+
+    def summary(self) -> dict:
+        """Headline figures: ``institutions``, ``peer_groups``, ``outliers``, ``scored`` (number of
+        measures that drove the score), ``findings`` (rows given, or None) and ``seed``."""
+        inst = self.institutions
+        return {"institutions": len(inst), "peer_groups": int(inst.peer_group.nunique()), "outliers": int(inst.outlier.sum()),
+                "scored": len(self.scored), "findings": None if self.findings is None else len(self.findings),
+                "seed": self.params["seed"]}
+
+    def row(self, code: str) -> pd.Series:
+        """One institution's row (``WorkbenchError`` naming the code when unknown)."""
+        if code not in self._by_code.index:
+            raise WorkbenchError(f"providers: no institution {code!r} in the profile")
+        return self._by_code.loc[code]
+
+    def peer_groups(self) -> pd.DataFrame:
+        """``peer_group, peer_label, institutions, clusters, outliers``, largest group first."""
+        g = self.institutions.groupby(["peer_group", "peer_label"], as_index=False).agg(
+            institutions=("fixmedins_code", "size"), clusters=("cluster", "nunique"), outliers=("outlier", "sum"))
+        return g.sort_values(["institutions", "peer_group"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+
+    def members(self, peer_group: str) -> pd.DataFrame:
+        """The institutions of a peer group, most suspicious first."""
+        return self.institutions[self.institutions.peer_group == peer_group].reset_index(drop=True)
+
+    def axis_options(self) -> list:
+        """``(label, name)`` pairs for a scatter axis: the PCA map, then measures with values."""
+        opts = [("主成分1 PC1", "pc1"), ("主成分2 PC2", "pc2")]
+        return opts + [(f"{m.zh} {m.en}", m.name) for m in MEASURES if self.institutions[m.name].notna().any()]
+
+    def points(self, peer_group: str, x: str = "pc1", y: str = "pc2") -> pd.DataFrame:
+        """Scatter points of a peer group: ``fixmedins_code, fixmedins_name, x, y, cluster,
+        outlier, risk_score`` (x and y: ``pc1``, ``pc2`` or a measure name)."""
+        for axis in (x, y):
+            if axis not in ("pc1", "pc2") and axis not in BY_NAME:
+                raise WorkbenchError(f"providers: unknown axis {axis!r}")
+        m = self.members(peer_group)
+        return pd.DataFrame({
+            "fixmedins_code": m.fixmedins_code, "fixmedins_name": m.fixmedins_name,
+            "x": pd.to_numeric(m[x], errors="coerce").astype(float), "y": pd.to_numeric(m[y], errors="coerce").astype(float),
+            "cluster": m.cluster, "outlier": m.outlier, "risk_score": m.risk_score,
+        })
+
+    def deviations(self, code: str, scored_only: bool = True) -> pd.DataFrame:
+        """One institution against its reference peers: ``measure, zh, en, value, peer_median, z,
+        scored``, largest |z| first (measures without a z left out)."""
+        self.row(code)
+        names = self.scored if scored_only else [c for c in self.z.columns]
+        rows = [{"measure": n, "zh": BY_NAME[n].zh, "en": BY_NAME[n].en, "value": self._by_code.at[code, n],
+                 "peer_median": self.medians.at[code, n], "z": self.z.at[code, n], "scored": n in self.scored}
+                for n in names if pd.notna(self.z.at[code, n])]
+        out = pd.DataFrame(rows, columns=["measure", "zh", "en", "value", "peer_median", "z", "scored"])
+        return out.iloc[np.argsort(-out.z.abs().to_numpy(), kind="stable")].reset_index(drop=True)
+
+    def findings_of(self, code: str) -> pd.DataFrame:
+        """The findings at an institution (empty without findings), largest amount first."""
+        self.row(code)
+        if self.findings is None:
+            return pd.DataFrame(columns=["rule_id", "fixmedins_code", "amount_at_risk", "detail"])
+        f = self.findings[self.findings.fixmedins_code == code]
+        if "amount_at_risk" in f:
+            f = f.assign(_a=pd.to_numeric(f.amount_at_risk, errors="coerce")).sort_values("_a", ascending=False, kind="mergesort").drop(columns="_a")
+        return f.reset_index(drop=True)
+
+    def reasons(self, code: str, lang: str = "zh") -> str:
+        """The reasons text of one institution (``zh`` or ``en``)."""
+        return self.row(code)["reasons_en" if lang == "en" else "reasons"]
+
+    @cached_property
+    def doctors(self) -> pd.DataFrame:
+        """:meth:`doctor_scores` with the default minimum of visits (computed once)."""
+        return self.doctor_scores()
+
+    def doctor_scores(self, min_visits: int = DOCTOR_MIN_VISITS) -> pd.DataFrame:
+        """Doctors at institutions with at least ``min_visits`` visits (fewer make rates too noisy
+        to compare), scored like institutions against the doctors of the same institution peer
+        group: the doctor profile, ``peer_group``, ``reference``, ``risk_score``, ``reasons``."""
+        doc = profiles.doctor_profiles(self.session, **{k: self.params[k] for k in profiles.DEFAULTS})
+        doc = doc[doc.visits >= min_visits].reset_index(drop=True)
+        doc = profiles.add_findings_measures(doc, None if self.findings is None or "dr_code" not in self.findings
+                                             else self.findings, ("fixmedins_code", "dr_code"))
+        groups = self.institutions.set_index("fixmedins_code")["peer_group"]
+        doc["peer_group"] = doc.fixmedins_code.map(groups).fillna("?")
+        size = doc.peer_group.map(doc.peer_group.value_counts())
+        doc["reference"] = np.where(size >= self.params["min_peer_size"], doc.peer_group, "*")
+        if doc.empty:
+            return doc.assign(risk_score=np.nan, reasons="")
+        scored = [s for s in self.scored if s != "patients_per_doctor"]
+        parts = score_frame(doc, scored, self.params["seed"], self.params["contamination"], self.params["z_clip"])
+        doc["risk_score"] = np.round(parts["detector"].decision_scores_, 12)
+        doc["reasons"] = parts["reasons"]["zh"]
+        return doc.sort_values(["risk_score", "fixmedins_code", "dr_code"], ascending=[False, True, True], kind="mergesort").reset_index(drop=True)
+
+    def to_csv(self, path):
+        """Write :data:`LEAD_COLUMNS`, the measures and :data:`TRAIL_COLUMNS` (``workbench providers``)."""
+        from .output import write_csv
+
+        return write_csv(self.institutions, path)
