@@ -1,0 +1,429 @@
+"""Collusion rings: edge SQL, the suspicious-edge filter, communities, scoring, signals, CSV,
+export (GraphML and CSV read back), evaluation, CLI — on a tiny hand-checked data folder, and
+recovery of the planted rings on the demo data when the generator is there."""
+import csv
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import workbench
+from workbench import datafolder, rings
+from workbench.cli import main
+from workbench.errors import WorkbenchError
+from workbench.rings import RingAnalysis, RingParams
+
+D = Decimal
+
+# The filter at the tiny data's scale: D1 -> F1 is the only anchor.
+TINY = RingParams(min_rx=3, min_rx_patients=2, min_same_day=2, min_lift=1.0, min_days=1, min_patient_events=1,
+                  min_patient_lift=1.1, min_patients=2, card_pharmacies_per_day=2, doctor_visits_per_day=2)
+
+
+def tiny_tables():
+    """Four persons, a hospital, two pharmacies, two doctors (dates and links in the comments).
+
+    P1 sees D1 and buys at F1 the same day, twice (B1 carries D1's prescription, B2 does not);
+    P2 buys at F1 on prescriptions of D2 (B4) and D1 (B5, refunded in part), each the day P2 saw
+    that doctor; P3 and P4 buy at F2. P2 is enrolled in another county. B1, B2 and B4 hold the same
+    basket (2 × DRUGX).
+    """
+    psn = pd.DataFrame({
+        "psn_no": ["P1", "P2", "P3", "P4"],
+        "certno": ["370102195001011234", "370105198002022345", "370102199003033456", "370102200001010044"],
+        "psn_name": ["张三", "李四", "王五", "赵六"],
+        "gend": ["1", "2", "1", "2"], "brdy": ["1950-01-01", "1980-02-02", "1990-03-03", "2000-01-01"],
+        "insutype": ["310"] * 4, "insuplc_admdvs": ["370102", "370105", "370102", "370102"],
+    })
+    medins = pd.DataFrame({
+        "fixmedins_code": ["H1", "F1", "F2"], "fixmedins_name": ["甲医院", "乙药店", "丙药店"],
+        "fixmedins_type": ["1", "2", "2"], "hosp_lv": ["2", "9", "9"], "admdvs": ["370102"] * 3,
+    })
+    dr = pd.DataFrame({"dr_code": ["D1", "D2"], "dr_name": ["钱医生", "孙医生"], "fixmedins_code": ["H1", "H1"],
+                       "dept_codg": ["A03", "A03"], "dr_type": ["doctor", "doctor"]})
+    v = [  # mdtrt_id, psn, institution, med_type, begntime, atddr_no
+        ("V1", "P1", "H1", "11", "2024-01-02 09:00", "D1"),
+        ("B1", "P1", "F1", "41", "2024-01-02 11:00", "D1"),   # rx D1 + same day as V1
+        ("V2", "P1", "H1", "11", "2024-01-09 09:00", "D1"),
+        ("B2", "P1", "F1", "41", "2024-01-09 15:00", None),   # same day as V2 only
+        ("B3", "P1", "F2", "41", "2024-01-09 18:00", None),   # second pharmacy that day, unlinked
+        ("V3", "P2", "H1", "11", "2024-01-02 10:00", "D2"),
+        ("B4", "P2", "F1", "41", "2024-01-02 12:00", "D2"),   # rx D2 + same day as V3
+        ("V6", "P2", "H1", "11", "2024-02-05 09:00", "D1"),
+        ("B5", "P2", "F1", "41", "2024-02-05 10:00", "D1"),   # rx D1 + same day as V6
+        ("V4", "P3", "H1", "14", "2024-01-03 09:00", "D1"),
+        ("B6", "P3", "F2", "41", "2024-01-04 09:00", None),   # the next day: unlinked
+        ("B7", "P4", "F2", "41", "2024-01-03 16:00", "D2"),   # rx D2 + same day as V5 (D1)
+        ("V5", "P4", "H1", "11", "2024-01-03 10:00", "D1"),
+        ("S1", "P4", "H1", "21", "2024-01-03 11:00", "D1"),   # inpatient: not an edge, counts for volume
+    ]
+    mdtrt = pd.DataFrame(v, columns=["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "atddr_no"])
+    mdtrt["endtime"] = mdtrt["begntime"]
+    mdtrt["dise_codg"] = "I10"
+    money = {  # mdtrt_id: [(medfee, hifp, refund flag)]
+        "V1": [("20.00", "10.00", "0")], "V2": [("20.00", "10.00", "0")], "V3": [("20.00", "10.00", "0")],
+        "V4": [("30.00", "20.00", "0")], "V5": [("20.00", "10.00", "0")], "V6": [("20.00", "10.00", "0")], "S1": [("900.00", "600.00", "0")],
+        "B1": [("150.00", "100.10", "0")], "B2": [("250.00", "200.20", "0")], "B3": [("15.00", "5.00", "0")],
+        "B4": [("350.00", "300.30", "0")], "B5": [("80.00", "50.05", "0"), ("-16.00", "-10.01", "1")],
+        "B6": [("12.00", "6.00", "0")], "B7": [("40.00", "20.00", "0")],
+    }
+    setl = [(f"T{m}{i}", m, a, b, f) for m, rows in money.items() for i, (a, b, f) in enumerate(rows)]
+    setl = pd.DataFrame(setl, columns=["setl_id", "mdtrt_id", "medfee_sumamt", "hifp_pay", "refd_setl_flag"])
+    setl = setl.merge(mdtrt[["mdtrt_id", "psn_no", "fixmedins_code", "begntime"]], on="mdtrt_id")
+    setl = setl.rename(columns={"begntime": "setl_time"})
+    fee = pd.DataFrame([
+        ("1", "B1", "DRUGX", "09", 2, "75.00", "150.00"),
+        ("1", "B2", "DRUGX", "09", 1, "75.00", "75.00"),
+        ("2", "B2", "DRUGX", "09", 1, "75.00", "75.00"),       # two lines, same net basket
+        ("3", "B2", "DRUGZ", "09", 1, "100.00", "100.00"),
+        ("4", "B2", "DRUGZ", "09", -1, "100.00", "-100.00"),   # returned: not in the basket
+        ("1", "B4", "DRUGX", "09", 2, "175.00", "350.00"),
+        ("1", "B5", "DRUGY", "09", 1, "80.00", "80.00"),
+        ("1", "B3", "DRUGX", "09", 2, "7.50", "15.00"),        # same basket, but not a ring purchase
+    ], columns=["feedetl_sn", "mdtrt_id", "med_list_codg", "med_chrgitm_type", "cnt", "pric", "det_item_fee_sumamt"])
+    fee["psn_no"] = fee.mdtrt_id.map(dict(zip(mdtrt.mdtrt_id, mdtrt.psn_no)))
+    fee["fee_ocur_time"] = fee.mdtrt_id.map(dict(zip(mdtrt.mdtrt_id, mdtrt.begntime)))
+    fee["bilg_dr_codg"] = None
+    return {"psn": psn, "medins": medins, "dr": dr, "mdtrt": mdtrt, "setl": setl, "fee": fee}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rings") / "data"
+    datafolder.write_data_folder(out, tiny_tables(), source={"kind": "test"})
+    return out
+
+
+@pytest.fixture()
+def session(tiny):
+    with workbench.open(tiny) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def analysis(tiny):
+    with workbench.open(tiny) as s:
+        yield RingAnalysis(s, TINY, seed=7)
+
+
+def _edge(frame, kind, a, b):
+    row = frame[(frame.kind == kind) & (frame.a == a) & (frame.b == b)]
+    assert len(row) == 1, (kind, a, b)
+    return row.iloc[0]
+
+
+# ---- edges ---------------------------------------------------------------------------------
+def test_edges_count_visits_days_links_money_and_lift(session):
+    e = rings.edges(session)
+    assert rings.edge_counts(session) == {"psn_dr": 6, "psn_pharmacy": 5, "dr_pharmacy": 4}
+    r = _edge(e, "psn_dr", "P1", "D1")  # V1, B1 (prescribed by D1), V2
+    assert (r.n, r.days, r.rx, r.hifp_pay, r.medfee_sumamt) == (3, 2, 1, D("120.10"), D("190.00"))
+    assert (r.deg_a, r.deg_b, r.total) == (3, 7, 10) and r.lift == pytest.approx(3 * 10 / (3 * 7))
+    r = _edge(e, "psn_dr", "P4", "D1")  # V5 only: the inpatient stay S1 is not an edge
+    assert (r.n, r.hifp_pay) == (1, D("10.00"))
+    r = _edge(e, "psn_pharmacy", "P2", "F1")  # B4 and B5 (net of its refund)
+    assert (r.n, r.days, r.rx, r.hifp_pay, r.medfee_sumamt) == (2, 2, 2, D("340.34"), D("414.00"))
+    assert r.lift == pytest.approx(2 * 7 / (2 * 4))
+    r = _edge(e, "dr_pharmacy", "D1", "F1")  # B1 (rx + same day), B2 (same day), B5 (rx + same day)
+    assert (r.n, r.days, r.patients, r.rx, r.same_day, r.hifp_pay) == (3, 3, 2, 2, 3, D("340.34"))
+    assert (r.deg_a, r.deg_b, r.total) == (5, 4, 7) and r.lift == pytest.approx(3 * 7 / (5 * 4))
+    r = _edge(e, "dr_pharmacy", "D1", "F2")  # B3 (P1 saw D1 that day), B7 (P4 saw D1 that day)
+    assert (r.n, r.patients, r.rx, r.same_day) == (2, 2, 0, 2)
+    r = _edge(e, "dr_pharmacy", "D2", "F2")  # B7 prescribed by D2; P4 did not see D2 that day
+    assert (r.n, r.rx, r.same_day) == (1, 1, 0)
+    assert list(rings.edges(session, "dr_pharmacy").columns) == rings.EDGE_COLUMNS
+
+
+def test_links_are_prescriptions_and_same_day_sequences(session):
+    got = {(r.mdtrt_id, r.dr_code, bool(r.rx), bool(r.same_day)) for r in rings.links(session).itertuples()}
+    assert got == {("B1", "D1", True, True), ("B2", "D1", False, True), ("B3", "D1", False, True),
+                   ("B4", "D2", True, True), ("B5", "D1", True, True), ("B7", "D1", False, True),
+                   ("B7", "D2", True, False)}  # B6 was bought the day after P3's visit: no link
+
+
+def test_edges_without_setl_carry_the_bill_from_fee(tmp_path):
+    t = tiny_tables()
+    del t["setl"]
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    with workbench.open(tmp_path / "d") as s:
+        r = _edge(rings.edges(s), "psn_pharmacy", "P1", "F1")  # B1 150.00 + B2 75 + 75 + 100 - 100
+        assert r.hifp_pay is None or pd.isna(r.hifp_pay)
+        assert r.medfee_sumamt == D("300.00")
+        a = RingAnalysis(s, TINY, seed=7)
+        ring = a.rings.iloc[0]
+        assert pd.isna(ring.hifp_pay) and ring.medfee_sumamt == D("730.00") and ring.psn_no == "P1;P2"
+        assert a.graph.edges["dr:D1", "pharmacy:F1"]["hifp_pay"] == ""
+        assert a.node_money(ring.ring_id)["pharmacy:F1"] == D("730.00")  # fee lines: the bill when the fund share is unknown
+
+
+# ---- filter --------------------------------------------------------------------------------
+def _kept(frame):
+    return {(r.kind, r.a, r.b) for r in frame.itertuples()}
+
+
+def test_filter_keeps_anchors_and_the_patient_edges_on_them(session):
+    got = rings.suspicious_edges(session, TINY)
+    assert _kept(got) == {("dr_pharmacy", "D1", "F1"), ("psn_dr", "P1", "D1"),
+                          ("psn_pharmacy", "P1", "F1"), ("psn_pharmacy", "P2", "F1")}
+    assert list(got.kind) == ["dr_pharmacy", "psn_dr", "psn_pharmacy", "psn_pharmacy"]
+    # the lift of D1 -> F1 is 1.05: asking for more leaves no anchor, so no patient edge either
+    assert rings.suspicious_edges(session, RingParams(**{**TINY.to_dict(), "min_lift": 1.1})).empty
+    # a fourth same-day sequence needed: D1 -> F1 has three (B1, B2, B5), so no anchor
+    assert rings.suspicious_edges(session, RingParams(**{**TINY.to_dict(), "min_same_day": 4})).empty
+    assert not rings.suspicious_edges(session, RingParams(**{**TINY.to_dict(), "min_same_day_share": 1.0})).empty
+    # P2 - D2 (2 visits, lift 2.0) would pass the patient thresholds, but D2 -> F1 is no anchor
+    assert ("psn_dr", "P2", "D2") not in _kept(got)
+    # a patient edge's support is its same-day sequences on anchors: P1 has two (B1, B2), P2 one (B5);
+    # P2 - D1 (V6, B5) has lift 2 * 10 / (4 * 7) < 1.1
+    assert dict(zip(got.a + "-" + got.b, got.weight)) == {"D1-F1": 3, "P1-D1": 2, "P1-F1": 2, "P2-F1": 1}
+    two = _kept(rings.suspicious_edges(session, RingParams(**{**TINY.to_dict(), "min_patient_events": 2})))
+    assert two == {("dr_pharmacy", "D1", "F1"), ("psn_dr", "P1", "D1"), ("psn_pharmacy", "P1", "F1")}
+    # three patients needed behind an anchor: none
+    assert rings.suspicious_edges(session, RingParams(**{**TINY.to_dict(), "min_rx_patients": 3})).empty
+
+
+def test_params_are_checked():
+    with pytest.raises(WorkbenchError, match="min_rx"):
+        RingParams(min_rx=-1)
+    with pytest.raises(WorkbenchError, match="whole number"):
+        RingParams(min_patients=2.5)
+    with pytest.raises(WorkbenchError, match="unknown parameter.*min_rings"):
+        RingParams.from_dict({"min_rings": 3})
+    assert RingParams.from_dict({"min_lift": 2}).min_lift == 2
+    with pytest.raises(WorkbenchError, match="seed"):
+        RingAnalysis(None, seed="7")
+
+
+# ---- graph and communities -----------------------------------------------------------------
+def test_build_graph_names_nodes_by_kind_and_keeps_exact_money(session):
+    g = rings.build_graph(rings.suspicious_edges(session, TINY))
+    assert sorted(g.nodes) == ["dr:D1", "pharmacy:F1", "psn:P1", "psn:P2"]
+    assert g.nodes["dr:D1"] == {"kind": "dr", "key": "D1"}
+    e = g.edges["dr:D1", "pharmacy:F1"]
+    assert (e["n"], e["same_day"], e["hifp_pay"], e["weight"]) == (3, 3, "340.34", 3)
+    assert (g.edges["psn:P2", "pharmacy:F1"]["n"], g.edges["psn:P2", "pharmacy:F1"]["weight"]) == (2, 1)
+    assert rings.split_node("pharmacy:F:1") == ("pharmacy", "F:1") and rings.node_id("psn", "P1") == "psn:P1"
+
+
+def test_communities_are_seeded_and_split_two_rings():
+    rows = []
+    for ph, docs, pts in (("F1", ["D1", "D2"], ["P1", "P2", "P3"]), ("F2", ["D3"], ["P4", "P5", "P6"])):
+        rows += [("dr_pharmacy", d, ph) for d in docs]
+        rows += [("psn_pharmacy", p, ph) for p in pts] + [("psn_dr", p, d) for p in pts for d in docs]
+    rows.append(("psn_pharmacy", "P3", "F2"))  # one bridge
+    e = pd.DataFrame(rows, columns=["kind", "a", "b"]).assign(
+        n=5, days=2, patients=1, rx=0, same_day=0, hifp_pay=None, medfee_sumamt=None, lift=4.0)
+    e.loc[e.a.eq("P3") & e.b.eq("F2"), "n"] = 1
+    g = rings.build_graph(e)
+    got = rings.communities(g, seed=11)
+    assert got == [["dr:D1", "dr:D2", "pharmacy:F1", "psn:P1", "psn:P2", "psn:P3"],
+                   ["dr:D3", "pharmacy:F2", "psn:P4", "psn:P5", "psn:P6"]]
+    assert rings.communities(g, seed=11) == got
+    assert rings.communities(nx.Graph(), seed=1) == []
+
+
+# ---- rings: evidence and score -------------------------------------------------------------
+def test_ring_evidence_and_score(analysis):
+    r = analysis.rings
+    assert len(r) == 1
+    ring = r.iloc[0]
+    assert ring.ring_id == rings.ring_id(["dr:D1", "pharmacy:F1", "psn:P1", "psn:P2"])
+    assert ring.ring_id == "R" + __import__("hashlib").sha1(b"dr:D1\npharmacy:F1\npsn:P1\npsn:P2").hexdigest()[:12]
+    assert (ring.psn_no, ring.dr_code, ring.fixmedins_code) == ("P1;P2", "D1", "F1")
+    assert (ring.patients, ring.doctors, ring.pharmacies) == (2, 1, 1)
+    # ring purchases B1, B2, B4, B5; linked to D1: B1 (rx, same day), B2 (same day), B5 (rx, same day)
+    assert (ring.purchases, ring.linked_purchases, ring.prescriptions, ring.same_day_sequences) == (4, 3, 2, 3)
+    assert ring.identical_baskets == 3  # B1, B2 (P1) and B4 (P2): 2 x DRUGX; B2's returned DRUGZ nets out
+    assert ring.doctor_share == 0.6     # D1's linked purchases B1, B2, B5 at F1 of B1, B2, B3, B5, B7
+    assert ring.patient_share == 0.8    # P1 and P2 bought 5 times, 4 at F1
+    assert ring.density == 0.8          # 4 edges of 2*1 + 2*1 + 1*1 possible
+    assert ring.outside_county_patients == 1  # P2
+    assert (ring.hifp_pay, ring.medfee_sumamt) == (D("640.64"), D("814.00"))
+    assert ring.price_ratio == 3.125    # median bill 200 over the region's median purchase 64
+    assert (str(ring.first_day), str(ring.last_day), ring.active_days) == ("2024-01-02", "2024-02-05", 3)
+    parts = {"same_day": 0.75, "baskets": 0.75, "concentration": 0.7, "price": math.log(3.125) / math.log(5),
+             "density": 0.8, "outside": 0.5}
+    expected = 100 * (1 - math.exp(-3 / 20)) * sum(rings.WEIGHTS[k] * v for k, v in parts.items())
+    assert ring.score == round(expected, 2) == 9.94
+    assert ring["rank"] == 1 and ring.c_price == round(parts["price"], 4)
+
+
+def test_scores_rank_rings_by_evidence():
+    from workbench.rings.score import score
+
+    base = dict(purchases=40, linked_purchases=40, prescriptions=40, same_day_sequences=40, identical_baskets=40,
+                doctor_purchases=40, doctor_purchases_at_ring=40, patient_purchases=40, outside_county_patients=0,
+                patients=10, doctors=2, pharmacies=1, density=1.0, median_bill=100.0, region_median_bill=20.0,
+                hifp_pay=D("1.00"), medfee_sumamt=D("2.00"), active_days=9, first_day=None, last_day=None,
+                psn_no="", dr_code="", fixmedins_code="")
+    busy = {**base, "ring_id": "Rbusy", "same_day_sequences": 2, "identical_baskets": 1, "median_bill": 22.0,
+            "density": 0.2, "doctor_purchases": 400, "patient_purchases": 60}
+    few = {**base, "ring_id": "Rfew", "purchases": 3, "linked_purchases": 3, "same_day_sequences": 3,
+           "identical_baskets": 3, "doctor_purchases": 3, "doctor_purchases_at_ring": 3, "patient_purchases": 3}
+    got = score(pd.DataFrame([busy, few, {**base, "ring_id": "Rring"}]))
+    assert list(got.ring_id) == ["Rring", "Rfew", "Rbusy"]
+    assert got.score.iloc[0] == round(100 * (1 - math.exp(-2)) * (1 - 0.10), 2)  # everything but outside county
+
+
+# ---- signals -------------------------------------------------------------------------------
+def test_signals_cards_and_doctor_volume(analysis):
+    s = analysis.signals
+    assert list(s.columns) == rings.SIGNAL_COLUMNS
+    card = s[s.signal == "card_many_pharmacies"].iloc[0]
+    assert (card.psn_no, str(card.day), card.fixmedins_code, card.events, card.distinct_count, card.hifp_pay) == (
+        "P1", "2024-01-09", "F1;F2", 2, 2, D("205.20"))
+    doc = s[s.signal == "doctor_impossible_volume"]
+    assert len(doc) == 1  # D1 on 2024-01-03: V4, V5 and the stay S1; 2024-01-02 has only 2
+    doc = doc.iloc[0]
+    assert (doc.dr_code, str(doc.day), doc.fixmedins_code, doc.events, doc.distinct_count, doc.hifp_pay) == (
+        "D1", "2024-01-03", "H1", 3, 2, D("630.00"))
+    assert "超过每日 2 人次" in doc.detail
+
+
+# ---- one ring: transactions, timeline, money, export ---------------------------------------
+def test_node_transactions_timeline_and_money(analysis):
+    rid = analysis.rings.ring_id.iloc[0]
+    t = analysis.transactions(rid)
+    assert list(t.columns) == rings.TRANSACTION_COLUMNS
+    assert list(t.mdtrt_id) == ["V1", "V3", "B1", "B4", "V2", "B2", "B3", "V6", "B5"]
+    assert dict(zip(t.mdtrt_id, t.in_ring)) == {"V1": True, "V3": False, "B1": True, "B4": True, "V2": True,
+                                                "B2": True, "B3": False, "V6": True, "B5": True}
+    assert list(analysis.node_transactions(rid, "dr:D1").mdtrt_id) == ["V1", "B1", "V2", "B2", "B3", "V6", "B5"]
+    assert list(analysis.node_transactions(rid, "pharmacy:F1").mdtrt_id) == ["B1", "B4", "B2", "B5"]
+    tl = analysis.timeline(rid, "psn:P1")
+    assert tl.values.tolist() == [[pd.Timestamp("2024-01-02").date(), "11", 1, 1, D("20.00")],
+                                  [pd.Timestamp("2024-01-02").date(), "41", 1, 1, D("150.00")],
+                                  [pd.Timestamp("2024-01-09").date(), "11", 1, 1, D("20.00")],
+                                  [pd.Timestamp("2024-01-09").date(), "41", 2, 1, D("265.00")]]
+    assert analysis.node_money(rid) == {"psn:P1": D("300.30"), "psn:P2": D("340.34"), "pharmacy:F1": D("640.64"),
+                                        "dr:D1": D("340.34")}
+    with pytest.raises(WorkbenchError, match="psn:P3"):
+        analysis.node_transactions(rid, "psn:P3")
+    with pytest.raises(WorkbenchError, match="RNOPE"):
+        analysis.ring("RNOPE")
+
+
+def test_export_ring_to_graphml_and_csv_reads_back(analysis, tmp_path):
+    rid = analysis.rings.ring_id.iloc[0]
+    paths = analysis.export(rid, tmp_path / "case")
+    g = nx.read_graphml(paths["graphml"])
+    assert sorted(g.nodes) == ["dr:D1", "pharmacy:F1", "psn:P1", "psn:P2"]
+    assert g.nodes["pharmacy:F1"]["money"] == "640.64" and g.nodes["psn:P2"]["kind"] == "psn"
+    assert g.edges["dr:D1", "pharmacy:F1"]["n"] == 3 and g.edges["dr:D1", "pharmacy:F1"]["hifp_pay"] == "340.34"
+    members = pd.read_csv(paths["members"], dtype=str, encoding="utf-8-sig")
+    assert members.values.tolist() == [[rid, "dr", "D1", "340.34"], [rid, "pharmacy", "F1", "640.64"],
+                                       [rid, "psn", "P1", "300.30"], [rid, "psn", "P2", "340.34"]]
+    tx = pd.read_csv(paths["transactions"], dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert list(tx.columns) == rings.TRANSACTION_COLUMNS and len(tx) == 9
+    assert tx[tx.mdtrt_id == "B5"][["hifp_pay", "in_ring", "linked_dr_code"]].values.tolist() == [["40.04", "true", "D1"]]
+    text = "".join(p.read_text(encoding="utf-8-sig") for p in paths.values())
+    assert "张三" not in text and "370102195001011234" not in text  # psn_no only
+    ev = pd.read_csv(paths["evidence"], dtype=str, encoding="utf-8-sig")
+    assert ev.ring_id.tolist() == [rid] and list(ev.columns) == rings.RING_COLUMNS
+
+
+def test_rings_csv_has_the_contract_columns_and_a_bom(analysis, tmp_path):
+    p = rings.write_rings_csv(analysis.rings, tmp_path / "rings.csv")
+    raw = p.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:5] == ["ring_id", "score", "psn_no", "dr_code", "fixmedins_code"] and rows[0] == rings.RING_COLUMNS
+    assert rows[1][:5] == [analysis.rings.ring_id.iloc[0], "9.94", "P1;P2", "D1", "F1"]
+    assert rows[1][rows[0].index("hifp_pay")] == "640.64"
+    assert rings.signals_path(tmp_path / "out.csv") == tmp_path / "out.signals.csv"
+
+
+# ---- CLI -----------------------------------------------------------------------------------
+def test_cli_writes_rings_and_signals(tiny, tmp_path, capsys):
+    out = tmp_path / "r" / "rings.csv"
+    assert main(["rings", str(tiny), "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert header == rings.RING_COLUMNS
+    sig = pd.read_csv(tmp_path / "r" / "rings.signals.csv", dtype=str, encoding="utf-8-sig")
+    assert list(sig.columns) == rings.SIGNAL_COLUMNS  # default thresholds: nobody on the tiny data
+    assert "rings:" in capsys.readouterr().out
+    assert main(["rings", str(tiny), "--out", str(out), "--engine", "spark"]) == 1
+    assert "duckdb" in capsys.readouterr().err
+
+
+def test_find_rings_is_reproducible(tiny):
+    a = rings.find_rings(tiny, TINY, seed=3)
+    b = rings.find_rings(tiny, TINY.to_dict(), seed=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+def test_evaluate_rank_and_jaccard():
+    found = pd.DataFrame({"ring_id": ["Ra", "Rb", "Rc"], "psn_no": ["P1;P2;P3", "P7;P8", "P4;P5"],
+                          "dr_code": ["D1", "D9", "D2"], "fixmedins_code": ["F1", "F9", "F2"]})
+    truth = pd.DataFrame({
+        "case_id": ["c1", "c2", "c3", "x"], "rule_id": ["rings", "rings", "rings", "frequent_purchase"],
+        "psn_no": [None, None, None, "P1"], "dr_code": ["D1", "D2;D3", None, None],
+        "fixmedins_code": ["F1", "F2", "F7", None], "members": ["P1;P2;P3", "P4;P5;P6", "Q1", None]})
+    got = rings.evaluate(found, truth)
+    assert list(got.columns) == rings.EVAL_COLUMNS
+    assert got.values.tolist() == [
+        ["c1", 1, "Ra", 1.0, 5, 5, 5],
+        ["c2", 3, "Rc", round(4 / 6, 4), 6, 4, 4],
+        ["c3", pd.NA, None, 0.0, 2, 0, 0],
+    ]
+
+
+# ---- demo synthetic data: planted rings recovered, the notebooks run --------------------------
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import importlib
+
+    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
+        pytest.skip("workbench.synth is not there yet")
+    out = tmp_path_factory.mktemp("demo") / "data"
+    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_analysis(demo):
+    with workbench.open(demo) as s:
+        yield RingAnalysis(s, seed=2024)
+
+
+def test_planted_rings_are_top_ranked_and_recovered(demo_analysis):
+    truth = demo_analysis.session.df("SELECT * FROM truth")
+    ev = rings.evaluate(demo_analysis.rings, truth)
+    assert len(ev) >= 1, "the demo data plants no collusion ring"
+    assert ev["rank"].notna().all() and (ev["rank"] <= 10).all(), ev.to_string()
+    assert (ev.jaccard >= 0.8).all(), ev.to_string()
+    # no ring that was not planted (a busy pharmacy, a doctor's regular patients) ranks above a planted one
+    assert sorted(ev["rank"]) == list(range(1, len(ev) + 1)), ev.to_string()
+
+
+def test_demo_doctors_at_impossible_volume_are_reported(demo_analysis):
+    planted = set(demo_analysis.session.df(
+        "SELECT dr_code FROM truth WHERE scenario = 'impossible_volume'").dr_code)
+    s = demo_analysis.signals
+    found = set(s[s.signal == "doctor_impossible_volume"].dr_code)
+    assert planted and planted <= found, (planted, found)
+
+
+def test_demo_rings_csv_and_signals(demo, tmp_path):
+    out = tmp_path / "rings.csv"
+    assert main(["rings", str(demo), "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert list(got.columns) == rings.RING_COLUMNS and len(got) > 0
+    assert got.score.astype(float).is_monotonic_decreasing
+    assert got.ring_id.is_unique
+
+
+@pytest.mark.parametrize("notebook", ["notebooks/03-collusion-graphs.ipynb", "dashboards/rings.ipynb"])
+def test_notebook_runs_on_demo_data(demo, notebook, tmp_path):
+    pytest.importorskip("nbclient")
+    from notebook_runner import outputs_text, run_notebook
+
+    nb = run_notebook(Path(__file__).resolve().parents[1] / notebook,
+                      {"DATA": str(demo), "EXPORT_DIR": str(tmp_path / "exports")}, timeout=300)
+    text = outputs_text(nb)
+    assert "Traceback" not in text and "个可疑团伙" in text

@@ -1,0 +1,100 @@
+"""Ring explorer widgets, without a browser: set traits, pick options, click, assert on state."""
+import math
+from decimal import Decimal
+
+import networkx as nx
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+import workbench  # noqa: E402
+from traitlets import TraitError  # noqa: E402
+from widgets.rings import (KIND_COLOUR, MAX_SIZE, MIN_SIZE, RingExplorer, node_label, node_styles,  # noqa: E402
+                           signals_table, summary_banner, tripartite_layout)
+from workbench import datafolder, rings  # noqa: E402
+
+from test_rings import TINY, tiny_tables  # noqa: E402
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wrings") / "data"
+    datafolder.write_data_folder(out, tiny_tables(), source={})
+    with workbench.open(out) as s:
+        yield rings.RingAnalysis(s, TINY, seed=7)
+
+
+def test_node_styles_is_a_pure_mapping():
+    got = node_styles({"pharmacy:F": {"kind": "pharmacy", "money": "400.00"}, "psn:P": {"kind": "psn", "money": "100.00"},
+                       "dr:D": {"kind": "dr", "money": "0.00"}, "psn:Q": {"kind": "psn"}})
+    assert got["pharmacy:F"] == {"colour": KIND_COLOUR["pharmacy"], "size": MAX_SIZE}
+    assert got["psn:P"]["size"] == pytest.approx(MIN_SIZE + (MAX_SIZE - MIN_SIZE) * 0.5)  # sqrt(100 / 400)
+    assert got["dr:D"] == {"colour": KIND_COLOUR["dr"], "size": MIN_SIZE} and got["psn:Q"]["size"] == MIN_SIZE
+    assert node_styles({}) == {}
+    assert node_label("pharmacy:F1") == "药店 F1" and node_label("psn:P9") == "患者 P9"
+
+
+def test_tripartite_layout_puts_kinds_on_circles():
+    pos = tripartite_layout(["psn:B", "psn:A", "dr:D1", "pharmacy:F1", "psn:C", "psn:D"])
+    assert pos["pharmacy:F1"] == (0.0, 0.0)
+    assert math.hypot(*pos["dr:D1"]) == pytest.approx(1.0)
+    assert [math.hypot(*pos[n]) for n in ("psn:A", "psn:B", "psn:C", "psn:D")] == pytest.approx([2.0] * 4)
+    assert pos["psn:A"] == pytest.approx((2.0, 0.0)) and pos["psn:B"] == pytest.approx((0.0, 2.0))  # sorted, quarter turns
+    two = tripartite_layout(["pharmacy:F1", "pharmacy:F2"])
+    assert [math.hypot(*p) for p in two.values()] == pytest.approx([0.35, 0.35])
+
+
+def test_explorer_shows_the_top_ring_and_a_member(analysis):
+    w = RingExplorer(analysis)
+    rid = analysis.rings.ring_id.iloc[0]
+    assert w.selected_ring == rid and w.ring_picker.value == rid
+    assert [v for _, v in w.node_picker.options] == ["pharmacy:F1", "dr:D1", "psn:P1", "psn:P2"]
+    assert w.selected_node == "pharmacy:F1"
+    assert list(w.transactions.mdtrt_id) == ["B1", "B4", "B2", "B5"]
+    assert w.styles["pharmacy:F1"]["size"] == MAX_SIZE and w.styles["dr:D1"]["colour"] == KIND_COLOUR["dr"]
+    assert bytes(w.chart.value).startswith(PNG) and bytes(w.timeline_chart.value).startswith(PNG)
+    assert "640.64" in w.evidence.value and "9.94" in w.ring_table.value
+    assert "团伙内金额 640.64" in w.node_header.value
+    w.node_picker.value = "psn:P1"  # the user picks a patient
+    assert w.selected_node == "psn:P1"
+    assert list(w.transactions.mdtrt_id) == ["V1", "B1", "V2", "B2", "B3"]
+    assert w.timeline.visits.tolist() == [1, 1, 1, 2]
+    assert w.node_picker.get_state()["index"] == 2
+    w.selected_node = "dr:D1"  # a notebook sets the trait
+    assert w.node_picker.value == "dr:D1" and len(w.transactions) == 7
+    text = w.ring_table.value + w.evidence.value + w.node_header.value + w.tx_table.value
+    assert "张三" not in text and "370102195001011234" not in text  # psn_no only
+    with pytest.raises(TraitError, match="psn:P3"):
+        w.selected_node = "psn:P3"
+    with pytest.raises(TraitError, match="RNOPE"):
+        w.selected_ring = "RNOPE"
+
+
+def test_export_button_writes_the_case_file(analysis, tmp_path):
+    w = RingExplorer(analysis, export_dir=tmp_path / "case")
+    w.export_button.click()
+    rid = w.selected_ring
+    assert set(w.exported) == {"graphml", "members", "transactions", "evidence"}
+    assert w.exported["graphml"] == tmp_path / "case" / f"{rid}.graphml"
+    assert sorted(nx.read_graphml(w.exported["graphml"]).nodes) == ["dr:D1", "pharmacy:F1", "psn:P1", "psn:P2"]
+    assert "已导出" in w.export_status.value and f"{rid}_transactions.csv" in w.export_status.value
+
+
+def test_explorer_without_rings(analysis, tmp_path):
+    with workbench.open(analysis.session.folder) as s:
+        empty = rings.RingAnalysis(s, rings.RingParams(min_rx=99), seed=7)
+        w = RingExplorer(empty, export_dir=tmp_path)
+        assert w.selected_ring == "" and w.graph is None and w.node_picker.options == ()
+        assert "no ring found" in w.ring_table.value and bytes(w.chart.value) == b""
+        assert w.export() == {} and "未选择" in w.export_status.value
+        assert "<b>0</b> 个可疑团伙" in summary_banner(empty).value
+
+
+def test_signals_table_and_banner(analysis):
+    t = signals_table(analysis).value
+    assert "card_many_pharmacies" in t and "F1;F2" in t and "doctor_impossible_volume" in t
+    assert "<b>1</b> 个可疑团伙（4 条可疑关系，全部关系 15 条）" in summary_banner(analysis).value
+    assert str(Decimal("205.20")) in t

@@ -1,0 +1,62 @@
+"""Patient–doctor–pharmacy collusion graphs: find the rings (串通 / 团伙 purchasing).
+
+Steps (each its own module):
+
+1. :mod:`~workbench.rings.edgelist` — visits, prescriptions and pharmacy purchases reduced to
+   weighted edges in SQL (patient–doctor, patient–pharmacy, doctor–pharmacy; counts, distinct
+   days, same-day doctor → pharmacy sequences, money, lift over chance);
+2. :mod:`~workbench.rings.suspicious` — keep the edges chance would not give (:class:`RingParams`);
+3. :mod:`~workbench.rings.graph` — the suspicious subgraph in networkx, Louvain communities
+   with a fixed seed;
+4. :mod:`~workbench.rings.score` — evidence and a score per community;
+5. :mod:`~workbench.rings.cards_doctors` — cards used at many pharmacies in a day, doctors at
+   impossible volume;
+6. :mod:`~workbench.rings.export` — the CSVs of ``workbench rings`` and a ring's case-file export;
+7. :mod:`~workbench.rings.recovery` — rank and member overlap of planted rings.
+
+:class:`RingAnalysis` ties them together; :func:`find_rings` is the one-call form.
+"""
+from __future__ import annotations
+
+from .analysis import DEFAULT_SEED, TRANSACTION_COLUMNS, RingAnalysis
+from .edgelist import EDGE_COLUMNS, EDGE_KINDS, edge_counts, edges, links
+from .recovery import EVAL_COLUMNS, evaluate
+from .export import export_ring, signals_path, write_rings_csv, write_signals_csv
+from .suspicious import RingParams, suspicious_edges
+from .graph import build_graph, communities, node_id, split_node
+from .score import RING_COLUMNS, WEIGHTS, ring_id
+from .cards_doctors import SIGNAL_COLUMNS, signals
+
+__all__ = [
+    "DEFAULT_SEED", "EDGE_COLUMNS", "EDGE_KINDS", "EVAL_COLUMNS", "RING_COLUMNS", "SIGNAL_COLUMNS",
+    "TRANSACTION_COLUMNS", "WEIGHTS", "RingAnalysis", "RingParams", "build_graph", "cli_rings", "communities",
+    "edge_counts", "edges", "evaluate", "export_ring", "find_rings", "links", "node_id", "ring_id", "signals",
+    "signals_path", "split_node", "suspicious_edges", "write_rings_csv", "write_signals_csv",
+]
+
+
+def find_rings(data, params=None, seed: int = DEFAULT_SEED):
+    """Scored rings of a data folder or session, most suspicious first (:attr:`RingAnalysis.rings`)."""
+    return RingAnalysis(data, params, seed).rings
+
+
+def cli_rings(args) -> int:
+    """``workbench rings DATA --out FILE.csv [--engine duckdb]``.
+
+    Writes the rings to ``FILE.csv`` and the other findings (cards at many pharmacies in a day,
+    doctors at impossible volume) to ``FILE.signals.csv``; prints one line of figures.
+    """
+    from ..errors import WorkbenchError
+    from ..session import Session
+
+    if getattr(args, "engine", "duckdb") != "duckdb":
+        raise WorkbenchError(f"rings: engine {args.engine!r} is not supported; the graph step runs in-process, use --engine duckdb")
+    with Session(args.data) as session:
+        session.con.execute("SET enable_progress_bar = false")  # one summary line, not DuckDB's bars
+        a = RingAnalysis(session, seed=getattr(args, "seed", None) or DEFAULT_SEED)
+        path = write_rings_csv(a.rings, args.out)
+        spath = write_signals_csv(a.signals, signals_path(args.out))
+        print(f"rings: {len(a.rings)} ring(s) from {a.graph.number_of_edges()} suspicious edge(s) "
+              f"of {sum(a.edge_counts.values())}; {len(a.signals)} other finding(s); "
+              f"wrote {path} and {spath} in {sum(a.timings.values()):.1f} s")
+    return 0

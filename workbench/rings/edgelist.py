@@ -1,0 +1,92 @@
+"""Visits, prescriptions and pharmacy purchases reduced to weighted edges, in SQL.
+
+Three temporary tables are built once per session (they depend on no parameter):
+
+``rings_visits``
+    Outpatient (``11``, ``14``) and pharmacy (``41``) visits: ``mdtrt_id, psn_no,
+    fixmedins_code, med_type, day, begntime, dr_code, purchase, hifp_pay, medfee_sumamt``.
+``rings_links``
+    Each pharmacy purchase linked to the doctors behind it: the prescribing doctor written on
+    the purchase (``rx``) and every doctor the patient saw that day (``same_day``, the doctor →
+    pharmacy sequence of one day).
+``rings_edges``
+    One row per (kind, a, b): ``psn_dr``, ``psn_pharmacy``, ``dr_pharmacy`` with counts,
+    distinct days, patients, linked purchases, money and the lift over chance
+    ``n / (deg_a × deg_b / total)``.
+
+Nothing here projects a hub: the edges are the bipartite pairs that occur in the data, never
+the pairs of patients who share a doctor or a pharmacy.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+SQL_DIR = Path(__file__).with_name("sql")
+VISITS, LINKS, COUNTS, EDGES = "rings_visits", "rings_links", "rings_edge_counts", "rings_edges"
+EDGE_KINDS = ("psn_dr", "psn_pharmacy", "dr_pharmacy")
+EDGE_COLUMNS = ["kind", "a", "b", "n", "days", "patients", "rx", "same_day", "hifp_pay", "medfee_sumamt",
+                "deg_a", "deg_b", "total", "lift"]
+
+
+def sql_text(name: str, **parts) -> str:
+    """The SQL file ``sql/<name>.sql``, with ``{part}`` placeholders filled."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return text.format(**parts) if parts else text
+
+
+def frame(rel) -> pd.DataFrame:
+    """A DuckDB relation as pandas through Arrow: money stays ``Decimal``, counts stay integers."""
+    return rel.to_arrow_table().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def _exists(con, name: str) -> bool:
+    q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary"
+    return con.execute(q, [name]).fetchall()[0][0] > 0
+
+
+def money_source(session) -> str:
+    """Which money the edges carry: ``setl`` (fund share and bill), ``fee`` (bill only) or ``none``."""
+    return "setl" if session.has("setl") else "fee" if session.has("fee") else "none"
+
+
+def ensure_edges(session) -> str:
+    """Build ``rings_visits``, ``rings_links`` and ``rings_edges`` once; return the edge table's name."""
+    con = session.con
+    if not _exists(con, EDGES):
+        money = sql_text(f"money_{money_source(session)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {VISITS} AS {sql_text('visits', money=money)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {LINKS} AS {sql_text('links')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTS} AS {sql_text('edge_counts')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {EDGES} AS {sql_text('edges')}")
+        con.execute(f"DROP TABLE {COUNTS}")
+    return EDGES
+
+
+def edges(session, kind: str | None = None) -> pd.DataFrame:
+    """Every edge (of one ``kind`` when given), columns :data:`EDGE_COLUMNS`, sorted by kind, a, b.
+
+    Parameters
+    ----------
+    session : workbench.session.Session
+    kind : {"psn_dr", "psn_pharmacy", "dr_pharmacy"}, optional
+    """
+    t = ensure_edges(session)
+    where = "WHERE kind = ?" if kind else ""
+    q = f"SELECT {', '.join(EDGE_COLUMNS)} FROM {t} {where} ORDER BY kind, a, b"
+    return frame(session.sql(q, [kind] if kind else None))
+
+
+def links(session) -> pd.DataFrame:
+    """Every (purchase, doctor) link, sorted by ``mdtrt_id, dr_code``."""
+    ensure_edges(session)
+    return frame(session.sql(f"SELECT * FROM {LINKS} ORDER BY mdtrt_id, dr_code"))
+
+
+def edge_counts(session) -> dict:
+    """Number of edges of each kind (all edges, before the suspicious-edge filter)."""
+    t = ensure_edges(session)
+    got = dict(session.rows(f"SELECT kind, count(*) FROM {t} GROUP BY kind"))
+    return {k: int(got.get(k, 0)) for k in EDGE_KINDS}

@@ -1,0 +1,130 @@
+"""A score per community from evidence an auditor accepts.
+
+Evidence of a ring (its patients ``P``, doctors ``D``, pharmacies ``F``; *ring purchases* are
+the purchases of ``P`` at ``F``), computed in SQL (``sql/evidence.sql``):
+
+* concentration: ``doctor_share`` — of the purchases linked to the ring's doctors (prescribed
+  by them, or bought the day of a visit to them), the share made at the ring's pharmacies;
+  ``patient_share`` — of all purchases of the ring's patients, the share at the ring's pharmacies;
+* ``density`` — suspicious edges among the members over the possible pairs of different kinds;
+* ``same_day_sequences`` — ring purchases made the day the patient saw a ring doctor;
+* ``identical_baskets`` — ring purchases whose exact basket (items and quantities) another of
+  the ring's patients also bought there;
+* money: ``hifp_pay`` (fund share) and ``medfee_sumamt`` of the ring purchases, and
+  ``price_ratio`` — their median bill over the median bill of every purchase of the region;
+* ``outside_county_patients`` — patients enrolled outside the ring pharmacy's county.
+
+The score (0–100) is ``100 × support × Σ weight × component`` with the components of
+:data:`WEIGHTS`, each in [0, 1], and ``support = 1 − exp(−linked_purchases / 20)`` so that a
+handful of coincidences cannot outrank a ring that repeats for months.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pandas as pd
+
+from .edgelist import frame, sql_text
+from .graph import members_by_kind
+
+WEIGHTS = {
+    "same_day": 0.25,       # same_day_sequences / purchases
+    "baskets": 0.20,        # identical_baskets / purchases
+    "concentration": 0.20,  # (doctor_share + patient_share) / 2
+    "price": 0.15,          # log(price_ratio) / log(PRICE_FULL), clipped to [0, 1]
+    "density": 0.10,
+    "outside": 0.10,        # outside_county_patients / patients
+}
+PRICE_FULL = 5.0  # a median bill 5× the region's median counts fully
+SUPPORT_SCALE = 20.0
+MEMBERS_TABLE = "rings_members"
+
+RING_COLUMNS = [
+    "ring_id", "score", "psn_no", "dr_code", "fixmedins_code",
+    "patients", "doctors", "pharmacies", "purchases", "linked_purchases", "prescriptions",
+    "same_day_sequences", "identical_baskets", "doctor_share", "patient_share", "density",
+    "outside_county_patients", "hifp_pay", "medfee_sumamt", "price_ratio",
+    "active_days", "first_day", "last_day",
+]
+
+
+def ring_id(nodes) -> str:
+    """Stable id of a ring: ``R`` and 12 hex digits of the SHA-1 of its sorted node names."""
+    return "R" + hashlib.sha1("\n".join(sorted(nodes)).encode("utf-8")).hexdigest()[:12]
+
+
+def candidates(communities, params) -> list:
+    """The communities with enough members of each kind, as dicts ``ring_id, nodes, members``."""
+    out = []
+    for nodes in communities:
+        m = members_by_kind(nodes)
+        if (len(m["psn"]) >= params.min_patients and len(m["dr"]) >= params.min_doctors
+                and len(m["pharmacy"]) >= params.min_pharmacies):
+            out.append({"ring_id": ring_id(nodes), "nodes": sorted(nodes), "members": m})
+    return out
+
+
+def density(graph, nodes) -> float:
+    """Edges among ``nodes`` over the possible pairs of different kinds (the graph is tripartite)."""
+    sub = graph.subgraph(nodes)
+    counts = {}
+    for n in nodes:
+        k = graph.nodes[n]["kind"]
+        counts[k] = counts.get(k, 0) + 1
+    kinds = list(counts.values())
+    possible = sum(kinds[i] * kinds[j] for i in range(len(kinds)) for j in range(i + 1, len(kinds)))
+    return sub.number_of_edges() / possible if possible else 0.0
+
+
+def evidence(session, rings, graph) -> pd.DataFrame:
+    """The evidence columns of each candidate ring (one row each, sorted by ``ring_id``)."""
+    rows = [(r["ring_id"], kind, key) for r in rings for kind, keys in r["members"].items() for key in keys]
+    members = pd.DataFrame(rows, columns=["ring_id", "kind", "key"])
+    con = session.con
+    con.register(MEMBERS_TABLE, members)
+    try:
+        baskets = sql_text("baskets") if session.has("fee") else sql_text("no_baskets")
+        ev = frame(session.sql(sql_text("evidence", baskets=baskets)))
+    finally:
+        con.unregister(MEMBERS_TABLE)
+    by_id = {r["ring_id"]: r for r in rings}
+    ev["psn_no"] = [";".join(by_id[i]["members"]["psn"]) for i in ev.ring_id]
+    ev["dr_code"] = [";".join(by_id[i]["members"]["dr"]) for i in ev.ring_id]
+    ev["fixmedins_code"] = [";".join(by_id[i]["members"]["pharmacy"]) for i in ev.ring_id]
+    ev["patients"] = [len(by_id[i]["members"]["psn"]) for i in ev.ring_id]
+    ev["doctors"] = [len(by_id[i]["members"]["dr"]) for i in ev.ring_id]
+    ev["pharmacies"] = [len(by_id[i]["members"]["pharmacy"]) for i in ev.ring_id]
+    ev["density"] = [round(density(graph, by_id[i]["nodes"]), 4) for i in ev.ring_id]
+    return ev
+
+
+def _share(num, den) -> np.ndarray:
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def score(ev: pd.DataFrame) -> pd.DataFrame:
+    """Add the shares, components and ``score``; return :data:`RING_COLUMNS` (then the
+    components ``c_*``), most suspicious first (ties by ``ring_id``)."""
+    ev = ev.copy()
+    ev["doctor_share"] = _share(ev.doctor_purchases_at_ring, ev.doctor_purchases).round(4)
+    ev["patient_share"] = _share(ev.purchases, ev.patient_purchases).round(4)
+    ratio = _share(ev.median_bill.astype(float).fillna(0), ev.region_median_bill.astype(float).fillna(0))
+    ev["price_ratio"] = ratio.round(3)
+    comp = {
+        "same_day": _share(ev.same_day_sequences, ev.purchases),
+        "baskets": _share(ev.identical_baskets, ev.purchases),
+        "concentration": (ev.doctor_share.to_numpy(float) + ev.patient_share.to_numpy(float)) / 2,
+        "price": np.clip(np.log(np.maximum(ratio, 1e-9)) / math.log(PRICE_FULL), 0, 1),
+        "density": ev.density.to_numpy(float),
+        "outside": _share(ev.outside_county_patients, ev.patients),
+    }
+    support = 1 - np.exp(-ev.linked_purchases.to_numpy(float) / SUPPORT_SCALE)
+    total = sum(WEIGHTS[k] * comp[k] for k in WEIGHTS)
+    ev["score"] = np.round(100 * support * total, 2)
+    for k in WEIGHTS:
+        ev[f"c_{k}"] = np.round(comp[k], 4)
+    ev = ev.sort_values(["score", "ring_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    return ev[RING_COLUMNS + [f"c_{k}" for k in WEIGHTS]]

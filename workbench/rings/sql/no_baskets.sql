@@ -1,0 +1,1 @@
+    SELECT CAST(NULL AS VARCHAR) AS ring_id, CAST(NULL AS BIGINT) AS identical_baskets WHERE 1 = 0

@@ -1,0 +1,153 @@
+"""The suspicious-edge filter: keep the edges that chance would not give, so the graph stays small.
+
+An edge is kept when it has enough support (events and distinct days) and its lift over the
+expectation from its two nodes' volumes, ``n / (deg_a × deg_b / total)``, reaches ``min_lift``.
+The doctor → pharmacy edges that pass are the *anchors* of the graph: a collusion ring moves
+prescriptions from doctors to a pharmacy and brings its patients over on the day of the visit,
+so a patient edge is kept only when the patient has same-day sequences on an anchor (bought at
+the anchor's pharmacy the day they saw the anchor's doctor). A patient edge's support and its
+weight in the graph are those sequences (``weight``), not all the patient's visits: a patient's
+ordinary doctor and usual pharmacy do not pull them out of a ring, and a doctor's regular
+patients whose refills carry the doctor's prescription to the same pharmacy do not join it. Patients of
+ordinary doctors and pharmacies never enter the graph, however many there are.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from ..errors import WorkbenchError
+from .edgelist import EDGE_COLUMNS, LINKS, ensure_edges, frame
+
+SUSPICIOUS = "rings_suspicious"
+
+
+@dataclass(frozen=True)
+class RingParams:
+    """Parameters of the filter, the community detection and the other findings.
+
+    Attributes
+    ----------
+    min_rx : int
+        Doctor → pharmacy: least linked purchases (prescriptions filled or same-day sequences).
+    min_rx_patients : int
+        Doctor → pharmacy: least distinct patients behind them.
+    min_same_day : int
+        Doctor → pharmacy: least same-day sequences (purchases the day the patient saw the
+        doctor). Prescriptions alone are how external prescriptions (外配处方) normally flow;
+        a ring brings its patients from the doctor to the pharmacy on the day.
+    min_same_day_share : float
+        Doctor → pharmacy: least share of the linked purchases that are same-day sequences (a
+        busy doctor's few coincidences of a visit and a refill on one day are not a pattern).
+    min_lift : float
+        Least lift over chance of a doctor → pharmacy edge.
+    min_patient_events : int
+        Patient edges: least same-day sequences on anchors with the doctor / at the pharmacy.
+    min_patient_lift : float
+        Least lift of a patient edge.
+    min_days : int
+        Least distinct days of every kept edge (a one-day burst is not a relationship).
+    min_patients, min_doctors, min_pharmacies : int
+        A community is a ring candidate when it has at least this many members of each kind.
+    resolution : float
+        Louvain resolution (higher gives smaller communities).
+    card_pharmacies_per_day : int
+        A person whose card is used at this many pharmacies or more on one day is reported.
+    doctor_visits_per_day : int
+        A doctor with more visits than this in one day (all institutions) is reported.
+    """
+
+    min_rx: int = 5
+    min_rx_patients: int = 3
+    min_same_day: int = 5
+    min_same_day_share: float = 0.25
+    min_lift: float = 3.0
+    min_patient_events: int = 3
+    min_patient_lift: float = 3.0
+    min_days: int = 2
+    min_patients: int = 3
+    min_doctors: int = 1
+    min_pharmacies: int = 1
+    resolution: float = 1.0
+    card_pharmacies_per_day: int = 3
+    doctor_visits_per_day: int = 80
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise WorkbenchError(f"rings: parameter {f.name} must be a number >= 0, got {v!r}")
+            if f.type == "int" and int(v) != v:
+                raise WorkbenchError(f"rings: parameter {f.name} must be a whole number, got {v!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "RingParams":
+        """Params from a dict, naming any unknown key."""
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise WorkbenchError(f"rings: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+
+def _filter_sql(p: RingParams) -> str:
+    cols = ", ".join(EDGE_COLUMNS)
+    pcols = ", ".join(f"e.{c}" for c in EDGE_COLUMNS)
+    return f"""
+WITH anchors AS (
+    SELECT {cols}, n AS weight FROM rings_edges
+    WHERE kind = 'dr_pharmacy' AND n >= {int(p.min_rx)} AND patients >= {int(p.min_rx_patients)}
+      AND same_day >= {int(p.min_same_day)} AND same_day >= {float(p.min_same_day_share)} * n
+      AND days >= {int(p.min_days)} AND lift >= {float(p.min_lift)}
+),
+on_anchor AS (  -- same-day sequences on an anchor: (patient, the anchor's doctor, its pharmacy)
+    SELECT l.psn_no, l.dr_code, l.fixmedins_code, l.mdtrt_id, l.day
+    FROM {LINKS} l JOIN anchors x ON x.a = l.dr_code AND x.b = l.fixmedins_code
+    WHERE l.same_day
+),
+pd AS (
+    SELECT psn_no AS a, dr_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd
+    FROM on_anchor GROUP BY psn_no, dr_code
+),
+pf AS (
+    SELECT psn_no AS a, fixmedins_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd
+    FROM on_anchor GROUP BY psn_no, fixmedins_code
+)
+SELECT * FROM anchors
+UNION ALL
+SELECT {pcols}, x.w AS weight FROM rings_edges e JOIN pd x ON e.kind = 'psn_dr' AND e.a = x.a AND e.b = x.b
+WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND e.lift >= {float(p.min_patient_lift)}
+UNION ALL
+SELECT {pcols}, x.w AS weight FROM rings_edges e JOIN pf x ON e.kind = 'psn_pharmacy' AND e.a = x.a AND e.b = x.b
+WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND e.lift >= {float(p.min_patient_lift)}
+"""
+
+
+def ensure_suspicious(session, params: RingParams) -> str:
+    """Build the temporary table ``rings_suspicious`` for ``params`` (rebuilt on every call)."""
+    ensure_edges(session)
+    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {SUSPICIOUS} AS {_filter_sql(params)}")
+    return SUSPICIOUS
+
+
+def suspicious_edges(session, params: RingParams | None = None) -> "pd.DataFrame":  # noqa: F821
+    """The edges kept by the filter, columns of :func:`workbench.rings.edgelist.edges`.
+
+    Parameters
+    ----------
+    session : workbench.session.Session
+    params : RingParams, optional
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`workbench.rings.edgelist.edges` and ``weight`` (an anchor's linked
+        purchases; a patient edge's same-day sequences on anchors). Anchors first, then patient edges;
+        each block sorted by a, b.
+    """
+    t = ensure_suspicious(session, params or RingParams())
+    order = "CASE kind WHEN 'dr_pharmacy' THEN 0 WHEN 'psn_dr' THEN 1 ELSE 2 END, a, b"
+    return frame(session.sql(f"SELECT * FROM {t} ORDER BY {order}"))
