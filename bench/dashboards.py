@@ -1,0 +1,215 @@
+"""Benchmark: the dashboards as a person meets them, in Chromium, on demo and city data.
+
+    python -m bench.dashboards [--scales demo,city] [--repeat 3] [--data DATA --run RUN]
+
+For each scale whose data exist (demo is made in ``bench/out/demo-2024`` when missing; city only
+when ``bench/out/city-7`` exists, else it is skipped with a note) the run folder is made once
+(``<data>-run``), then one ``workbench serve`` and one Chromium measure:
+
+* **baseline**: an almost empty Voilà notebook (one label widget): request → widget visible;
+  Voilà's own cost of a page (kernel start, rendering), on the same server in the same run;
+* **briefing**: request → the headline figures visible (target ≤ 5 s on city data);
+* **filter**: picking a rule in the findings queue → the list shows the new rows
+  (target ≤ 300 ms); also the filter's time inside the kernel (``FindingsQueue.filter``).
+
+Medians of ``--repeat`` page loads / filter changes are printed, with the minimum.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+DATA = {"demo": OUT / "demo-2024", "city": OUT / "city-7"}
+TARGETS = {"briefing_s": 5.0, "filter_ms": 300.0}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _cli(*args) -> None:
+    r = subprocess.run([sys.executable, "-m", "workbench", *args], cwd=ROOT)
+    if r.returncode:
+        raise SystemExit(f"workbench {' '.join(args)} failed ({r.returncode})")
+
+
+def prepare(scale: str):
+    """The data and run folders of a scale (made when missing; city data only when already there)."""
+    data = DATA[scale]
+    if not (data / "data_manifest.json").is_file():
+        if scale != "demo":
+            return None, None
+        _cli("synth", "--scale", "demo", "--seed", "2024", "--out", str(data), "--no-progress")
+    run = data.with_name(data.name + "-run")
+    if not (run / "findings.parquet").is_file():
+        _cli("audit", str(data), "--out", str(run), "--no-progress")
+    return data, run
+
+
+def dashboards_folder() -> Path:
+    """A folder with the briefing, the findings queue and the baseline notebook."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    for name in ("briefing.ipynb", "findings.ipynb"):
+        shutil.copy(ROOT / "dashboards" / name, folder / name)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as W\nW.Label('baseline ready', _dom_classes=['bench-ready'])")]
+    nbformat.write(nb, folder / "baseline.ipynb")
+    return folder
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data, run, folder, home):
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_DASHBOARDS": str(folder)}
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--data", str(data), "--run", str(run),
+                             "--port", str(port), "--token", token, "--no-browser"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("workbench serve did not start")
+        time.sleep(0.2)
+    return proc, f"http://127.0.0.1:{port}", token
+
+
+def stop_server(proc):
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def time_page(page, url: str, selector: str) -> float:
+    """Seconds from the request of ``url`` to ``selector`` being visible."""
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(selector, state="visible", timeout=180_000)
+    return time.perf_counter() - t0
+
+
+def time_filters(page, repeat: int) -> list:
+    """Milliseconds from picking a rule in the findings queue to its rows being listed."""
+    rule = page.locator(".wb-queue .widget-dropdown select").first
+    n = rule.locator("option").count()
+    out = []
+    for i in range(repeat):
+        summary = page.inner_text(".wb-summary")
+        t0 = time.perf_counter()
+        rule.select_option(index=1 + i % max(1, n - 1))
+        page.wait_for_function("(old) => document.querySelector('.wb-summary').innerText !== old", arg=summary,
+                               polling="raf", timeout=60_000)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def kernel_filter_ms(data, run, repeat: int) -> tuple:
+    """Load time of the findings queue (s) and the median time of one filter inside the kernel (ms)."""
+    from workbench.queue import FindingsQueue
+
+    t0 = time.perf_counter()
+    q = FindingsQueue(run, data=data)
+    load = time.perf_counter() - t0
+    rules = [r for r, *_ in q.options()["rule_id"]] or [None]
+    times = []
+    for i in range(max(repeat, 5)):
+        t0 = time.perf_counter()
+        q.filter(rule=rules[i % len(rules)], min_amount="100")
+        times.append((time.perf_counter() - t0) * 1000)
+    return load, statistics.median(times), len(q)
+
+
+def measure(scale: str, repeat: int, data=None, run=None) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    if data is None:
+        data, run = prepare(scale)
+    if data is None:
+        return {"scale": scale, "skipped": f"no {DATA[scale]} (make it with python -m bench.rules --scale {scale})"}
+    folder, home = dashboards_folder(), Path(tempfile.mkdtemp(prefix="bench-home-"))
+    proc, base, token = start_server(data, run, folder, home)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page = ctx.new_page()
+            page.goto(f"{base}/?token={token}")
+            render = f"{base}/voila/render"
+            time_page(page, f"{render}/baseline.ipynb", ".bench-ready")  # warm-up: first page compiles assets
+            baseline = [time_page(page, f"{render}/baseline.ipynb", ".bench-ready") for _ in range(repeat)]
+            briefing = [time_page(page, f"{render}/briefing.ipynb", "[data-figure=findings]") for _ in range(repeat)]
+            findings_page = time_page(page, f"{render}/findings.ipynb", ".wb-summary")
+            filters = time_filters(page, repeat)
+            page.goto("about:blank")
+            browser.close()
+    finally:
+        stop_server(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    load, in_kernel, n = kernel_filter_ms(data, run, repeat)
+    return {"scale": scale, "findings": n, "baseline_s": baseline, "briefing_s": briefing,
+            "findings_page_s": findings_page, "filter_ms": filters, "queue_load_s": load, "kernel_filter_ms": in_kernel}
+
+
+def report(results) -> str:
+    lines = [f"{'scale':6} {'findings':>9} {'baseline s':>11} {'briefing s':>11} {'queue page s':>13} "
+             f"{'filter ms':>10} {'in kernel ms':>13} {'targets':>20}"]
+    for r in results:
+        if "skipped" in r:
+            lines.append(f"{r['scale']:6} skipped: {r['skipped']}")
+            continue
+        med = statistics.median
+        ok = (med(r["briefing_s"]) <= TARGETS["briefing_s"]) and (med(r["filter_ms"]) <= TARGETS["filter_ms"])
+        lines.append(f"{r['scale']:6} {r['findings']:>9,} {med(r['baseline_s']):>6.2f} ({min(r['baseline_s']):.2f})"
+                     f" {med(r['briefing_s']):>6.2f} ({min(r['briefing_s']):.2f}) {r['findings_page_s']:>13.2f}"
+                     f" {med(r['filter_ms']):>5.0f} ({min(r['filter_ms']):.0f}) {r['kernel_filter_ms']:>13.1f}"
+                     f" {'met' if ok else 'MISSED':>20}")
+    lines.append(f"medians (minimum) of the repeats; targets: briefing ≤ {TARGETS['briefing_s']} s on city data, "
+                 f"a filter change ≤ {TARGETS['filter_ms']:.0f} ms")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.dashboards", description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", default="demo,city")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data", default=None, help="measure this data folder instead (with --run)")
+    ap.add_argument("--run", default=None, help="its run folder")
+    args = ap.parse_args(argv)
+    if shutil.which("chromium") is None:
+        print("bench.dashboards: no Chromium (bash scripts/browser-deps.sh)", file=sys.stderr)
+        return 2
+    if args.data:
+        results = [measure("custom", args.repeat, Path(args.data), Path(args.run))]
+    else:
+        results = [measure(s.strip(), args.repeat) for s in args.scales.split(",") if s.strip()]
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The dashboards in a real browser: Voilà serves them, Chromium opens, clicks and reads them.
+
+Every dashboard loads with no Python traceback and no console error; the briefing's headline
+equals the run's figures computed here from the files; a filter on the findings queue changes the
+rows; the provider, ring and stay dashboards respond to a click. A screenshot of each goes to
+``build/screenshots/``.
+"""
+from __future__ import annotations
+
+import http.client
+import re
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from browserkit import open_dashboard, screenshot
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = sorted(p.name for p in (ROOT / "dashboards").glob("*.ipynb"))
+READY = {"index.ipynb": ".wb-card", "briefing.ipynb": "[data-figure=findings]", "findings.ipynb": ".wb-summary"}
+ANY_CONTROL = ".jupyter-widgets select, .jupyter-widgets button, .jupyter-widgets input"
+RESPOND_TO_A_CLICK = ["providers.ipynb", "rings.ipynb", "stays.ipynb"]
+
+
+def ready(name: str) -> str:
+    return READY.get(name, ANY_CONTROL)
+
+
+def _get(url: str):
+    u = urlsplit(url)
+    con = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    con.request("GET", u.path + (f"?{u.query}" if u.query else ""))
+    resp = con.getresponse()
+    return resp.status, resp.getheader("Location") or "", resp.read().decode("utf-8", "replace")
+
+
+def texts(page, selector: str) -> list:
+    """Text of every element matching ``selector`` (widgets write spaces as no-break spaces)."""
+    return [t.replace("\xa0", " ") for t in page.eval_on_selector_all(selector, "es => es.map(e => e.textContent)")]
+
+
+def tile_values(page) -> dict:
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-figure]')]
+                                    .map(e => [e.dataset.figure, e.dataset.value]))""")
+
+
+def run_figures(run: Path, data: Path) -> dict:
+    """The headline figures straight from the files, independently of workbench.briefing."""
+    f = pq.read_table(run / "findings.parquet")
+    inst = pc.drop_null(f["fixmedins_code"])
+    total = pc.sum(f["amount_at_risk"]).as_py() or Decimal("0.00")
+    medins = pq.read_table(data / "medins.parquet", columns=["fixmedins_code"])
+    return {"institutions_audited": str(len(pc.unique(medins["fixmedins_code"]))),
+            "institutions_flagged": str(len(pc.unique(inst))), "findings": str(f.num_rows),
+            "violations": str(pc.sum(pc.equal(f["result_type"], "violation")).as_py() or 0),
+            "amount_at_risk": f"{total:.2f}"}
+
+
+def test_the_token_guards_every_page_and_no_code_is_served(voila_server):
+    status, location, _ = _get(voila_server.url("briefing.ipynb"))
+    assert status in (302, 403) and (status == 403 or "login" in location)
+    status, _, html = _get(voila_server.url("briefing.ipynb", token=voila_server.token))
+    assert status == 200
+    assert "BriefingView(Briefing(" not in html and "from workbench" not in html
+
+
+@pytest.mark.parametrize("name", [n for n in DASHBOARDS if n not in RESPOND_TO_A_CLICK])
+def test_dashboard_loads_cleanly(page, voila_server, name):
+    open_dashboard(page, voila_server, name, ready(name))
+    assert page.console.own_errors(voila_server.base) == []
+    assert "from workbench" not in page.content()  # code hidden
+    screenshot(page, name.removesuffix(".ipynb"))
+
+
+def test_landing_links_every_dashboard(page, voila_server):
+    open_dashboard(page, voila_server, "index.ipynb", ".wb-card")
+    cards = page.eval_on_selector_all(".wb-card", "els => els.map(e => e.dataset.dashboard)")
+    assert sorted(cards) == [n for n in DASHBOARDS if n != "index.ipynb"]
+    page.click(".wb-card[data-dashboard='briefing.ipynb'] a")
+    page.wait_for_selector("[data-figure=findings]")
+    assert page.console.own_errors(voila_server.base) == []
+
+
+def test_briefing_headline_equals_the_run(page, voila_server):
+    open_dashboard(page, voila_server, "briefing.ipynb", "[data-figure=findings]")
+    expected = run_figures(voila_server.run, voila_server.data)
+    shown = tile_values(page)
+    assert {k: shown[k] for k in expected} == expected
+    assert shown["confirmed"] == "0" and shown["pending"] == expected["findings"]
+    findings_tile = page.inner_text("[data-figure=findings] .wb-tile-value")
+    assert findings_tile.replace(",", "").replace("条", "").strip() == expected["findings"]
+    assert "智能筛查" in page.inner_text("body") and "万元" in page.inner_text("[data-figure=amount_at_risk]")
+    page.get_by_text("English", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('Screening')")
+    assert tile_values(page) == shown
+
+
+def test_the_url_chooses_language_and_run(page, voila_server, tmp_path):
+    from workbench.cli import main
+
+    other = tmp_path / "one-rule-run"
+    assert main(["audit", str(voila_server.data), "--out", str(other), "--rules", "split_hospitalization",
+                 "--no-progress"]) == 0
+    open_dashboard(page, voila_server, "briefing.ipynb", "[data-figure=findings]", LANG="en", RUN=str(other))
+    assert "Screening" in page.inner_text("body")
+    assert tile_values(page)["findings"] == run_figures(other, voila_server.data)["findings"]
+
+
+def test_findings_filter_changes_the_rows(page, voila_server):
+    open_dashboard(page, voila_server, "findings.ipynb", ".wb-summary")
+    listbox = ".wb-queue select[size]"
+    before = texts(page, f"{listbox} option")
+    summary = page.inner_text(".wb-summary")
+    assert before, "the queue lists findings"
+    rule_select = page.locator(".wb-queue .widget-dropdown select").first
+    options = [o.replace("\xa0", " ") for o in rule_select.locator("option").all_text_contents()]
+    assert options[0] == "全部" and len(options) > 2
+    label = options[2]  # the second most frequent rule
+    rule_select.select_option(index=2)
+    page.wait_for_function("(old) => document.querySelector('.wb-summary').innerText !== old", arg=summary)
+    after = texts(page, f"{listbox} option")
+    assert after and after != before
+    rule_name = re.sub(r" \([\d,]+\)$", "", label)
+    assert all(rule_name[:10] in row for row in after), (rule_name, after[:3])
+    n = int(re.search(r"符合条件 ([\d,]+) 条", page.inner_text(".wb-summary")).group(1).replace(",", ""))
+    assert n == int(re.search(r"\(([\d,]+)\)$", label).group(1).replace(",", ""))
+    page.locator(f"{listbox}").select_option(index=0)
+    page.wait_for_selector(".wb-finding")
+    assert "证据明细" in page.inner_text("body")
+    assert page.console.own_errors(voila_server.base) == []
+    screenshot(page, "findings-filtered")
+
+
+@pytest.mark.parametrize("name", RESPOND_TO_A_CLICK)
+def test_analysis_dashboard_responds_to_a_click(page, voila_server, name):
+    if not (ROOT / "dashboards" / name).is_file():
+        pytest.skip(f"dashboards/{name} is not in this version yet")
+    open_dashboard(page, voila_server, name, ".jupyter-widgets select")  # loads cleanly, as above
+    assert page.console.own_errors(voila_server.base) == []
+    screenshot(page, name.removesuffix(".ipynb"))
+    state = """() => document.body.innerText + [...document.querySelectorAll('img')].map(i => i.src).join()"""
+    before = page.evaluate(state)
+    # the first choice list with an option not yet picked: a person clicks it
+    picked = page.evaluate("""() => {
+        for (const s of document.querySelectorAll('.jupyter-widgets select')) {
+            if (s.options.length > 1 || (s.options.length == 1 && s.selectedIndex < 0)) {
+                s.setAttribute('data-picked', '1'); return s.options.length; } }
+        return 0; }""")
+    assert picked, f"{name}: nothing to pick"
+    sel = page.locator("select[data-picked='1']")
+    current = sel.evaluate("s => s.selectedIndex")
+    sel.select_option(index=0 if current < 0 else (1 if current != 1 else 0))
+    page.wait_for_function(f"(old) => ({state})() !== old", arg=before)
+    assert page.console.own_errors(voila_server.base) == []
+    screenshot(page, name.removesuffix(".ipynb") + "-clicked")

@@ -1,0 +1,101 @@
+"""widgets.briefing and widgets.landing: what the briefing shows, in both languages (no browser)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from dashdata import TOTAL, write_hand_run
+
+from widgets.briefing import (BriefingView, bar_rows, briefing_dashboard, case_tiles, chart_rules, headline_tiles, short,
+                              tile, top_table)
+from widgets.landing import dashboard_link, landing_html
+from workbench.briefing import Briefing
+from workbench.cases import CaseStore
+
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def hand_run(tiny_data, tmp_path_factory):
+    return write_hand_run(tiny_data, tmp_path_factory.mktemp("wbriefing") / "run")
+
+
+def values(html: str) -> dict:
+    return dict(re.findall(r"data-figure='(\w+)' data-value='([^']*)'", html))
+
+
+def test_tiles_carry_the_exact_figures():
+    html = headline_tiles({"institutions_audited": 7216, "institutions_flagged": 52, "findings": 424, "violations": 63,
+                           "amount_at_risk": D("61260000.00")})
+    assert values(html) == {"institutions_audited": "7216", "institutions_flagged": "52", "findings": "424",
+                            "violations": "63", "amount_at_risk": "61260000.00"}
+    assert "7,216<span class='wb-unit'>家</span>" in html and "6,126.00<span class='wb-unit'>万元</span>" in html
+    en = tile("amount_at_risk", D("61260000.00"), "Money at risk", kind="money", lang="en")
+    assert "¥61,260,000</div>" in en and "wb-unit" not in en
+
+
+def test_case_tiles_and_their_notes():
+    figs = {"findings": 0, "confirmed": 0, "amount_at_risk_confirmed": D("0.00"), "recovered": D("0.00"), "suspended": 0,
+            "terminated": 0, "fined": 0, "fines": D("0.00"), "referred_police": 1, "referred_discipline": 2, "pending": 8}
+    html = case_tiles(figs)
+    assert "尚无核查处理记录" in html and values(html)["referred"] == "3" and values(html)["pending"] == "8"
+    assert "案件库不可用：locked" in case_tiles(None, error="locked")
+
+
+def test_bar_rows_most_money_first_with_exact_labels():
+    frame = pd.DataFrame({"county": ["甲县", None, "乙县"], "findings": [1, 2, 3],
+                          "amount_at_risk": [D("15000.00"), D("50.00"), D("123456.78")]})
+    assert bar_rows(frame, "county") == [("乙县", 12.35, "12.35", 3), ("甲县", 1.5, "1.50", 1), ("未定", 0.01, "0.01", 2)]
+    assert bar_rows(frame, "county", "en", top=1)[0][0] == "乙县"
+
+
+def test_rule_chart_labels_in_the_chosen_language(hand_run, tmp_path):
+    b = Briefing(hand_run, home=tmp_path)
+    zh = [t.get_text() for t in chart_rules(b.by_rule, "zh").axes[0].get_yticklabels()]
+    en = [t.get_text() for t in chart_rules(b.by_rule, "en").axes[0].get_yticklabels()]
+    assert zh[-1] == short(b.by_rule.name_zh.iloc[0]) and en[-1] == short(b.by_rule.name_en.iloc[0], "en")  # most money on top
+    assert short("费用占比异常（药费、检验检查、耗材、治疗占比）") == "费用占比异常（药费、检验检…" and short("分解住院") == "分解住院"
+
+
+def test_top_table_names_institutions_only(hand_run, tmp_path):
+    html = top_table(Briefing(hand_run, home=tmp_path).top_institutions(10))
+    assert "data-rows='4'" in html and "甲医院" in html and "0.15" in html  # H1: 1500.06 yuan = 0.15 万元
+    assert not re.search(r"\bP\d\b|\bD1\b|\bM\d\b", html)
+
+
+def test_view_shows_the_run_and_switches_language(hand_run, tmp_path):
+    home = tmp_path / "home"
+    view = BriefingView(Briefing(hand_run, home=home))
+    assert values(view.audit.value)["amount_at_risk"] == str(TOTAL)
+    assert values(view.audit.value)["findings"] == "8"
+    assert "智能筛查" in view.audit.value and "2024-01 — 2024-03" in view.header.value
+    assert "另有 2 条疑点跨月或不分月（如机构全年指标），涉及 0.11 万元" in view.chart_titles["trend"].value
+    assert all(bytes(img.value[:4]) == b"\x89PNG" for img in view.chart_images.values())
+    view.toggle.value = "en"
+    assert view.lang == "en" and "Screening" in view.audit.value and "Findings by month" in view.chart_titles["trend"].value
+    assert "Institutions with the most money at risk" in view.top_html.value
+
+
+def test_refresh_reads_new_decisions(hand_run, tmp_path):
+    home = tmp_path / "home"
+    view = BriefingView(Briefing(hand_run, home=home))
+    assert values(view.cases_html.value)["confirmed"] == "0"
+    CaseStore(home).decide("F2", "confirmed", "王审核", recovered="10.5", actions=["suspend"],
+                           finding={"fixmedins_code": "H2", "amount_at_risk": "88.88"})
+    view.refresh_button.click()
+    v = values(view.cases_html.value)
+    assert (v["confirmed"], v["recovered"], v["suspended"], v["pending"]) == ("1", "10.50", "1", "7")
+
+
+def test_landing_links_carry_the_chosen_folders():
+    assert dashboard_link("briefing.ipynb", {"DATA": "/d 1", "RUN": ""}) == "briefing.ipynb?DATA=%2Fd+1"
+    html = landing_html([{"file": "a.ipynb", "title": "甲 A", "summary": "s"}], {"RUN": "/r"}, data="/d")
+    assert "href='a.ipynb?RUN=%2Fr'" in html and "数据: <code>/d</code>" in html and "data-dashboard='a.ipynb'" in html
+
+
+def test_dashboard_says_which_folder_is_missing(hand_run, tmp_path):
+    assert isinstance(briefing_dashboard(hand_run, home=tmp_path), BriefingView)
+    note = briefing_dashboard(tmp_path / "nowhere", lang="en", home=tmp_path)
+    assert "Cannot open the data or run: " in note.value and "no findings.parquet" in note.value
