@@ -109,7 +109,7 @@ def test_dashboard_runs_top_to_bottom(dashboard_data, tmp_path):
     nb_path = ROOT / "dashboards" / "lottery.ipynb"
     committed = json.loads(nb_path.read_text(encoding="utf-8"))
     params = [c for c in committed["cells"] if "parameters" in c["metadata"].get("tags", [])]
-    assert len(params) == 1 and "".join(params[0]["source"]).startswith('DATA = "../demo/data"')
+    assert len(params) == 1 and 'DATA = param("DATA", "../demo/data")' in "".join(params[0]["source"])
     nb = run_notebook(nb_path, {"DATA": str(dashboard_data), "SEED": SEED, "INSTITUTIONS": 4, "INSPECTORS": 2,
                                 "DRAW_DATE": DATE, "OUT": str(tmp_path / "pub")}, timeout=180)
     widget_views = [o for c in nb.cells for o in c.get("outputs", [])
