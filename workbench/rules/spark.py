@@ -71,15 +71,40 @@ def get_spark(conf=None):
     except ImportError:
         raise RuleError("the Spark engine needs pyspark (pip install 'fund-audit-workbench[spark]')") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    base = spark_conf()
     builder = SparkSession.builder
     java_opts = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{_log4j_file()}"
-    for k, v in {**SPARK_CONF, "spark.driver.extraJavaOptions": java_opts, **(conf or {})}.items():
+    for k, v in {**base, "spark.driver.extraJavaOptions": java_opts, **(conf or {})}.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     for k in ("spark.sql.session.timeZone", "spark.sql.shuffle.partitions", "spark.sql.parquet.inferTimestampNTZ.enabled"):
-        spark.conf.set(k, SPARK_CONF[k] if conf is None or k not in conf else conf[k])
+        value = (conf or {}).get(k, base.get(k))
+        if value is not None:
+            spark.conf.set(k, value)
     return spark
+
+
+# Settings that size a local session; a cluster (``WORKBENCH_SPARK_MASTER``) sizes itself.
+_LOCAL_ONLY = ("spark.master", "spark.sql.shuffle.partitions", "spark.default.parallelism", "spark.driver.memory")
+
+
+def spark_conf() -> dict:
+    """The settings :func:`get_spark` applies.
+
+    Without ``WORKBENCH_SPARK_MASTER`` they are :data:`SPARK_CONF` (local mode, two cores). With
+    it set to a master URL (``yarn``, ``spark://host:7077``, ``k8s://…``) that master is used, and
+    set to ``submit`` the master and resources come from ``spark-submit``; either way the local
+    sizing (shuffle partitions, parallelism, driver memory) is left to the cluster, while what
+    makes results identical (UTC session time zone, timestamps without zone) is always set.
+    """
+    master = os.environ.get("WORKBENCH_SPARK_MASTER", "").strip()
+    if not master:
+        return dict(SPARK_CONF)
+    out = {k: v for k, v in SPARK_CONF.items() if k not in _LOCAL_ONLY}
+    if master != "submit":
+        out["spark.master"] = master
+    return out
 
 
 def register_tables(spark, folder, names) -> None:
