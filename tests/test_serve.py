@@ -112,7 +112,6 @@ def test_demo_serves_the_run_it_made(monkeypatch, tmp_path):
 
     calls = []
     monkeypatch.setattr(demo, "cli", lambda argv: calls.append(argv) or 0)
-    monkeypatch.setattr(demo, "_available", lambda m: True)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "data_manifest.json").write_text(json.dumps({}))
 
@@ -122,3 +121,15 @@ def test_demo_serves_the_run_it_made(monkeypatch, tmp_path):
 
     assert demo.cli_demo(Args()) == 0
     assert calls[-1][:1] == ["serve"] and calls[-1][1:5] == ["--data", str(tmp_path / "data"), "--run", str(tmp_path / "run")]
+
+
+def test_demo_without_serving_makes_data_and_a_run(tmp_path, capsys):
+    """The real ``workbench demo --no-serve``: synth, summary and audit, nothing stubbed."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-serve"]) == 0
+    assert (out / "data" / "data_manifest.json").is_file() and (out / "data" / "truth.parquet").is_file()
+    manifest = json.loads((out / "run" / "manifest.json").read_text())
+    assert manifest["counts"]["rules_run"] == 28 and manifest["counts"]["findings"] > 0
+    again = capsys.readouterr().out
+    assert main(["demo", "--out", str(out), "--no-serve"]) == 0
+    assert "demo data already in" in capsys.readouterr().out and again
