@@ -11,7 +11,6 @@ and in a test; an institution is picked from a dropdown synced with the highligh
 from __future__ import annotations
 
 import html
-import io
 from contextlib import contextmanager
 
 import ipywidgets as W
@@ -19,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
+from ._charts import png as _png, missing as _missing
 from ._fonts import use_cjk_font
 
 CLUSTER_COLOURS = ("#4878a8", "#59a14f", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f")
@@ -26,19 +26,6 @@ OUTLIER_COLOUR, SELECTED_COLOUR = "#c0392b", "#000000"
 HIGH_COLOUR, LOW_COLOUR = "#c0392b", "#4878a8"
 FINDINGS_SHOWN = 20
 BARS_SHOWN = 12
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def _missing(v) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def scatter_marks(points: pd.DataFrame, selected: str = "") -> dict:

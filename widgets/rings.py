@@ -12,7 +12,6 @@ by psn_no only.
 from __future__ import annotations
 
 import html
-import io
 import math
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
+from ._charts import png as _png
 from ._fonts import use_cjk_font
 
 KIND_COLOUR = {"psn": "#4878a8", "dr": "#2e8b57", "pharmacy": "#c0392b"}
@@ -28,12 +28,6 @@ MIN_SIZE, MAX_SIZE = 60.0, 900.0
 RING_LIMIT = 50  # rings listed in the picker (most suspicious first)
 TX_LIMIT = 200   # transactions listed for one member
 MED_TYPE_LABEL = {"11": "普通门诊", "14": "门诊慢特病", "21": "住院", "41": "药店购药"}
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return buf.getvalue()
 
 
 def _text(v) -> str:

@@ -11,31 +11,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import io
 
 import ipywidgets as W
 import pandas as pd
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
+from ._charts import png as _png, missing as _missing
 from ._fonts import use_cjk_font
 
 MIN_BAR = _dt.timedelta(hours=12)
 PAIR_LIMIT = 500  # pairs listed in the institution view (shortest gaps first)
 SAME_COLOUR, OTHER_COLOUR, READMIT_COLOUR = "#4878a8", "#9aa5b1", "#c0392b"
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def _missing(v) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def _text(v, unit="") -> str:
