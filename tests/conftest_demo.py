@@ -6,16 +6,7 @@ of it; both live in a temporary folder and are read-only for tests (copy before 
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import pytest
-
-
-def _synth_available() -> bool:
-    if importlib.util.find_spec("workbench.synth") is None:
-        return False
-    return hasattr(importlib.import_module("workbench.synth"), "cli_synth")
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +17,6 @@ def demo_root(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_data(demo_root):
     """The demo data folder (synthetic, seed 2024)."""
-    if not _synth_available():
-        pytest.skip("workbench synth is not available in this version")
     from workbench.cli import main
 
     out = demo_root / "data"

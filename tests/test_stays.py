@@ -1,7 +1,5 @@
 """Split hospitalization: episodes, readmission pairs, institution patterns, CSV and CLI."""
 import csv
-import importlib
-import importlib.util
 import json
 import re
 from decimal import Decimal
@@ -259,28 +257,17 @@ CMS_CLAIMS = [  # ClaimID, bene, provider, admission, discharge, reimbursed, ICD
 
 
 def _cms_folder(tmp_path):
-    """Import a CMS extract when the importer is there, else hand-build the same data folder."""
-    if importlib.util.find_spec("workbench.importer") is not None:
-        from workbench.importer import import_extract
+    """Import a CMS-layout extract (beneficiary and inpatient files) with ``workbench import``."""
+    from workbench.importer import import_extract
 
-        src = tmp_path / "cms"
-        src.mkdir()
-        (src / "Train_Beneficiarydata.csv").write_text(CMS_BENE, encoding="utf-8")
-        lines = [",".join(CMS_INPATIENT_COLUMNS)]
-        for cid, bene, prv, adm, dis, amt, dx in CMS_CLAIMS:
-            lines.append(",".join([bene, cid, adm, dis, prv, amt, "PHY1", "NA", "NA", adm, dx, "1068", dis, "201", dx]))
-        (src / "Train_Inpatientdata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        import_extract(src, "cms", tmp_path / "data")
-        return tmp_path / "data"
-    psn = pd.DataFrame({"psn_no": ["BENE1", "BENE2"], "certno": ["CMSBENE1", "CMSBENE2"], "gend": ["2", "1"],
-                        "brdy": ["1940-03-01", "1952-07-15"], "insutype": ["390"] * 2, "insuplc_admdvs": ["939230"] * 2})
-    medins = pd.DataFrame({"fixmedins_code": ["PRV1", "PRV2"], "fixmedins_name": ["PRV1", "PRV2"], "fixmedins_type": ["1", "1"],
-                           "hosp_lv": ["9", "9"], "admdvs": ["000000"] * 2})
-    mdtrt = pd.DataFrame([(c, b, p, "21", a, d, dx, "PHY1") for c, b, p, a, d, _, dx in CMS_CLAIMS],
-                         columns=["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "dise_codg", "atddr_no"])
-    setl = pd.DataFrame([(c, c, b, p, d, str(int(amt) + 1068), amt) for c, b, p, _, d, amt, _ in CMS_CLAIMS],
-                        columns=["setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "setl_time", "medfee_sumamt", "hifp_pay"])
-    datafolder.write_data_folder(tmp_path / "data", {"psn": psn, "medins": medins, "mdtrt": mdtrt, "setl": setl}, source={"format": "cms"})
+    src = tmp_path / "cms"
+    src.mkdir()
+    (src / "Train_Beneficiarydata.csv").write_text(CMS_BENE, encoding="utf-8")
+    lines = [",".join(CMS_INPATIENT_COLUMNS)]
+    for cid, bene, prv, adm, dis, amt, dx in CMS_CLAIMS:
+        lines.append(",".join([bene, cid, adm, dis, prv, amt, "PHY1", "NA", "NA", adm, dx, "1068", dis, "201", dx]))
+    (src / "Train_Inpatientdata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_extract(src, "cms", tmp_path / "data")
     return tmp_path / "data"
 
 
@@ -349,17 +336,8 @@ def test_agrees_with_split_hospitalization_rule(session, window_days):
 # --- demo synthetic data: planted splitting hospitals, the rule, the notebooks ------------------
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
-        pytest.skip("workbench.synth is not there yet")
-    out = tmp_path_factory.mktemp("demo") / "data"
-    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def demo_session(demo):
-    with workbench.open(demo) as s:
+def demo_session(demo_data):  # the session-wide demo region (conftest_demo.py)
+    with workbench.open(demo_data) as s:
         yield s
 
 
@@ -378,11 +356,11 @@ def test_demo_agrees_with_split_hospitalization_rule(demo_session):
 
 
 @pytest.mark.parametrize("notebook", ["notebooks/04-split-hospitalization.ipynb", "dashboards/stays.ipynb"])
-def test_notebook_runs_on_demo_data(demo, notebook):
+def test_notebook_runs_on_demo_data(demo_data, notebook):
     pytest.importorskip("nbclient")
     from pathlib import Path
 
     from notebook_runner import outputs_text, run_notebook
 
-    nb = run_notebook(Path(__file__).resolve().parents[1] / notebook, {"DATA": str(demo)}, timeout=300)
+    nb = run_notebook(Path(__file__).resolve().parents[1] / notebook, {"DATA": str(demo_data)}, timeout=300)
     assert "Traceback" not in outputs_text(nb)
