@@ -293,19 +293,9 @@ def test_cms_layout_icd9(tmp_path):
 # --- agreement with the rule library -----------------------------------------------------------
 
 def _run_split_rule(session, window_days):
-    try:
-        from workbench import rules
-    except ImportError:
-        pytest.skip("workbench.rules is not there yet")
-    if not hasattr(rules, "run_rule"):
-        pytest.skip("workbench.rules.run_rule is not there yet")
-    try:
-        found = rules.run_rule(session, "split_hospitalization", params={"window_days": window_days, "same_diagnosis": False})
-    except WorkbenchError as e:
-        if "split_hospitalization" in str(e) and "unknown" in str(e).lower():
-            pytest.skip(f"rule file split_hospitalization is not there yet: {e}")
-        raise
-    return found
+    from workbench import rules
+
+    return rules.run_rule(session, "split_hospitalization", params={"window_days": window_days, "same_diagnosis": False})
 
 
 def _rule_pair(finding):

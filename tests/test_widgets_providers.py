@@ -1,6 +1,5 @@
 """Provider explorer widget without a browser: set traits, pick options, assert on state; and the
 provider notebook and dashboard run top to bottom on demo data."""
-import importlib
 import warnings
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from traitlets import TraitError  # noqa: E402
 from widgets import _fonts  # noqa: E402
 from widgets.providers import ProviderExplorer, deviation_bars, ranking_html, scatter_marks, summary_banner  # noqa: E402
 from workbench import datafolder  # noqa: E402
-from workbench.cli import main  # noqa: E402
 from workbench.providers import profile_providers  # noqa: E402
 
 from test_providers import region_tables  # noqa: E402
@@ -107,20 +105,11 @@ def test_drawing_raises_no_missing_glyph_warning(result):
 
 # --- notebooks on demo data ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
-        pytest.skip("workbench.synth is not there yet")
-    out = tmp_path_factory.mktemp("pdemo") / "data"
-    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
-    return out
-
-
 @pytest.mark.parametrize("notebook", ["notebooks/02-provider-clusters.ipynb", "dashboards/providers.ipynb"])
-def test_notebook_runs_on_demo_data(demo, notebook, tmp_path):
+def test_notebook_runs_on_demo_data(demo_data, notebook, tmp_path):
     pytest.importorskip("nbclient")
     from notebook_runner import outputs_text, run_notebook
 
-    nb = run_notebook(ROOT / notebook, {"DATA": str(demo), "RUN": str(tmp_path / "no-run"), "SEED": 2024}, timeout=300)
+    nb = run_notebook(ROOT / notebook, {"DATA": str(demo_data), "RUN": str(tmp_path / "no-run"), "SEED": 2024}, timeout=300)
     text = outputs_text(nb)
     assert "ProviderExplorer" in text or "VBox" in text
