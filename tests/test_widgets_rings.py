@@ -89,6 +89,7 @@ def test_explorer_without_rings(analysis, tmp_path):
         w = RingExplorer(empty, export_dir=tmp_path)
         assert w.selected_ring == "" and w.graph is None and w.node_picker.options == ()
         assert "no ring found" in w.ring_table.value and bytes(w.chart.value) == b""
+        assert w.chart.layout.display == "none" and w.timeline_chart.layout.display == "none"  # no broken image
         assert w.export() == {} and "未选择" in w.export_status.value
         assert "<b>0</b> 个可疑团伙" in summary_banner(empty).value
 

@@ -19,3 +19,10 @@ def missing(v) -> bool:
         return v is None or bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
+
+
+def set_image(image, value: bytes) -> None:
+    """Show a PNG in an ``ipywidgets.Image``, or hide the widget when there is none (an empty
+    Image draws as a broken-image icon in the browser)."""
+    image.value = value
+    image.layout.display = "" if value else "none"

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
 from ._charts import png as _png
+from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
 KIND_COLOUR = {"psn": "#4878a8", "dr": "#2e8b57", "pharmacy": "#c0392b"}
@@ -169,7 +170,8 @@ class RingExplorer(W.VBox):
         self.export_status.value, self.exported = "", {}
         if not rid:
             self.graph, self.styles, self.positions = None, {}, {}
-            self.evidence.value, self.chart.value, self.node_picker.options = "", b"", []
+            self.evidence.value, self.node_picker.options = "", []
+            _set_image(self.chart, b"")
             self.selected_node = ""
             return
         self.graph = self.analysis.ring_graph(rid)
@@ -194,7 +196,8 @@ class RingExplorer(W.VBox):
         self._draw()
         if not node:
             self.transactions = self.timeline = None
-            self.node_header.value, self.tx_table.value, self.timeline_chart.value = "", "", b""
+            self.node_header.value, self.tx_table.value = "", ""
+            _set_image(self.timeline_chart, b"")
             return
         self.transactions = self.analysis.node_transactions(self.selected_ring, node)
         self.timeline = self.analysis.timeline(self.selected_ring, node)
@@ -216,7 +219,8 @@ class RingExplorer(W.VBox):
     def _draw(self):
         g = self.graph
         if g is None or g.number_of_nodes() == 0:
-            self.figure, self.chart.value = None, b""
+            self.figure = None
+            _set_image(self.chart, b"")
             return
         fig = Figure(figsize=(6.5, 6.5))
         ax = fig.add_subplot()
@@ -237,12 +241,12 @@ class RingExplorer(W.VBox):
         ax.set_axis_off()
         ax.set_title(f"团伙 {self.selected_ring}（点大小：团伙内金额）", fontsize=10)
         self.figure = fig
-        self.chart.value = _png(fig)
+        _set_image(self.chart, _png(fig))
 
     def _draw_timeline(self):
         t = self.transactions
         if t is None or t.empty:
-            self.timeline_chart.value = b""
+            _set_image(self.timeline_chart, b"")
             return
         fig = Figure(figsize=(9, 2.2))
         ax = fig.add_subplot()
@@ -255,7 +259,7 @@ class RingExplorer(W.VBox):
         ax.set_ylim(-0.7, len(types) - 0.3)
         ax.set_title(f"{node_label(self.selected_node)} 时间线（红色：团伙内）", fontsize=10)
         fig.autofmt_xdate()
-        self.timeline_chart.value = _png(fig)
+        _set_image(self.timeline_chart, _png(fig))
 
     def export(self) -> dict:
         """Export the selected ring to the folder in ``export_dir`` (the button calls this)."""

@@ -17,7 +17,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
-from ._charts import png as _png, missing as _missing
+from ._charts import missing as _missing
+from ._charts import png as _png
+from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
 MIN_BAR = _dt.timedelta(hours=12)
@@ -151,7 +153,8 @@ class StayTimeline(W.VBox):
 
     def _draw(self):
         if not self.bars:
-            self.figure, self.chart.value = None, b""
+            self.figure = None
+            _set_image(self.chart, b"")
             return
         institutions = sorted({(b["row"], b["institution"]) for b in self.bars})
         fig = Figure(figsize=(9, 1.2 + 0.8 * len(institutions)))
@@ -167,7 +170,7 @@ class StayTimeline(W.VBox):
         ax.set_title(f"人员 {self.psn_no} 住院时间线（红色：{self.analysis.window_days} 天内同院再入院）", fontsize=10)
         fig.autofmt_xdate()
         self.figure = fig
-        self.chart.value = _png(fig)
+        _set_image(self.chart, _png(fig))
 
 
 class InstitutionView(W.VBox):
@@ -210,7 +213,8 @@ class InstitutionView(W.VBox):
         row = self.analysis.institutions[self.analysis.institutions.fixmedins_code == code]
         if row.empty:
             self.histogram, self.pairs = None, self.pairs.iloc[0:0]
-            self.measures.value, self.chart.value, self.pair_picker.options = "", b"", []
+            self.measures.value, self.pair_picker.options = "", []
+            _set_image(self.chart, b"")
             return
         self.histogram = self.analysis.institution_gaps(code)
         self.pairs = self.analysis.institution_pairs(code)
@@ -259,7 +263,7 @@ class InstitutionView(W.VBox):
         ax.legend(fontsize=8)
         ax.set_title("同院再入院间隔分布：本机构与同类机构", fontsize=10)
         self.figure = fig
-        self.chart.value = _png(fig)
+        _set_image(self.chart, _png(fig))
 
 
 def summary_banner(analysis) -> W.HTML:
