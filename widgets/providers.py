@@ -18,7 +18,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
-from ._charts import png as _png, missing as _missing
+from ._charts import missing as _missing
+from ._charts import png as _png
+from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
 CLUSTER_COLOURS = ("#4878a8", "#59a14f", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f")
@@ -93,10 +95,10 @@ class ProviderExplorer(W.VBox):
         axes = result.axis_options()
         self.x_picker = W.Dropdown(description="横轴 x", options=axes, layout=W.Layout(width="30em"))
         self.y_picker = W.Dropdown(description="纵轴 y", options=axes, layout=W.Layout(width="30em"))
-        self.scatter = W.Image(format="png")
+        self.scatter = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.picker = W.Dropdown(description="机构", options=[], layout=W.Layout(width="40em"))
         self.header = W.HTML()
-        self.profile = W.Image(format="png")
+        self.profile = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.findings = W.HTML()
         super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.picker,
                           self.header, self.profile, self.findings], **kw)
@@ -202,13 +204,14 @@ class ProviderExplorer(W.VBox):
         note = f"（{self.marks['missing']} 家无数值未显示）" if self.marks["missing"] else ""
         ax.set_title(f"同级组 {self.peer_group}：按簇着色，红圈为异常{note}", fontsize=10)
         ax.legend(fontsize=7, loc="best")
-        self.scatter.value = _png(fig)
+        _set_image(self.scatter, _png(fig))
 
     def _show_institution(self):
         code = self.selected
         if not code:
             self.deviations, self.bars = None, []
-            self.header.value, self.profile.value, self.findings.value = "", b"", ""
+            self.header.value, self.findings.value = "", ""
+            _set_image(self.profile, b"")
             return
         r = self.result.row(code)
         self.deviations = self.result.deviations(code)
@@ -228,7 +231,7 @@ class ProviderExplorer(W.VBox):
         ax.axvline(0, color="#555", linewidth=0.8)
         ax.set_xlabel("稳健 z（同级中位数 = 0，单位 MAD）")
         ax.set_title(f"{code} 与同级机构的偏离", fontsize=10)
-        self.profile.value = _png(fig)
+        _set_image(self.profile, _png(fig))
         self.findings.value = _findings_html(self.result.findings_of(code))
 
 

@@ -129,10 +129,10 @@ class RingExplorer(W.VBox):
                                     options=[(f"#{r.rank} {r.ring_id}  分 {r.score}  患者 {r.patients} 医师 {r.doctors} 药店 {r.fixmedins_code}",
                                               r.ring_id) for r in shown.itertuples(index=False)])
         self.evidence = W.HTML()
-        self.chart = W.Image(format="png")
+        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.node_picker = W.Select(description="成员", rows=10, options=[], layout=W.Layout(width="24em"))
         self.node_header = W.HTML()
-        self.timeline_chart = W.Image(format="png")
+        self.timeline_chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.tx_table = W.HTML()
         self.export_dir = W.Text(value=str(export_dir), description="导出到", layout=W.Layout(width="36em"))
         self.export_button = W.Button(description="导出 GraphML / CSV", icon="download")

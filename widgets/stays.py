@@ -97,7 +97,7 @@ class StayTimeline(W.VBox):
         self.person_box = W.Text(description="人员编号", placeholder="psn_no", continuous_update=False)
         self.stay_picker = W.Dropdown(description="住院 stay", options=[], layout=W.Layout(width="32em"))
         self.header = W.HTML()
-        self.chart = W.Image(format="png")
+        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.details = W.HTML()
         self.bill_table = W.HTML()
         super().__init__([self.person_box, self.header, self.chart, self.stay_picker, self.details, self.bill_table], **kw)
@@ -197,7 +197,7 @@ class InstitutionView(W.VBox):
             (f"#{r.split_rank} {r.fixmedins_code} {_text(r.fixmedins_name)}  z={r.split_z:.1f}", r.fixmedins_code)
             for r in inst.itertuples(index=False)])
         self.measures = W.HTML()
-        self.chart = W.Image(format="png")
+        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.pair_picker = W.Select(description="再入院", options=[], rows=8, layout=W.Layout(width="48em"))
         self.pair_table = W.HTML()
         super().__init__([self.picker, self.measures, self.chart, self.pair_picker, self.pair_table], **kw)
