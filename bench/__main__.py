@@ -1,6 +1,6 @@
-"""``python -m bench``: run every benchmark and print its table."""
+"""``python -m bench``: run the benchmark suite and print its table (see ``bench/suite.py``)."""
 import sys
 
-from bench import rules
+from bench import suite
 
-sys.exit(rules.main(sys.argv[1:]))
+sys.exit(suite.main(sys.argv[1:]))

@@ -28,6 +28,20 @@ def run_child(args: list, timeout: float = 3600) -> dict:
     return res
 
 
+def limits() -> dict:
+    """DuckDB limits of a child: ``BENCH_MEMORY_LIMIT`` (default 3GB) and ``BENCH_TEMP_DIR`` (where to spill).
+
+    ``python -m bench`` sets them per scale (the province gets more memory and a folder under
+    ``bench/out`` to spill to), so a child's DuckDB never spills outside ``bench/``.
+    """
+    import os
+
+    kw = {"memory_limit": os.environ.get("BENCH_MEMORY_LIMIT", "3GB")}
+    if os.environ.get("BENCH_TEMP_DIR"):
+        kw["temp_directory"] = os.environ["BENCH_TEMP_DIR"]
+    return kw
+
+
 def peak_rss_mb() -> float:
     import resource
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from bench._measure import finish, run_child
+from bench._measure import finish, limits, run_child
 
 OUT_NAME = "rings.json"
 
@@ -28,7 +28,7 @@ def worker_rings(data, seed, path):
     from workbench import rings
 
     t0 = time.perf_counter()
-    with workbench.open(data, memory_limit="3GB") as s:
+    with workbench.open(data, **limits()) as s:
         s.con.execute("SET enable_progress_bar = false")
         a = rings.RingAnalysis(s, seed=int(seed))
         r, sig = a.rings, a.signals
@@ -48,7 +48,7 @@ def worker_baseline(data, seed, path):
     from workbench import rings
 
     t0 = time.perf_counter()
-    with workbench.open(data, memory_limit="3GB") as s:
+    with workbench.open(data, **limits()) as s:
         s.con.execute("SET enable_progress_bar = false")
         e = rings.edges(s)
     t_edges = time.perf_counter() - t0

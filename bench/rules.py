@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench._measure import finish, run_child
+from bench._measure import finish, limits, run_child
 
 FIVE = ["split_hospitalization", "duplicate_billing", "price_over_cap", "frequent_purchase", "stock_mismatch"]
 OUT = Path(__file__).resolve().parent / "out"
@@ -27,7 +27,7 @@ def worker_duckdb(data, rules, path):
     from workbench.rules import run_rules
 
     t0 = time.perf_counter()
-    with workbench.open(data, memory_limit="3GB") as s:
+    with workbench.open(data, **limits()) as s:
         res = run_rules(s, rules=rules or None, progress=False)
     f = res.findings
     keys = {}
