@@ -346,8 +346,8 @@ def test_cli_writes_rings_and_signals(tiny, tmp_path, capsys):
     sig = pd.read_csv(tmp_path / "r" / "rings.signals.csv", dtype=str, encoding="utf-8-sig")
     assert list(sig.columns) == rings.SIGNAL_COLUMNS  # default thresholds: nobody on the tiny data
     assert "rings:" in capsys.readouterr().out
-    assert main(["rings", str(tiny), "--out", str(out), "--engine", "spark"]) == 1
-    assert "duckdb" in capsys.readouterr().err
+    with pytest.raises(WorkbenchError, match="engine"):
+        RingAnalysis(tiny, engine="flink")
 
 
 def test_find_rings_is_reproducible(tiny):
@@ -427,3 +427,30 @@ def test_notebook_runs_on_demo_data(demo, notebook, tmp_path):
                       {"DATA": str(demo), "EXPORT_DIR": str(tmp_path / "exports")}, timeout=300)
     text = outputs_text(nb)
     assert "Traceback" not in text and "个可疑团伙" in text
+
+
+# ---- the Spark engine: the same SQL on Spark, the same files -----------------------------------
+def test_spark_params_are_inlined_as_literals():
+    from workbench.rings.engines import inline_params
+
+    q = "SELECT * FROM t WHERE list_contains($1, a) AND list_contains($2, b) AND c = $3"
+    assert inline_params(q, [["P1", "O'Neil"], [], "x"]) == (
+        "SELECT * FROM t WHERE list_contains(['P1', 'O''Neil'], a) AND list_contains(CAST([] AS VARCHAR[]), b) AND c = 'x'")
+    assert inline_params("SELECT ? AS k", [3]) == "SELECT 3 AS k"
+
+
+@pytest.mark.spark
+def test_spark_engine_writes_the_same_csv(demo_data, tmp_path, spark, monkeypatch):
+    from workbench.rings import graph as ring_graph
+
+    fed = []  # the edge list each run hands to the graph step (and so to Louvain)
+    build = ring_graph.build_graph
+    monkeypatch.setattr(ring_graph, "build_graph", lambda edges: fed.append(edges.copy()) or build(edges))
+    a, b = tmp_path / "duckdb.csv", tmp_path / "spark.csv"
+    assert main(["rings", str(demo_data), "--out", str(a)]) == 0
+    assert main(["rings", str(demo_data), "--out", str(b), "--engine", "spark"]) == 0
+    assert len(fed) == 2 and len(fed[0]) > 0
+    pd.testing.assert_frame_equal(fed[1], fed[0], check_exact=True)
+    assert len(pd.read_csv(a, dtype=str, encoding="utf-8-sig")) > 0
+    assert b.read_bytes() == a.read_bytes()
+    assert rings.signals_path(b).read_bytes() == rings.signals_path(a).read_bytes()

@@ -14,7 +14,8 @@ Steps (each its own module):
 6. :mod:`~workbench.rings.export` — the CSVs of ``workbench rings`` and a ring's case-file export;
 7. :mod:`~workbench.rings.recovery` — rank and member overlap of planted rings.
 
-:class:`RingAnalysis` ties them together; :func:`find_rings` is the one-call form.
+:class:`RingAnalysis` ties them together; :func:`find_rings` is the one-call form. The SQL
+steps run on DuckDB or, with ``engine="spark"``, on Spark (:mod:`~workbench.rings.engines`).
 """
 from __future__ import annotations
 
@@ -35,25 +36,24 @@ __all__ = [
 ]
 
 
-def find_rings(data, params=None, seed: int = DEFAULT_SEED):
+def find_rings(data, params=None, seed: int = DEFAULT_SEED, engine: str = "duckdb"):
     """Scored rings of a data folder or session, most suspicious first (:attr:`RingAnalysis.rings`)."""
-    return RingAnalysis(data, params, seed).rings
+    return RingAnalysis(data, params, seed, engine=engine).rings
 
 
 def cli_rings(args) -> int:
-    """``workbench rings DATA --out FILE.csv [--engine duckdb]``.
+    """``workbench rings DATA --out FILE.csv [--engine duckdb|spark]``.
 
     Writes the rings to ``FILE.csv`` and the other findings (cards at many pharmacies in a day,
-    doctors at impossible volume) to ``FILE.signals.csv``; prints one line of figures.
+    doctors at impossible volume) to ``FILE.signals.csv``; prints one line of figures. With
+    ``--engine spark`` the SQL steps run on Spark (local mode) and the files are the same.
     """
-    from ..errors import WorkbenchError
     from ..session import Session
 
-    if getattr(args, "engine", "duckdb") != "duckdb":
-        raise WorkbenchError(f"rings: engine {args.engine!r} is not supported; the graph step runs in-process, use --engine duckdb")
     with Session(args.data) as session:
         session.con.execute("SET enable_progress_bar = false")  # one summary line, not DuckDB's bars
-        a = RingAnalysis(session, seed=getattr(args, "seed", None) or DEFAULT_SEED)
+        a = RingAnalysis(session, seed=getattr(args, "seed", None) or DEFAULT_SEED,
+                         engine=getattr(args, "engine", None) or "duckdb")
         path = write_rings_csv(a.rings, args.out)
         spath = write_signals_csv(a.signals, signals_path(args.out))
         print(f"rings: {len(a.rings)} ring(s) from {a.graph.number_of_edges()} suspicious edge(s) "

@@ -18,6 +18,7 @@ from . import suspicious as _filter
 from . import graph as _graph
 from . import score as _score
 from . import cards_doctors as _signals
+from . import engines as _engines
 
 DEFAULT_SEED = 2024
 TRANSACTION_COLUMNS = ["mdtrt_id", "day", "begntime", "psn_no", "med_type", "fixmedins_code", "dr_code",
@@ -40,6 +41,12 @@ class RingAnalysis:
     params : RingParams or dict, optional
     seed : int
         Seed of the Louvain community detection.
+    engine : {"duckdb", "spark"}
+        Where the SQL runs (:mod:`~workbench.rings.engines`): the session's DuckDB, or Spark in
+        local mode on the same Parquet files (same results, row for row). The graph steps run
+        in-process either way.
+    spark : pyspark.sql.SparkSession, optional
+        The Spark session to use with ``engine="spark"`` (default: one local session, reused).
 
     Attributes
     ----------
@@ -58,10 +65,13 @@ class RingAnalysis:
         Seconds of each step computed so far.
     """
 
-    def __init__(self, session, params=None, seed: int = DEFAULT_SEED):
+    def __init__(self, session, params=None, seed: int = DEFAULT_SEED, engine: str = "duckdb", spark=None):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise WorkbenchError(f"rings: seed must be an integer, got {seed!r}")
+        if engine not in _engines.ENGINES:
+            raise WorkbenchError(f"rings: unknown engine {engine!r}; use one of {', '.join(_engines.ENGINES)}")
         self.session = _session(session)
+        self.engine = _engines.make_engine(self.session, engine, spark)
         self.params = params if isinstance(params, _filter.RingParams) else _filter.RingParams.from_dict(params)
         self.seed = seed
         self.timings = {}
@@ -74,13 +84,13 @@ class RingAnalysis:
 
     @cached_property
     def edge_counts(self) -> dict:
-        self._timed("edges", lambda: _edges.ensure_edges(self.session))
-        return _edges.edge_counts(self.session)
+        self._timed("edges", lambda: _edges.ensure_edges(self.engine))
+        return _edges.edge_counts(self.engine)
 
     @cached_property
     def suspicious(self) -> pd.DataFrame:
         self.edge_counts  # noqa: B018 - builds and times the edge tables first
-        return self._timed("filter", lambda: _filter.suspicious_edges(self.session, self.params))
+        return self._timed("filter", lambda: _filter.suspicious_edges(self.engine, self.params))
 
     @cached_property
     def graph(self) -> nx.Graph:
@@ -103,7 +113,7 @@ class RingAnalysis:
         def run():
             if not cands:
                 return pd.DataFrame(columns=_score.RING_COLUMNS + [f"c_{k}" for k in _score.WEIGHTS] + ["rank"])
-            r = _score.score(_score.evidence(self.session, cands, graph))
+            r = _score.score(_score.evidence(self.engine, cands, graph))
             r["rank"] = range(1, len(r) + 1)
             return r
 
@@ -112,7 +122,7 @@ class RingAnalysis:
     @cached_property
     def signals(self) -> pd.DataFrame:
         self.edge_counts  # noqa: B018
-        return self._timed("signals", lambda: _signals.signals(self.session, self.params))
+        return self._timed("signals", lambda: _signals.signals(self.engine, self.params))
 
     @cached_property
     def _nodes_by_ring(self) -> dict:
@@ -137,7 +147,8 @@ class RingAnalysis:
         doctors, ``linked_dr_code`` the ring doctors a purchase is linked to."""
         m = self.members(ring_id)
         q = _edges.sql_text("ring_visits")
-        return _edges.frame(self.session.sql(q, [m["psn"], m["dr"], m["pharmacy"]]))[TRANSACTION_COLUMNS]
+        _edges.ensure_edges(self.engine)
+        return self.engine.frame(q, [m["psn"], m["dr"], m["pharmacy"]])[TRANSACTION_COLUMNS]
 
     def node_transactions(self, ring_id: str, node: str) -> pd.DataFrame:
         """The ring's transactions that involve ``node`` (``"psn:…"``, ``"dr:…"``, ``"pharmacy:…"``):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .edgelist import VISITS, ensure_edges, frame, money_source, sql_text
+from .edgelist import VISITS, ensure_edges, money_source, sql_text
+from .engines import engine_of
 
 SIGNAL_COLUMNS = ["signal", "day", "psn_no", "dr_code", "fixmedins_code", "events", "distinct_count",
                   "hifp_pay", "medfee_sumamt", "detail"]
@@ -19,9 +20,10 @@ SIGNAL_COLUMNS = ["signal", "day", "psn_no", "dr_code", "fixmedins_code", "event
 
 def card_days(session, params) -> pd.DataFrame:
     """Persons and days with purchases at ``params.card_pharmacies_per_day`` pharmacies or more."""
-    ensure_edges(session)
+    eng = engine_of(session)
+    ensure_edges(eng)
     q = sql_text("card_days", min_pharmacies=int(params.card_pharmacies_per_day))
-    f = frame(session.sql(q.replace("rings_visits", VISITS)))
+    f = eng.frame(q.replace("rings_visits", VISITS))
     f["detail"] = [f"人员 {r.psn_no} 于 {r.day} 在 {r.distinct_count} 家药店购药 {r.events} 次（{r.fixmedins_code}）"
                    for r in f.itertuples(index=False)]
     return f
@@ -29,13 +31,14 @@ def card_days(session, params) -> pd.DataFrame:
 
 def doctor_days(session, params) -> pd.DataFrame:
     """Doctors and days with more than ``params.doctor_visits_per_day`` visits."""
-    money = sql_text(f"money_rows_{money_source(session)}")
-    if session.has("dr"):
+    eng = engine_of(session)
+    money = sql_text(f"money_rows_{money_source(eng)}")
+    if eng.has("dr"):
         own, join = "dr.fixmedins_code", "LEFT JOIN dr ON dr.dr_code = d.dr_code"
     else:
         own, join = "CAST(NULL AS VARCHAR)", ""
     q = sql_text("doctor_days", max_visits=int(params.doctor_visits_per_day), money_rows=money, own=own, join_dr=join)
-    f = frame(session.sql(q))
+    f = eng.frame(q)
     f["detail"] = [f"医师 {r.dr_code} 于 {r.day} 接诊 {r.events} 人次（{r.distinct_count} 人），"
                    f"超过每日 {int(params.doctor_visits_per_day)} 人次" for r in f.itertuples(index=False)]
     return f

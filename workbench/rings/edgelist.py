@@ -1,6 +1,7 @@
 """Visits, prescriptions and pharmacy purchases reduced to weighted edges, in SQL.
 
-Three temporary tables are built once per session (they depend on no parameter):
+Three temporary tables are built once per session (they depend on no parameter), on DuckDB or
+Spark (:mod:`workbench.rings.engines`; every function here takes a session or an engine):
 
 ``rings_visits``
     Outpatient (``11``, ``14``) and pharmacy (``41``) visits: ``mdtrt_id, psn_no,
@@ -22,7 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
+
+from .engines import engine_of, to_pandas
 
 SQL_DIR = Path(__file__).with_name("sql")
 VISITS, LINKS, COUNTS, EDGES = "rings_visits", "rings_links", "rings_edge_counts", "rings_edges"
@@ -39,12 +41,7 @@ def sql_text(name: str, **parts) -> str:
 
 def frame(rel) -> pd.DataFrame:
     """A DuckDB relation as pandas through Arrow: money stays ``Decimal``, counts stay integers."""
-    return rel.to_arrow_table().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-
-
-def _exists(con, name: str) -> bool:
-    q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary"
-    return con.execute(q, [name]).fetchall()[0][0] > 0
+    return to_pandas(rel.to_arrow_table())
 
 
 def money_source(session) -> str:
@@ -53,15 +50,18 @@ def money_source(session) -> str:
 
 
 def ensure_edges(session) -> str:
-    """Build ``rings_visits``, ``rings_links`` and ``rings_edges`` once; return the edge table's name."""
-    con = session.con
-    if not _exists(con, EDGES):
-        money = sql_text(f"money_{money_source(session)}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {VISITS} AS {sql_text('visits', money=money)}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {LINKS} AS {sql_text('links')}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTS} AS {sql_text('edge_counts')}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {EDGES} AS {sql_text('edges')}")
-        con.execute(f"DROP TABLE {COUNTS}")
+    """Build ``rings_visits``, ``rings_links`` and ``rings_edges`` once; return the edge table's name.
+
+    ``session`` is a session (DuckDB) or an engine of :mod:`workbench.rings.engines`.
+    """
+    eng = engine_of(session)
+    if not eng.exists(EDGES):
+        money = sql_text(f"money_{money_source(eng)}")
+        eng.create(VISITS, sql_text("visits", money=money))
+        eng.create(LINKS, sql_text("links"))
+        eng.create(COUNTS, sql_text("edge_counts"))
+        eng.create(EDGES, sql_text("edges"))
+        eng.drop(COUNTS)
     return EDGES
 
 
@@ -73,20 +73,24 @@ def edges(session, kind: str | None = None) -> pd.DataFrame:
     session : workbench.session.Session
     kind : {"psn_dr", "psn_pharmacy", "dr_pharmacy"}, optional
     """
-    t = ensure_edges(session)
-    where = "WHERE kind = ?" if kind else ""
+    eng = engine_of(session)
+    t = ensure_edges(eng)
+    where = "WHERE kind = $1" if kind else ""
     q = f"SELECT {', '.join(EDGE_COLUMNS)} FROM {t} {where} ORDER BY kind, a, b"
-    return frame(session.sql(q, [kind] if kind else None))
+    return eng.frame(q, [kind] if kind else None)
 
 
 def links(session) -> pd.DataFrame:
     """Every (purchase, doctor) link, sorted by ``mdtrt_id, dr_code``."""
-    ensure_edges(session)
-    return frame(session.sql(f"SELECT * FROM {LINKS} ORDER BY mdtrt_id, dr_code"))
+    eng = engine_of(session)
+    ensure_edges(eng)
+    return eng.frame(f"SELECT * FROM {LINKS} ORDER BY mdtrt_id, dr_code")
 
 
 def edge_counts(session) -> dict:
     """Number of edges of each kind (all edges, before the suspicious-edge filter)."""
-    t = ensure_edges(session)
-    got = dict(session.rows(f"SELECT kind, count(*) FROM {t} GROUP BY kind"))
+    eng = engine_of(session)
+    t = ensure_edges(eng)
+    f = eng.frame(f"SELECT kind, count(*) AS edges FROM {t} GROUP BY kind")
+    got = dict(zip(f["kind"], f["edges"]))
     return {k: int(got.get(k, 0)) for k in EDGE_KINDS}

@@ -26,7 +26,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .edgelist import frame, sql_text
+from .edgelist import ensure_edges, sql_text
+from .engines import engine_of
 from .graph import members_by_kind
 
 WEIGHTS = {
@@ -82,13 +83,14 @@ def evidence(session, rings, graph) -> pd.DataFrame:
     """The evidence columns of each candidate ring (one row each, sorted by ``ring_id``)."""
     rows = [(r["ring_id"], kind, key) for r in rings for kind, keys in r["members"].items() for key in keys]
     members = pd.DataFrame(rows, columns=["ring_id", "kind", "key"])
-    con = session.con
-    con.register(MEMBERS_TABLE, members)
+    eng = engine_of(session)
+    ensure_edges(eng)
+    eng.register(MEMBERS_TABLE, members)
     try:
-        baskets = sql_text("baskets") if session.has("fee") else sql_text("no_baskets")
-        ev = frame(session.sql(sql_text("evidence", baskets=baskets)))
+        baskets = sql_text("baskets") if eng.has("fee") else sql_text("no_baskets")
+        ev = eng.frame(sql_text("evidence", baskets=baskets))
     finally:
-        con.unregister(MEMBERS_TABLE)
+        eng.unregister(MEMBERS_TABLE)
     by_id = {r["ring_id"]: r for r in rings}
     ev["psn_no"] = [";".join(by_id[i]["members"]["psn"]) for i in ev.ring_id]
     ev["dr_code"] = [";".join(by_id[i]["members"]["dr"]) for i in ev.ring_id]

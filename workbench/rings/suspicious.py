@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from ..errors import WorkbenchError
-from .edgelist import EDGE_COLUMNS, LINKS, ensure_edges, frame
+from .edgelist import EDGE_COLUMNS, LINKS, ensure_edges
+from .engines import engine_of
 
 SUSPICIOUS = "rings_suspicious"
 
@@ -128,8 +129,9 @@ WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND e.lif
 
 def ensure_suspicious(session, params: RingParams) -> str:
     """Build the temporary table ``rings_suspicious`` for ``params`` (rebuilt on every call)."""
-    ensure_edges(session)
-    session.con.execute(f"CREATE OR REPLACE TEMP TABLE {SUSPICIOUS} AS {_filter_sql(params)}")
+    eng = engine_of(session)
+    ensure_edges(eng)
+    eng.create(SUSPICIOUS, _filter_sql(params))
     return SUSPICIOUS
 
 
@@ -148,6 +150,7 @@ def suspicious_edges(session, params: RingParams | None = None) -> "pd.DataFrame
         purchases; a patient edge's same-day sequences on anchors). Anchors first, then patient edges;
         each block sorted by a, b.
     """
-    t = ensure_suspicious(session, params or RingParams())
+    eng = engine_of(session)
+    t = ensure_suspicious(eng, params or RingParams())
     order = "CASE kind WHEN 'dr_pharmacy' THEN 0 WHEN 'psn_dr' THEN 1 ELSE 2 END, a, b"
-    return frame(session.sql(f"SELECT * FROM {t} ORDER BY {order}"))
+    return eng.frame(f"SELECT * FROM {t} ORDER BY {order}")

@@ -15,4 +15,4 @@
         FROM rp JOIN bk ON bk.mdtrt_id = rp.mdtrt_id
         GROUP BY rp.ring_id, bk.basket
     )
-    SELECT ring_id, sum(k) FILTER (WHERE pts >= 2) AS identical_baskets FROM bc GROUP BY ring_id
+    SELECT ring_id, CAST(sum(k) FILTER (WHERE pts >= 2) AS BIGINT) AS identical_baskets FROM bc GROUP BY ring_id

@@ -1,9 +1,10 @@
 -- The edges of rings_edge_counts with the lift of each over what chance would give:
 -- lift = n / (deg_a * deg_b / total), degrees and total are sums of n within the kind.
 -- (Aggregates joined back rather than window functions: faster over millions of edges.)
-WITH deg_a AS (SELECT kind, a, sum(n) AS deg_a FROM rings_edge_counts GROUP BY kind, a),
-deg_b AS (SELECT kind, b, sum(n) AS deg_b FROM rings_edge_counts GROUP BY kind, b),
-totals AS (SELECT kind, sum(n) AS total FROM rings_edge_counts GROUP BY kind)
+-- Sums cast to BIGINT: DuckDB's sum of BIGINT is HUGEINT, Spark's BIGINT; the same type on both engines.
+WITH deg_a AS (SELECT kind, a, CAST(sum(n) AS BIGINT) AS deg_a FROM rings_edge_counts GROUP BY kind, a),
+deg_b AS (SELECT kind, b, CAST(sum(n) AS BIGINT) AS deg_b FROM rings_edge_counts GROUP BY kind, b),
+totals AS (SELECT kind, CAST(sum(n) AS BIGINT) AS total FROM rings_edge_counts GROUP BY kind)
 SELECT
     e.kind, e.a, e.b, e.n, e.days, e.patients, e.rx, e.same_day, e.hifp_pay, e.medfee_sumamt,
     deg_a.deg_a, deg_b.deg_b, totals.total,
