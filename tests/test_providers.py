@@ -433,8 +433,22 @@ def test_cli_writes_the_ranked_table(region, tmp_path, capsys):
     assert scores == sorted(scores, reverse=True)
     assert rows[0]["medfee_total"].count(".") == 1 and len(rows[0]["medfee_total"].split(".")[1]) == 2
     assert rows[0]["findings_per_1000"] == "" and rows[0]["outlier"] == "true"
-    assert main(["providers", str(region), "--out", str(out), "--engine", "spark"]) == 1
     assert main(["providers", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
+    with workbench.open(region) as s, pytest.raises(WorkbenchError, match="unknown engine 'nope'"):
+        profile_providers(s, engine="nope")
+
+
+@pytest.mark.spark
+def test_spark_engine_writes_the_same_csv(region, prov_data, tmp_path, spark):
+    a, b = tmp_path / "duckdb.csv", tmp_path / "spark.csv"
+    assert main(["providers", str(region), "--out", str(a)]) == 0
+    assert main(["providers", str(region), "--out", str(b), "--engine", "spark"]) == 0
+    assert b.read_bytes() == a.read_bytes()
+    # the profile frames themselves: same columns, types and values, bit for bit (Decimal money,
+    # int64 counts, float64 rates); the tiny folder adds refunds, TCM therapies and night visits
+    for data, profile in ((region, doctor_profiles), (prov_data, institution_profiles)):
+        with workbench.open(data) as s:
+            pd.testing.assert_frame_equal(profile(s, engine="spark", spark=spark), profile(s), check_exact=True)
 
 
 def test_cms_import_profiles_without_fee(tmp_path):

@@ -2,13 +2,14 @@
 
 Public API
 ----------
-profile_providers(data, findings=None, seed=2024, ...) -> ProviderProfiles
-institution_profiles(session, **params) / doctor_profiles(session, **params) -> DataFrame (SQL)
+profile_providers(data, findings=None, seed=2024, ..., engine="duckdb") -> ProviderProfiles
+institution_profiles(session, engine="duckdb", **params) / doctor_profiles(...) -> DataFrame (SQL;
+    engine "spark" runs the same SQL on Spark and gives the same frame)
 assign_peer_groups(frame, by, min_size), standardise(frame, columns), robust_z(values, reference)
 RobustZDetector, IsolationForestDetector, LOFDetector, EnsembleDetector, default_ensemble
 reasons_text(values, medians, z, lang)
 evaluate(profile_result, truth=None) -> dict
-cli_providers(args): ``workbench providers DATA --out FILE.csv``
+cli_providers(args): ``workbench providers DATA --out FILE.csv [--engine duckdb|spark]``
 
 See ``docs/providers.md``.
 """

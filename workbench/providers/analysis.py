@@ -3,7 +3,8 @@
 :func:`profile_providers` runs the whole chain on a session and returns a
 :class:`ProviderProfiles` (what the CLI writes and the widgets show):
 
-1. profiles in SQL (:mod:`.profiles`), plus rule-hit measures when findings are given;
+1. profiles in SQL (:mod:`.profiles`, on DuckDB or Spark: ``engine``), plus rule-hit measures
+   when findings are given;
 2. peer groups and robust z against them (:mod:`.peers`);
 3. the detector matrix: the scored measures' z turned so that "higher is more suspicious"
    (a ``LOW`` measure is negated, an ``EITHER`` one taken absolute), the harmless side weighted
@@ -93,7 +94,8 @@ def score_frame(frame: pd.DataFrame, scored, seed, contamination: float, z_clip:
 
 def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_KEYS,
                       min_peer_size: int = peers.MIN_PEER_SIZE, scored=None, detector=None,
-                      contamination: float = 0.05, z_clip: float = Z_CLIP, **params) -> "ProviderProfiles":
+                      contamination: float = 0.05, z_clip: float = Z_CLIP, engine: str = "duckdb", spark=None,
+                      **params) -> "ProviderProfiles":
     """Profile, compare, cluster and score every institution of a data folder.
 
     Parameters
@@ -115,12 +117,18 @@ def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_
         (default :func:`~.detectors.default_ensemble`).
     contamination : float
         Share of institutions flagged ``outlier``.
+    engine : {"duckdb", "spark"}
+        Where the profile SQL runs (:func:`.profiles.institution_profiles`); the scoring is
+        Python either way, and both engines give the same result.
+    spark : SparkSession, optional
+        For ``engine="spark"`` (default: :func:`workbench.rules.spark.get_spark`).
     **params
         Profile parameters (:data:`.profiles.DEFAULTS`).
     """
     session = _session(data)
     found = profiles.read_findings(findings)
-    inst = profiles.institution_profiles(session, **params)
+    profiles.check_engine(engine)
+    inst = profiles.institution_profiles(session, engine, spark, **params)
     if inst.empty:
         raise WorkbenchError(f"providers: {session.folder} has no visits to profile")
     inst = profiles.add_findings_measures(inst, found)
@@ -146,7 +154,8 @@ def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_
     member = pd.DataFrame({k: v[order] for k, v in getattr(det, "member_scores_", {}).items()}, index=codes)
     return ProviderProfiles(session, inst, z.set_axis(codes), med.set_axis(codes), parts["stats"], parts["scored"],
                             det, member, found, {"seed": seed, "peer_by": list(peer_by), "min_peer_size": min_peer_size,
-                                                 "contamination": contamination, "z_clip": z_clip, **profiles.check_params(params)})
+                                                 "contamination": contamination, "z_clip": z_clip, **profiles.check_params(params)},
+                            engine=engine, spark=spark)
 
 
 class ProviderProfiles:
@@ -166,12 +175,16 @@ class ProviderProfiles:
     detector : fitted detector; member_scores : DataFrame (rank-normalised, per member)
     findings : DataFrame or None
     params : dict
+    engine : str
+        ``"duckdb"`` or ``"spark"``: where the profiles (doctors' too) are computed.
     """
 
-    def __init__(self, session, institutions, z, medians, stats, scored, detector, member_scores, findings, params):
+    def __init__(self, session, institutions, z, medians, stats, scored, detector, member_scores, findings, params,
+                 engine="duckdb", spark=None):
         self.session, self.institutions, self.z, self.medians = session, institutions, z, medians
         self.stats, self.scored, self.detector, self.member_scores = stats, scored, detector, member_scores
         self.findings, self.params = findings, params
+        self.engine, self._spark = engine, spark
         self._by_code = institutions.set_index("fixmedins_code", drop=False)
 
     def __len__(self):
@@ -256,7 +269,7 @@ class ProviderProfiles:
         """Doctors at institutions with at least ``min_visits`` visits (fewer make rates too noisy
         to compare), scored like institutions against the doctors of the same institution peer
         group: the doctor profile, ``peer_group``, ``reference``, ``risk_score``, ``reasons``."""
-        doc = profiles.doctor_profiles(self.session, **{k: self.params[k] for k in profiles.DEFAULTS})
+        doc = profiles.doctor_profiles(self.session, self.engine, self._spark, **{k: self.params[k] for k in profiles.DEFAULTS})
         doc = doc[doc.visits >= min_visits].reset_index(drop=True)
         doc = profiles.add_findings_measures(doc, None if self.findings is None or "dr_code" not in self.findings
                                              else self.findings, ("fixmedins_code", "dr_code"))

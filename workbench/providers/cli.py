@@ -1,19 +1,20 @@
-"""``workbench providers DATA --out FILE.csv [--engine duckdb]``."""
+"""``workbench providers DATA --out FILE.csv [--engine duckdb|spark]``."""
 from __future__ import annotations
-
-from ..errors import WorkbenchError
 
 
 def cli_providers(args) -> int:
-    """Profile every institution of DATA and write the ranked table (``shared/cli.md``)."""
-    if getattr(args, "engine", "duckdb") != "duckdb":
-        raise WorkbenchError(f"providers: engine {args.engine!r} is not supported for providers; use --engine duckdb")
+    """Profile every institution of DATA and write the ranked table (``shared/cli.md``).
+
+    ``--engine spark`` runs the profile SQL on Spark (local mode); the scoring is the same Python,
+    and the CSV is the same, byte for byte.
+    """
     from ..session import Session
     from .analysis import profile_providers
 
+    engine = getattr(args, "engine", None) or "duckdb"
     with Session(args.data) as session:
         session.con.execute("SET enable_progress_bar = false")  # the command prints one summary line
-        result = profile_providers(session)
+        result = profile_providers(session, engine=engine)
         result.to_csv(args.out)
         n_out = int(result.institutions.outlier.sum())
     print(f"{len(result)} institution(s) in {result.institutions.peer_group.nunique()} peer group(s), "

@@ -5,10 +5,18 @@ visit with its flags and money; ``sql/profile.sql``: the aggregation). Tables th
 degrade the profile instead of failing it: without ``fee`` (a CMS import) the fee shares are
 null, without ``setl`` the money measures are, without ``list.tcm_therapy`` the TCM share is.
 Rule findings, when given, add two measures per provider (:func:`add_findings_measures`).
+
+``engine="spark"`` runs the same two SQL files on Spark (local mode) over the same Parquet: the
+text is translated by :mod:`workbench.rules.sqltext`, as the rules and ``stays`` are, and the
+profile comes back with the same columns, types and values as DuckDB's (:func:`_spark_df`). Sums
+whose order would otherwise show in the last bits of a double (expected cost and admissions, the
+entropy terms) are summed as DECIMAL (``sql/*.sql``), so both engines give the same bits. Only the
+``medins`` lookup (names, type, level) is read through the DuckDB session on both engines.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +29,9 @@ from .measures import MEASURES, chronic_categories
 SQL_DIR = Path(__file__).with_name("sql")
 DEFAULTS = {"window_days": 15, "short_stay_days": 3, "night_from": 22, "night_to": 6, "minor_admission_pct": 5}
 INSTITUTION_COLUMNS = ["fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs"]
+ENGINES = ("duckdb", "spark")
+# Does any visit have a time of day (else the night share is null)? Same text on both engines.
+HAS_TIME_SQL = "SELECT COALESCE(BOOL_OR(HOUR(begntime) <> 0 OR MINUTE(begntime) <> 0 OR SECOND(begntime) <> 0), FALSE) FROM mdtrt"
 
 
 def _sql(name: str, **parts) -> str:
@@ -56,53 +67,128 @@ def available(session, findings=None) -> dict:
     }
 
 
-def build_visits(session, **params) -> str:
-    """Create the visit table of the profile in the session's database once; return its name.
+def check_engine(engine: str) -> str:
+    """``engine`` if it is one of :data:`ENGINES`, else a :class:`WorkbenchError` naming them."""
+    if engine not in ENGINES:
+        raise WorkbenchError(f"providers: unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    return engine
 
-    It is a temporary table named after its parameters, so profiles with the same parameters
-    on one session share it.
-    """
-    p = check_params(params)
-    chronic = chronic_categories()
-    tag = hashlib.sha256(repr((sorted(p.items()), chronic)).encode()).hexdigest()[:10]
-    name = f"prov_visits_{tag}"
-    con = session.con
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]).fetchall()[0][0]:
-        return name
+
+def _visits_sql(session, p: dict, chronic_table: str, has_time: bool) -> str:
     has = available(session)
-    chronic_table = f"prov_chronic_{tag}"
-    con.register(f"{chronic_table}_src", pa.table({"cat": pa.array(chronic, pa.string())}))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {chronic_table} AS SELECT * FROM {chronic_table}_src")
-    con.unregister(f"{chronic_table}_src")
     if has["fee"]:
         tcm, join = ("BOOL_OR(COALESCE(l.tcm_therapy, FALSE))", 'LEFT JOIN "list" AS l ON l.med_list_codg = f.med_list_codg') \
             if has["list.tcm_therapy"] else ("CAST(NULL AS BOOLEAN)", "")
         fees = _sql("fees", tcm=tcm, tcm_join=join)
     else:
         fees = _sql("no_fees")
-    has_time = con.execute("SELECT COALESCE(BOOL_OR(CAST(begntime AS TIME) <> TIME '00:00:00'), FALSE) FROM mdtrt").fetchall()[0][0]
-    query = _sql("visits", money=_sql("money") if has["setl"] else _sql("no_money"), fees=fees,
-                 chronic=chronic_table, has_time="TRUE" if has_time else "FALSE", window_days=p["window_days"],
-                 night_from=p["night_from"], night_to=p["night_to"],
-                 tcm_default="FALSE" if has["list.tcm_therapy"] else "CAST(NULL AS BOOLEAN)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
+    return _sql("visits", money=_sql("money") if has["setl"] else _sql("no_money"), fees=fees,
+                chronic=chronic_table, has_time="TRUE" if has_time else "FALSE", window_days=p["window_days"],
+                night_from=p["night_from"], night_to=p["night_to"],
+                tcm_default="FALSE" if has["list.tcm_therapy"] else "CAST(NULL AS BOOLEAN)")
+
+
+def _tag(p: dict) -> tuple:
+    chronic = chronic_categories()
+    return hashlib.sha256(repr((sorted(p.items()), chronic)).encode()).hexdigest()[:10], chronic
+
+
+def build_visits(session, engine: str = "duckdb", spark=None, **params) -> str:
+    """Create the visit table of the profile once; return its name.
+
+    On DuckDB it is a temporary table in the session's database named after its parameters, so
+    profiles with the same parameters on one session share it. With ``engine="spark"`` it is a
+    temporary view of the Spark session ``spark`` (default: :func:`workbench.rules.spark.get_spark`)
+    over the data folder's Parquet, made from the same SQL translated to Spark.
+    """
+    if check_engine(engine) == "spark":
+        return _spark_visits(session, check_params(params), spark)
+    p = check_params(params)
+    tag, chronic = _tag(p)
+    name = f"prov_visits_{tag}"
+    con = session.con
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]).fetchall()[0][0]:
+        return name
+    chronic_table = f"prov_chronic_{tag}"
+    con.register(f"{chronic_table}_src", pa.table({"cat": pa.array(chronic, pa.string())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {chronic_table} AS SELECT * FROM {chronic_table}_src")
+    con.unregister(f"{chronic_table}_src")
+    has_time = con.execute(HAS_TIME_SQL).fetchall()[0][0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_visits_sql(session, p, chronic_table, has_time)}")
     return name
 
 
-def _profile(session, keys: list, where: str, **params) -> pd.DataFrame:
+def _spark_text(sql: str, where: str) -> str:
+    """DuckDB SQL of this package as Spark SQL: ``AS MATERIALIZED`` (a DuckDB planning hint that
+    Spark does not parse) dropped, then translated like the rules (:func:`sqltext.to_spark`)."""
+    from ..rules import sqltext
+
+    return sqltext.to_spark(re.sub(r"\bAS\s+MATERIALIZED\s*\(", "AS (", sql), where)
+
+
+def _spark_visits(session, p: dict, spark=None) -> str:
+    from ..rules.spark import get_spark, register_tables
+
+    spark = spark or get_spark()
+    tag, chronic = _tag(p)
+    # One Spark session serves every data folder: the view's name also stands for this folder's
+    # files as they are now, so a later profile of the same data reuses it (as on DuckDB).
+    files = sorted(str(f.resolve()) + f"@{f.stat().st_mtime_ns}" for f in Path(session.folder).rglob("*.parquet"))
+    tag = hashlib.sha256(repr((tag, files)).encode()).hexdigest()[:10]
+    chronic_table, name = f"prov_chronic_{tag}", f"prov_visits_{tag}"
+    if spark.catalog.tableExists(name) and spark.catalog.isCached(name):
+        return name
+    register_tables(spark, session.folder, session.tables)
+    spark.createDataFrame(pd.DataFrame({"cat": chronic}, dtype=object), schema="cat STRING").createOrReplaceTempView(chronic_table)
+    has_time = bool(spark.sql(_spark_text(HAS_TIME_SQL, "providers has_time")).collect()[0][0])
+    query = _spark_text(_visits_sql(session, p, chronic_table, has_time), str(SQL_DIR / "visits.sql"))
+    spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {query}")
+    spark.sql(f"CACHE TABLE {name}")  # read by each profile query (twice); DuckDB's is a temp table
+    return name
+
+
+def _spark_df(spark, query: str) -> pd.DataFrame:
+    """Collect a Spark result as :meth:`Session.df` gives DuckDB's: exact ``Decimal`` money,
+    ``int64`` counts, ``float64`` rates (NaN for null)."""
+    from pyspark.sql.types import DecimalType, DoubleType, IntegralType
+
+    df = spark.sql(query)
+    out = df.toPandas()
+    for f in df.schema.fields:
+        col = out[f.name]
+        if isinstance(f.dataType, DecimalType):  # Decimal objects (None for null), as DuckDB's Arrow
+            out[f.name] = col.astype(object).where(col.notna(), None)
+        elif isinstance(f.dataType, DoubleType):
+            out[f.name] = col.astype("float64")
+        elif isinstance(f.dataType, IntegralType):
+            out[f.name] = col.astype("int64") if col.notna().all() else col.astype("float64")
+    return out
+
+
+def _profile(session, keys: list, where: str, engine: str = "duckdb", spark=None, **params) -> pd.DataFrame:
     p = check_params(params)
-    visits = build_visits(session, **p)
+    if check_engine(engine) == "spark":
+        from ..rules.spark import get_spark
+
+        spark = spark or get_spark()
+    visits = build_visits(session, engine, spark, **p)
     query = _sql("profile", visits=visits, keys=", ".join(keys), a_keys=", ".join(f"a.{k}" for k in keys),
                  where=where, short_stay_days=p["short_stay_days"], minor_p=p["minor_admission_pct"] / 100)
+    if engine == "spark":
+        return _spark_df(spark, _spark_text(query, str(SQL_DIR / "profile.sql")))
     return session.df(query)
 
 
-def institution_profiles(session, **params) -> pd.DataFrame:
+def institution_profiles(session, engine: str = "duckdb", spark=None, **params) -> pd.DataFrame:
     """One row per institution with at least one (not withdrawn) visit.
 
     Parameters
     ----------
     session : Session
+    engine : {"duckdb", "spark"}
+        Where the profile SQL runs; both give the same frame.
+    spark : SparkSession, optional
+        For ``engine="spark"`` (default: :func:`workbench.rules.spark.get_spark`).
     **params
         ``window_days`` (readmission window, 15), ``short_stay_days`` (a stay of at most this
         many days, discharge date minus admission date, is short: 3), ``night_from`` /
@@ -119,19 +205,21 @@ def institution_profiles(session, **params) -> pd.DataFrame:
         ``medins``. Totals (``medfee_total``, ``hifp_total``) are exact ``Decimal``; rates are
         floats; a measure the data cannot give is null.
     """
-    prof = _profile(session, ["fixmedins_code"], "fixmedins_code IS NOT NULL", **params)
+    prof = _profile(session, ["fixmedins_code"], "fixmedins_code IS NOT NULL", engine, spark, **params)
     inst = session.df(f"SELECT fixmedins_code, {', '.join(INSTITUTION_COLUMNS)} FROM medins")
     return prof.merge(inst, on="fixmedins_code", how="left")
 
 
-def doctor_profiles(session, **params) -> pd.DataFrame:
+def doctor_profiles(session, engine: str = "duckdb", spark=None, **params) -> pd.DataFrame:
     """One row per doctor at an institution (``fixmedins_code``, ``dr_code`` = ``atddr_no``).
 
     A doctor whose code is on visits at two institutions has a row at each (a borrowed code
     shows as a doctor at an institution not their own). Same measures as
-    :func:`institution_profiles` (``doctors`` is 1, ``patients_per_doctor`` = ``persons``).
+    :func:`institution_profiles` (``doctors`` is 1, ``patients_per_doctor`` = ``persons``), on
+    either engine.
     """
-    return _profile(session, ["fixmedins_code", "dr_code"], "dr_code IS NOT NULL AND fixmedins_code IS NOT NULL", **params)
+    return _profile(session, ["fixmedins_code", "dr_code"], "dr_code IS NOT NULL AND fixmedins_code IS NOT NULL",
+                    engine, spark, **params)
 
 
 def read_findings(findings) -> pd.DataFrame | None:

@@ -5,6 +5,8 @@
 -- its diagnosis category (a condition almost always treated as an outpatient).
 -- Shares are of the rows that have the value: fee shares of fee sums, inpatient measures of
 -- inpatient stays, tcm_therapy_share of outpatient visits; a measure with no such rows is NULL.
+-- Sums of doubles are summed as DECIMAL (expected admissions, entropy terms: DECIMAL(38,9)) so
+-- that DuckDB and Spark, which add in different orders, give the same bits.
 WITH v AS (
     SELECT * FROM {visits} WHERE {where}
 ),
@@ -15,7 +17,7 @@ cats AS (
     GROUP BY {keys}, dise_cat
 ),
 diversity AS (
-    SELECT {keys}, COUNT(*) AS dise_categories, -SUM(p * LOG2(p)) AS dise_entropy
+    SELECT {keys}, COUNT(*) AS dise_categories, CAST(-SUM(CAST(p * LOG2(p) AS DECIMAL(38,9))) AS DOUBLE) AS dise_entropy
     FROM (SELECT *, n / SUM(n) OVER (PARTITION BY {keys}) AS p FROM cats)
     GROUP BY {keys}
 ),
@@ -46,7 +48,7 @@ agg AS (
         SUM(GREATEST(los_days, 1)) FILTER (WHERE inpatient AND fee_total IS NOT NULL) AS fee_bed_days,
         AVG(CAST(p_admit < {minor_p} AND los_days <= {short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS minor_admission_share,
         COUNT(*) FILTER (WHERE care AND inpatient) AS care_admissions,
-        SUM(p_admit) AS expected_admissions,
+        SUM(CAST(p_admit AS DECIMAL(38,9))) AS expected_admissions,
         AVG(CAST(los_days <= {short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS short_stay_share,
         AVG(los_days) FILTER (WHERE inpatient) AS los_mean,
         AVG(CAST(readmit AS DOUBLE)) FILTER (WHERE inpatient) AS readmission_rate,
@@ -68,7 +70,7 @@ SELECT
     a.hifp_total,
     CASE WHEN a.billed_visits > 0 THEN CAST(a.medfee_total AS DOUBLE) / a.billed_visits END AS cost_per_visit,
     CASE WHEN a.billed_persons > 0 THEN CAST(a.medfee_total AS DOUBLE) / a.billed_persons END AS cost_per_person,
-    CASE WHEN a.expected_cost > 0 THEN CAST(a.medfee_total AS DOUBLE) / a.expected_cost END AS cost_index,
+    CASE WHEN a.expected_cost > 0 THEN CAST(a.medfee_total AS DOUBLE) / CAST(a.expected_cost AS DOUBLE) END AS cost_index,
     CASE WHEN a.medfee_total > 0 THEN CAST(a.hifp_total AS DOUBLE) / CAST(a.medfee_total AS DOUBLE) END AS fund_share,
     CASE WHEN a.fee_total > 0 THEN CAST(a.fee_drug AS DOUBLE) / CAST(a.fee_total AS DOUBLE) END AS drug_share,
     CASE WHEN a.fee_total > 0 THEN CAST(a.fee_test AS DOUBLE) / CAST(a.fee_total AS DOUBLE) END AS test_share,
@@ -78,7 +80,7 @@ SELECT
     CASE WHEN a.fee_out_visits > 0 THEN CAST(a.fee_exam_out AS DOUBLE) / a.fee_out_visits END AS exam_fee_per_visit,
     CASE WHEN a.fee_bed_days > 0 THEN CAST(a.fee_bed_in AS DOUBLE) / a.fee_bed_days END AS bed_nursing_per_day,
     CAST(a.inpatient_stays AS DOUBLE) / a.visits AS inpatient_share,
-    CASE WHEN a.expected_admissions > 0 THEN a.care_admissions / a.expected_admissions END AS admission_index,
+    CASE WHEN a.expected_admissions > 0 THEN CAST(a.care_admissions AS DOUBLE) / CAST(a.expected_admissions AS DOUBLE) END AS admission_index,
     a.short_stay_share,
     a.minor_admission_share,
     a.los_mean,

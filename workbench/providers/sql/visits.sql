@@ -12,7 +12,10 @@
 -- readmit: an inpatient stay that began 0..window_days days after the discharge date of the
 --   person's previous inpatient stay at the same institution (rules-spec: gap by dates).
 -- days_since_prev: days since the person's previous visit (any kind) at the same institution.
--- expected_cost: the region's mean net bill of visits of the same med_type and diagnosis category.
+-- expected_cost: the region's mean net bill of visits of the same med_type and diagnosis category
+--   (an exact decimal sum over a count), as DECIMAL(38,6) so that its sums do not depend on the order.
+-- weekend: Saturday or Sunday, counted from Monday 2000-01-03 (sqlglot's Spark form of ISODOW is wrong).
+-- Runs on DuckDB and, translated by workbench/rules/sqltext.py, on Spark (docs/providers.md).
 -- p_admit: for outpatient and inpatient visits, the region's inpatient share of the visits with
 --   the same diagnosis category (the expected chance that such a visit is an admission).
 WITH money AS (
@@ -52,7 +55,7 @@ v AS (
 -- city data (4 M visits: 15 s instead of 50 s).
 kept AS MATERIALIZED (
     SELECT
-        v.* EXCLUDE (reversed),
+        v.*,
         v.med_type = '21' AS inpatient,
         v.med_type IN ('11', '14') AS outpatient,
         v.med_type IN ('11', '14', '21') AS care,
@@ -66,7 +69,8 @@ kept AS MATERIALIZED (
 ),
 -- region-wide expectations as grouped means joined back (a hash aggregate, cheaper than a window)
 cost_norm AS (
-    SELECT med_type, dise_cat, AVG(CAST(medfee AS DOUBLE)) AS mean_cost
+    SELECT med_type, dise_cat,
+           CASE WHEN COUNT(medfee) > 0 THEN CAST(SUM(medfee) AS DOUBLE) / COUNT(medfee) END AS mean_cost
     FROM kept
     GROUP BY med_type, dise_cat
 ),
@@ -90,7 +94,7 @@ SELECT
     k.los_days,
     k.inpatient AND COALESCE(DATE_DIFF('day', k.prev_stay_end, k.begn_date) BETWEEN 0 AND {window_days}, FALSE) AS readmit,
     DATE_DIFF('day', k.prev_visit_date, k.begn_date) AS days_since_prev,
-    ISODOW(k.begntime) IN (6, 7) AS weekend,
+    (DATE_DIFF('day', DATE '2000-01-03', k.begn_date) % 7 + 7) % 7 IN (5, 6) AS weekend,
     CASE WHEN {has_time} THEN HOUR(k.begntime) >= {night_from} OR HOUR(k.begntime) < {night_to} END AS night,
     CAST(YEAR(k.begn_date) - YEAR(p.brdy)
          - CASE WHEN MONTH(k.begn_date) * 100 + DAY(k.begn_date) < MONTH(p.brdy) * 100 + DAY(p.brdy)
@@ -98,7 +102,7 @@ SELECT
     k.dise_cat IN (SELECT cat FROM {chronic}) AS chronic,
     k.medfee,
     k.hifp,
-    CASE WHEN k.medfee IS NOT NULL THEN cn.mean_cost END AS expected_cost,
+    CASE WHEN k.medfee IS NOT NULL THEN CAST(cn.mean_cost AS DECIMAL(38,6)) END AS expected_cost,
     CASE WHEN k.care THEN an.admit_share END AS p_admit,
     k.fee_total,
     k.fee_drug,
