@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -470,12 +469,9 @@ def test_cms_import_profiles_without_fee(tmp_path):
 # --- demo synthetic data: planted outlier institutions -------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
-        pytest.skip("workbench.synth is not there yet")
-    out = tmp_path_factory.mktemp("demo") / "data"
-    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
-    return out
+def demo(demo_data):
+    """The session-wide demo region (conftest_demo.py: synth demo, seed 2024)."""
+    return demo_data
 
 
 def test_planted_outliers_rank_high_on_demo(demo):

@@ -375,14 +375,9 @@ def test_evaluate_rank_and_jaccard():
 
 # ---- demo synthetic data: planted rings recovered, the notebooks run --------------------------
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    import importlib
-
-    if importlib.util.find_spec("workbench.synth") is None or not hasattr(importlib.import_module("workbench.synth"), "cli_synth"):
-        pytest.skip("workbench.synth is not there yet")
-    out = tmp_path_factory.mktemp("demo") / "data"
-    assert main(["synth", "--scale", "demo", "--seed", "2024", "--out", str(out), "--no-progress"]) == 0
-    return out
+def demo(demo_data):
+    """The session-wide demo region (conftest_demo.py: synth demo, seed 2024)."""
+    return demo_data
 
 
 @pytest.fixture(scope="module")
