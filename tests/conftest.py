@@ -24,6 +24,14 @@ def tiny_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def hand_run(tiny_data, tmp_path_factory):
+    """A hand-made run folder over the tiny data (``tests/dashdata.py``), read-only for tests."""
+    from dashdata import write_hand_run
+
+    return write_hand_run(tiny_data, tmp_path_factory.mktemp("handrun") / "run")
+
+
+@pytest.fixture(scope="session")
 def fixture_library():
     from workbench.rules import load_library
 

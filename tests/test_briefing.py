@@ -5,18 +5,13 @@ import json
 from decimal import Decimal
 
 import pytest
-from dashdata import TOTAL, findings_frame, write_hand_run
+from dashdata import TOTAL, findings_frame
 
 from workbench.briefing import Briefing, county_names, rule_names
 from workbench.cases import CaseStore
 from workbench.errors import DataFolderError
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def hand_run(tiny_data, tmp_path_factory):
-    return write_hand_run(tiny_data, tmp_path_factory.mktemp("briefing") / "run")
 
 
 @pytest.fixture()

@@ -6,18 +6,13 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from dashdata import TOTAL, findings_frame, write_hand_run
+from dashdata import TOTAL, findings_frame
 
 from workbench.cases import CaseStore
 from workbench.errors import WorkbenchError
 from workbench.queue import FindingsQueue, to_fen
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def hand_run(tiny_data, tmp_path_factory):
-    return write_hand_run(tiny_data, tmp_path_factory.mktemp("queue") / "run")
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from dashdata import TOTAL, write_hand_run
+from dashdata import TOTAL
 
 from widgets.briefing import (BriefingView, bar_rows, briefing_dashboard, case_tiles, chart_rules, headline_tiles, short,
                               tile, top_table)
@@ -15,11 +15,6 @@ from workbench.briefing import Briefing
 from workbench.cases import CaseStore
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def hand_run(tiny_data, tmp_path_factory):
-    return write_hand_run(tiny_data, tmp_path_factory.mktemp("wbriefing") / "run")
 
 
 def values(html: str) -> dict:

@@ -4,16 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from dashdata import write_hand_run
 
 from widgets.findings import FindingsView, display_width, findings_dashboard, frame_html, pad, row_label
 from workbench.cases import CaseStore
 from workbench.queue import FindingsQueue
-
-
-@pytest.fixture(scope="module")
-def hand_run(tiny_data, tmp_path_factory):
-    return write_hand_run(tiny_data, tmp_path_factory.mktemp("wfindings") / "run")
 
 
 @pytest.fixture()
