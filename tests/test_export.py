@@ -57,7 +57,8 @@ def test_pack_of_one_institution(run, home, tmp_path, capsys):
         "pack.json", "run/manifest.json", "findings.parquet", "findings.csv", "evidence/fee.parquet", "evidence/fee.csv",
         "evidence/mdtrt.parquet", "evidence/mdtrt.csv", "evidence/keys.csv", "rules/basis.csv",
         *[f"rules/library/{r}.yaml" for r in ("fx_after_death", "fx_fee_share", "fx_readmission", "fx_stock")],
-        "rules/views/v_fx_visit_fund.sql", "rules/views/v_fee_fund.sql", "rules/views/v_stay.sql",
+        "rules/views/v_fx_visit_fund.sql", "rules/views/v_fee_fund.sql", "rules/views/v_fee_fund_base.sql",
+        "rules/views/v_fee_refund.sql", "rules/views/v_stay.sql",
         "rules/views/v_visit_age.sql", "rules/views/v_visit_fund.sql", "rules/knowledge/k_fx_sex.csv",
         "rules/knowledge/k_dx_age.csv", "rules/knowledge/k_dx_sex.csv",
         "decisions.csv", "decisions.jsonl", "report.html", "report.xlsx"])

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from . import datafolder
 from . import manifest as _manifest
+from . import session as _session
 from .errors import RuleError
 from .rules import views as _views
 from .rules.engine import run_rules
@@ -90,7 +91,8 @@ def write_findings(df: pd.DataFrame, folder) -> dict:
     }
 
 
-def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progress=True, command=None, echo=None):
+def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progress=True, command=None, echo=None,
+          memory_limit=None, temp_directory=None):
     """Run the rule library on a data folder and write the run folder.
 
     Parameters
@@ -109,6 +111,9 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     progress : bool
     echo : file, optional
         Where the summary and evaluation table are printed (default: standard output).
+    memory_limit, temp_directory : optional
+        DuckDB's memory limit (e.g. ``"4GB"``) and where it spills and keeps scratch tables
+        (:class:`workbench.session.Session`); ``--memory-limit`` / ``--temp-dir`` on the command line.
 
     Returns
     -------
@@ -126,7 +131,7 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     known = {**_shipped_or_empty(), **library}
     params = resolve_params(known, config=cfg, overrides=overrides, rules=chosen)
     data_info = _manifest.data_inputs(data)
-    with workbench.open(data) as session:
+    with workbench.open(data, memory_limit=memory_limit, temp_directory=temp_directory) as session:
         result = run_rules(session, [library[r] for r in chosen], params=params, progress=progress,
                            library=library, engine=engine)
         truth = session.df("SELECT * FROM truth") if "truth" in session.tables else None
@@ -175,5 +180,5 @@ def cli_audit(args) -> int:
     """``workbench audit``: see :func:`audit`."""
     command = "workbench audit " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 and sys.argv[1] == "audit" else None
     audit(args.data, args.out, rules=args.rules, param=args.param, config=args.config, engine=args.engine,
-          progress=not args.no_progress, command=command)
+          progress=not args.no_progress, command=command, **_session.resource_options(args))
     return 0

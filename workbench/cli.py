@@ -33,6 +33,14 @@ HANDLERS = {
 }
 
 
+def _resource_options(s) -> None:
+    """``--memory-limit`` / ``--temp-dir`` of a command that runs heavy SQL on DuckDB."""
+    s.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it DuckDB spills to disk")
+    s.add_argument("--temp-dir", default=None, metavar="DIR",
+                   help="where DuckDB spills and keeps its scratch tables (default: the system's temporary folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="医保基金智能监管审计工作台 — fund-audit workbench")
     from . import __version__
@@ -66,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", default=None, help="regional parameter file (YAML)")
     s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     s.add_argument("--no-progress", action="store_true")
+    _resource_options(s)
 
     for name, helptext, extra in [
         ("providers", "one row per institution with peer group, cluster, risk score and reasons", []),
@@ -78,11 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
         if extra:
             s.add_argument("--window-days", type=int, default=15)
+        _resource_options(s)
 
     s = sub.add_parser("reproduce", help="re-run a recorded run and compare every finding")
     s.add_argument("run", metavar="RUN", help="a run folder or an evidence pack (.zip)")
     s.add_argument("--data", required=True, metavar="DATA")
     s.add_argument("--engine", choices=["duckdb", "spark"], default=None, help="default: the engine the run used")
+    _resource_options(s)
 
     lot = sub.add_parser("lottery", help="双随机 inspection lottery").add_subparsers(dest="sub", metavar="ACTION")
     s = lot.add_parser("draw", help="draw institutions and inspectors")

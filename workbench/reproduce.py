@@ -204,7 +204,7 @@ class _DuckRunner:
         from .rules import engine
 
         self.session, self.engine = session, engine
-        self.env = _views.register_duckdb(session.con, session.tables, roots)
+        self.env = engine.environment(session, roots=roots)
 
     def why_skipped(self, rule):
         return self.engine.why_skipped(self.session, rule, self.env)
@@ -226,7 +226,7 @@ def _spark_runner(session, roots):
     return _Runner()
 
 
-def rerun(source: Source, data, engine=None):
+def rerun(source: Source, data, engine=None, **session_options):
     """Re-run the source's rules on ``data`` with its recorded parameters.
 
     Returns
@@ -242,7 +242,7 @@ def rerun(source: Source, data, engine=None):
     engine = engine or source.manifest.get("engine") or "duckdb"
     roots = tuple(source.roots) if source.roots else _views.roots_of(source.rules.values())
     frames, skipped, problems = [], {}, []
-    with workbench.open(data) as session:
+    with workbench.open(data, **session_options) as session:
         runner = _spark_runner(session, roots) if engine == "spark" else _DuckRunner(session, roots)
         for rid, rule in source.rules.items():
             try:
@@ -369,7 +369,7 @@ def _table_line(t) -> str:
     return f"{t['table']}: {t['change']} since the run"
 
 
-def reproduce(run, data=None, engine=None) -> Reproduction:
+def reproduce(run, data=None, engine=None, **session_options) -> Reproduction:
     """Re-run a run folder or evidence pack on ``data`` and compare every finding.
 
     Parameters
@@ -380,6 +380,8 @@ def reproduce(run, data=None, engine=None) -> Reproduction:
         The data folder (default: the one the run recorded).
     engine : {'duckdb', 'spark'}, optional
         Default: the engine the run used.
+    **session_options
+        ``memory_limit`` / ``temp_directory`` of the DuckDB session (:class:`workbench.session.Session`).
     """
     source = open_source(run)
     try:
@@ -389,7 +391,7 @@ def reproduce(run, data=None, engine=None) -> Reproduction:
         engine = engine or source.manifest.get("engine") or "duckdb"
         tables = table_changes(data, source.manifest)
         support = support_changes(source)
-        recomputed, skipped, problems = rerun(source, data, engine)
+        recomputed, skipped, problems = rerun(source, data, engine, **session_options)
         recorded = source.findings
         if source.kind == "pack":
             recomputed = select(recomputed, source.selection)
@@ -410,7 +412,9 @@ def _manifest_bytes(source: Source) -> bytes:
 
 def cli_reproduce(args) -> int:
     """``workbench reproduce RUN --data DATA``: exit 0 when every finding is identical, 1 otherwise."""
-    result = reproduce(args.run, args.data, engine=getattr(args, "engine", None))
+    from .session import resource_options
+
+    result = reproduce(args.run, args.data, engine=getattr(args, "engine", None), **resource_options(args))
     print(result.report(), file=sys.stdout)
     return 0 if result.identical else 1
 

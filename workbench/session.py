@@ -1,6 +1,9 @@
 """A session over one data folder: DuckDB views of its tables, SQL, and the manifest."""
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -16,22 +19,41 @@ def _sql_path(path: Path) -> str:
     return p.replace("'", "''")
 
 
-def _select_conformed(name: str, path: Path) -> str:
-    """SELECT of a stored table with every contract column present.
+def _select_conformed(name: str, path: Path) -> tuple:
+    """SELECT of a stored table with every contract column present, and the stored columns.
 
     A column the contract allows a file to leave out (``optional``) is added as a typed NULL, so
-    SQL written against the contract runs on any valid data folder.
+    SQL written against the contract runs on any valid data folder; the second value names the
+    columns the file really holds, so that a rule needing one of them can say it is absent.
     """
     src = f"read_parquet('{_sql_path(path)}')"
-    if name not in schema.TABLES:
-        return f"SELECT * FROM {src}"
     files = datafolder.table_files(path)
     import pyarrow.parquet as pq
 
-    have = set(pq.read_schema(files[0]).names)
+    have = frozenset(pq.read_schema(files[0]).names)
+    if name not in schema.TABLES:
+        return f"SELECT * FROM {src}", have
     extra = [f'CAST(NULL AS {schema.SQL_TYPES[c.type]}) AS "{c.name}"'
              for c in schema.TABLES[name].columns if c.name not in have]
-    return f"SELECT *{''.join(', ' + e for e in extra)} FROM {src}"
+    return f"SELECT *{''.join(', ' + e for e in extra)} FROM {src}", have
+
+
+_SIZE = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def resource_options(args) -> dict:
+    """``memory_limit`` / ``temp_directory`` keyword arguments of :class:`Session` from a command's
+    ``--memory-limit`` / ``--temp-dir`` options (absent ones are left to DuckDB's defaults)."""
+    out = {}
+    if getattr(args, "memory_limit", None):
+        out["memory_limit"] = args.memory_limit
+    if getattr(args, "temp_dir", None):
+        out["temp_directory"] = args.temp_dir
+    return out
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
 
 
 class Session:
@@ -45,6 +67,9 @@ class Session:
         DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to ``temp_directory`` beyond it.
     threads : int, optional
         DuckDB worker threads.
+    temp_directory : path, optional
+        Where DuckDB spills beyond ``memory_limit`` and where the session keeps its scratch
+        database (:meth:`scratch`); default: the system's temporary folder.
 
     Attributes
     ----------
@@ -53,6 +78,9 @@ class Session:
         The data folder's ``data_manifest.json``.
     tables : list of str
         Contract tables present in the folder (``truth`` too for synthetic data).
+    stored_columns : dict of str to frozenset
+        The columns each table's files hold (optional contract columns a file leaves out read
+        as NULL but are not in here).
     con : duckdb.DuckDBPyConnection
     """
 
@@ -63,18 +91,26 @@ class Session:
         self.manifest = datafolder.read_manifest(self.folder)
         self.con = duckdb.connect(":memory:")
         if memory_limit:
+            if not _SIZE.match(str(memory_limit)):
+                self.con.close()
+                raise DataFolderError(f"memory limit {memory_limit!r} is not a size like 4GB or 512MB")
             self.con.execute(f"SET memory_limit='{memory_limit}'")
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
+        self.temp_directory = Path(temp_directory) if temp_directory else None
         if temp_directory:
-            self.con.execute(f"SET temp_directory='{temp_directory}'")
+            self.con.execute(f"SET temp_directory='{_quote(str(temp_directory))}'")
+        self._scratch_dir = None
         self.tables = []
+        self.stored_columns = {}
         for name in schema.TABLE_ORDER + ["truth"]:
             p = datafolder.table_path(self.folder, name)
             if p is None:
                 continue
-            self.con.execute(f'CREATE VIEW "{name}" AS {_select_conformed(name, p)}')
+            select, have = _select_conformed(name, p)
+            self.con.execute(f'CREATE VIEW "{name}" AS {select}')
             self.tables.append(name)
+            self.stored_columns[name] = have
         missing = [t for t in schema.REQUIRED_TABLES if t not in self.tables]
         if missing:
             raise DataFolderError(f"{self.folder}: required table(s) missing: {', '.join(missing)}")
@@ -124,8 +160,28 @@ class Session:
         """Row count of every table present."""
         return {t: self.count(t) for t in self.tables}
 
+    def scratch(self) -> str:
+        """Name of the session's scratch database, attached on first use.
+
+        A DuckDB file in a folder of its own under ``temp_directory`` (or the system's temporary
+        folder): tables written there are compressed on disk and read back through DuckDB's
+        buffer manager, so a derived table larger than memory still fits. Removed on
+        :meth:`close`.
+        """
+        if self._scratch_dir is None:
+            base = self.temp_directory
+            if base is not None:
+                base.mkdir(parents=True, exist_ok=True)
+            d = Path(tempfile.mkdtemp(prefix="workbench-scratch-", dir=base))
+            self.con.execute(f"ATTACH '{_quote(str(d / 'scratch.duckdb'))}' AS wb_scratch")
+            self._scratch_dir = d
+        return "wb_scratch"
+
     def close(self):
         self.con.close()
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
 
     def __enter__(self):
         return self

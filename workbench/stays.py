@@ -474,9 +474,9 @@ def readmission_pairs_spark(session, window_days: int = 15, spark=None) -> pd.Da
 
 def cli_stays(args) -> int:
     """``workbench stays DATA --out FILE.csv [--window-days N] [--engine duckdb|spark]``."""
-    from .session import Session
+    from .session import Session, resource_options
 
-    with Session(args.data) as session:
+    with Session(args.data, **resource_options(args)) as session:
         if getattr(args, "engine", "duckdb") == "spark":
             pairs = readmission_pairs_spark(session, args.window_days)
         else:

@@ -8,11 +8,11 @@ def cli_providers(args) -> int:
     ``--engine spark`` runs the profile SQL on Spark (local mode); the scoring is the same Python,
     and the CSV is the same, byte for byte.
     """
-    from ..session import Session
+    from ..session import Session, resource_options
     from .analysis import profile_providers
 
     engine = getattr(args, "engine", None) or "duckdb"
-    with Session(args.data) as session:
+    with Session(args.data, **resource_options(args)) as session:
         session.con.execute("SET enable_progress_bar = false")  # the command prints one summary line
         result = profile_providers(session, engine=engine)
         result.to_csv(args.out)

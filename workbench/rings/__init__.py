@@ -48,9 +48,9 @@ def cli_rings(args) -> int:
     doctors at impossible volume) to ``FILE.signals.csv``; prints one line of figures. With
     ``--engine spark`` the SQL steps run on Spark (local mode) and the files are the same.
     """
-    from ..session import Session
+    from ..session import Session, resource_options
 
-    with Session(args.data) as session:
+    with Session(args.data, **resource_options(args)) as session:
         session.con.execute("SET enable_progress_bar = false")  # one summary line, not DuckDB's bars
         a = RingAnalysis(session, seed=getattr(args, "seed", None) or DEFAULT_SEED,
                          engine=getattr(args, "engine", None) or "duckdb")

@@ -68,17 +68,39 @@ class AuditResult:
         return pd.DataFrame(rows)
 
 
-def environment(session, rules=()) -> dict:
+def environment(session, rules=(), roots=None) -> dict:
     """Knowledge tables and derived views for ``rules`` on the session's connection.
 
     Registered once per session and set of folders (``views.roots_of``), so sweeping a
-    parameter or running rule after rule never re-creates them.
+    parameter or running rule after rule never re-creates them; the views most rules share
+    (``views.MATERIALIZE``) are computed once into the session's scratch database. ``roots``
+    gives the folders directly (a recorded run's own views and knowledge) instead of ``rules``.
     """
-    roots = views.roots_of(rules)
+    roots = tuple(roots) if roots is not None else views.roots_of(rules)
     cache = session.__dict__.setdefault("_rules_env", {})
     if roots not in cache:
-        cache[roots] = views.register_duckdb(session.con, session.tables, roots)
+        scratch = session.scratch()
+        with _large_work(session.con):
+            cache[roots] = views.register_duckdb(session.con, session.tables, roots, scratch=scratch)
     return cache[roots]
+
+
+class _large_work:
+    """``preserve_insertion_order = false`` for the duration (restored after).
+
+    DuckDB keeps far less in memory when it need not return rows in scan order; the rules and
+    derived tables sort whatever order they depend on, other callers of the session may not.
+    """
+
+    def __init__(self, con):
+        self.con = con
+
+    def __enter__(self):
+        self.before = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def __exit__(self, *exc):
+        self.con.execute(f"SET preserve_insertion_order = {'true' if self.before else 'false'}")
 
 
 def why_skipped(session, rule: Rule, env: dict):
@@ -86,6 +108,9 @@ def why_skipped(session, rule: Rule, env: dict):
     absent = [t for t in rule.tables if t not in session.tables]
     if absent:
         return f"needs table(s) {', '.join(absent)}, which this data folder does not have"
+    lack = [c for c in rule.columns if c.partition(".")[2] not in session.stored_columns.get(c.partition(".")[0], ())]
+    if lack:
+        return f"needs column(s) {', '.join(lack)}, which this data folder's files do not have"
     reads = rule.reads
     lacks = views.lacking(reads, env["missing"], session.tables, env["knowledge"], env["views"])
     if lacks:

@@ -28,7 +28,7 @@ KNOWLEDGE_DIR = RULES_DIR / "knowledge"
 
 REQUIRED_KEYS = ("id", "version", "official_code", "name_zh", "name_en", "tier", "result_type", "stage",
                  "tables", "basis", "detail_zh", "detail_en", "sql")
-OPTIONAL_KEYS = ("params", "notes")
+OPTIONAL_KEYS = ("params", "notes", "columns")
 TIERS = ("policy", "management", "medical")
 RESULT_TYPES = ("suspicious", "violation")
 STAGES = ("pre", "during", "post")
@@ -146,6 +146,7 @@ class Rule:
     path: Path = None
     definition_hash: str = ""
     notes: str = field(default="", compare=False)
+    columns: tuple = ()  # optional contract columns it needs, as "table.column"
 
     def defaults(self) -> dict:
         """Default value of every parameter."""
@@ -249,6 +250,7 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
     for t in tables:
         if t not in schema.TABLES:
             raise RuleError(f"{where}: tables: {t!r} is not a contract table ({', '.join(schema.TABLE_ORDER)})")
+    columns = _load_columns(where, doc.get("columns"), tables)
     params = _load_params(where, doc.get("params"))
     for name in _PARAM_REF.findall(doc["sql"]):
         if name not in params:
@@ -259,12 +261,30 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
         stage=tuple(stage), tables=tuple(tables), params=params, basis=doc["basis"].strip(),
         detail_zh=doc["detail_zh"].strip(), detail_en=doc["detail_en"].strip(), sql=doc["sql"],
         path=path.resolve(), definition_hash=hashlib.sha256(raw).hexdigest(),
-        notes=str(doc.get("notes") or ""),
+        notes=str(doc.get("notes") or ""), columns=columns,
     )
     from . import sqltext
 
     sqltext.parse(rule.render_sql(), f"{where}: sql")
     return rule
+
+
+def _load_columns(where, spec, tables) -> tuple:
+    """``columns: [table.column, ...]``: optional contract columns without which the rule cannot
+    judge (a data folder whose file lacks one reads it as NULL, so the rule would find nothing)."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, list):
+        raise RuleError(f"{where}: columns must be a list of table.column")
+    out = []
+    for item in spec:
+        t, _, c = str(item).partition(".")
+        if t not in tables:
+            raise RuleError(f"{where}: columns: {item!r} names table {t!r}, which tables does not list")
+        if c not in schema.TABLES[t].column_names:
+            raise RuleError(f"{where}: columns: {item!r}: table {t} has no column {c!r} in the contract")
+        out.append(f"{t}.{c}")
+    return tuple(out)
 
 
 def _one_of(where, key, value, allowed):

@@ -58,6 +58,12 @@ class VisitContext:
                 self.con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM __new_{name}')
                 self.tables.append(name)
 
+        self.stored_columns = dict(session.stored_columns)
+
+    def scratch(self):
+        """No scratch database: one person's rows are few, so the derived views stay views."""
+        return None
+
     def df(self, query: str):
         return self.con.sql(query).df()
 

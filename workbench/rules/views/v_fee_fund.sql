@@ -1,33 +1,6 @@
--- One row per fee line with its visit and its fund amount.
--- fund_amt = det_item_fee_sumamt x net hifp_pay / net medfee_sumamt of the visit, rounded to
--- 2 decimals per line (0 when the visit's net bill is 0): the fund's share of the line
--- (docs/rules-spec.md, money at risk). Refund lines (negative amounts) keep their sign.
--- fee_key is the evidence key 'fee:<mdtrt_id>/<feedetl_sn>'.
+-- Every column of v_fee_fund_base plus fee_key, the evidence key 'fee:<mdtrt_id>/<feedetl_sn>'.
+-- The key is built here, on the rows a rule reads, not stored for every fee line.
 SELECT
-    f.feedetl_sn,
-    f.mdtrt_id,
-    v.psn_no,
-    v.fixmedins_code,
-    v.med_type,
-    v.begn_date,
-    v.end_date,
-    v.dise_codg,
-    v.dise_cat,
-    v.atddr_no,
-    v.medfee_sumamt,
-    v.hifp_pay,
-    v.reversed,
-    f.fee_ocur_time,
-    CAST(f.fee_ocur_time AS DATE) AS fee_date,
-    f.med_list_codg,
-    f.med_chrgitm_type,
-    f.cnt,
-    f.pric,
-    f.det_item_fee_sumamt,
-    f.bilg_dr_codg,
-    CAST(CASE WHEN v.medfee_sumamt <> 0
-              THEN ROUND(f.det_item_fee_sumamt * v.hifp_pay / v.medfee_sumamt, 2)
-              ELSE 0 END AS DECIMAL(18,2)) AS fund_amt,
-    'fee:' || f.mdtrt_id || '/' || f.feedetl_sn AS fee_key
-FROM fee AS f
-JOIN v_visit_fund AS v ON v.mdtrt_id = f.mdtrt_id
+    b.*,
+    'fee:' || b.mdtrt_id || '/' || b.feedetl_sn AS fee_key
+FROM v_fee_fund_base AS b
