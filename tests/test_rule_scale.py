@@ -1,0 +1,156 @@
+"""The rule engine on big data and real refunds: shared views computed once into a scratch
+database, ``--memory-limit`` / ``--temp-dir``, rules skipped when an optional column they need is
+absent, and refund lines netted against the charge they reverse wherever they are dated."""
+import json
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+import workbench
+from rule_data import Claims
+from workbench import cli, datafolder
+from workbench.errors import DataFolderError
+from workbench.rules import engine, load_library, run_rule, run_rules
+
+D = Decimal
+LIB = load_library()
+
+
+def findings(d, tmp_path, rule, name="data"):
+    with d.open(tmp_path, name) as s:
+        return run_rule(s, rule, library=LIB)
+
+
+# --- the scratch database ------------------------------------------------------------------------
+
+def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp_path):
+    d = Claims()
+    d.visit("A", "P1", "H1", medfee="100.00", hifp="50.00")
+    d.fee("A", "X", cnt=2, pric="10.00").fee("A", "Y", cnt=1, pric="5.00")
+    spill = tmp_path / "spill"
+    s = workbench.open(d.write(tmp_path / "data"), memory_limit="512MB", temp_directory=spill)
+    env = engine.environment(s)
+    assert env["materialized"] == ["v_visit_fund", "v_fee_fund_base"]
+    assert len(list(spill.glob("workbench-scratch-*/scratch.duckdb"))) == 1
+    kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables "
+                        "WHERE table_catalog = 'wb_scratch'"))
+    assert kinds == {"v_visit_fund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
+    # the rules read them through the views of the same names; fee_key is built on read
+    assert s.rows("SELECT fee_key, fund_amt, refunded FROM v_fee_fund ORDER BY 1") == [
+        ("fee:A/1", D("10.00"), False), ("fee:A/2", D("2.50"), False)]
+    assert s.one("SELECT current_setting('memory_limit')")[0].replace(" ", "") in ("488.2MiB", "512.0MB", "488.2MB")
+    # the setting the rules run with is restored for everyone else
+    assert s.one("SELECT current_setting('preserve_insertion_order')") == (True,)
+    s.close()
+    assert spill.is_dir() and not any(spill.iterdir())
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused(tmp_path):
+    d = Claims()
+    d.visit("A")
+    folder = d.write(tmp_path / "data")
+    with pytest.raises(DataFolderError, match="memory limit 'lots' is not a size"):
+        workbench.open(folder, memory_limit="lots")
+
+
+def test_audit_cli_takes_memory_limit_and_temp_dir(tmp_path, capsys):
+    d = Claims()
+    d.item("X1", "05", cap="10.00")
+    d.visit("M1", "P1", "H1", medfee="1000.00", hifp="700.00")
+    d.fee("M1", "X1", cnt=10, pric="12.00")
+    data, run, spill = d.write(tmp_path / "data"), tmp_path / "run", tmp_path / "spill"
+    assert cli.main(["audit", str(data), "--out", str(run), "--rules", "price_over_cap,duplicate_billing",
+                     "--memory-limit", "1GB", "--temp-dir", str(spill), "--no-progress"]) == 0
+    f = pd.read_parquet(run / "findings.parquet")
+    assert list(f.mdtrt_id) == ["M1"] and f.amount_at_risk.tolist() == [D("14.00")]  # 2.00 x 10 x 0.7
+    assert spill.is_dir() and not any(spill.glob("workbench-scratch-*"))  # used, then cleaned up
+    capsys.readouterr()
+    assert cli.main(["audit", str(data), "--out", str(tmp_path / "run2"), "--memory-limit", "lots"]) == 1
+    assert "memory limit 'lots' is not a size" in capsys.readouterr().err
+    assert not (tmp_path / "run2").exists()
+
+
+# --- optional columns ----------------------------------------------------------------------------
+
+def test_a_rule_needing_an_absent_optional_column_is_skipped_with_a_message(tmp_path):
+    d = Claims()
+    d.person("P1", death_date="2024-02-01")
+    d.visit("M1", "P1", "H1", begn="2024-03-01 09:00:00")
+    frames = d.frames()
+    with_col, without = tmp_path / "with", tmp_path / "without"
+    datafolder.write_data_folder(with_col, frames, source={"kind": "test"})
+    frames["psn"] = frames["psn"].drop(columns=["death_date"])
+    datafolder.write_data_folder(without, frames, source={"kind": "test"})
+    with workbench.open(without) as s:
+        res = run_rules(s, ["claims_after_death"], progress=False, library=LIB)
+    assert res.counts == {} and res.skipped == {
+        "claims_after_death": "needs column(s) psn.death_date, which this data folder's files do not have"}
+    with workbench.open(with_col) as s:
+        res = run_rules(s, ["claims_after_death"], progress=False, library=LIB)
+    assert res.skipped == {} and list(res.findings.mdtrt_id) == ["M1"]
+
+
+def test_rules_declare_the_optional_columns_they_read():
+    assert LIB["claims_after_death"].columns == ("psn.death_date",)
+    assert LIB["frequency_limit"].columns == ("list.max_daily_cnt",)
+    assert LIB["dispensing_over_limit"].columns == ("list.max_daily_cnt",)
+
+
+# --- refunds dated at another time ---------------------------------------------------------------
+
+def test_a_refund_pairs_with_the_charge_it_reverses_in_time_order(tmp_path):
+    d = Claims()
+    d.visit("A", "P1", "H1", medfee="100.00", hifp="50.00")
+    d.fee("A", "X", cnt=1, pric="10.00", time="2024-03-01 09:00:00")   # 1: paired with 4
+    d.fee("A", "X", cnt=1, pric="10.00", time="2024-03-01 10:00:00")   # 2: stays
+    d.fee("A", "X", cnt=2, pric="10.00", time="2024-03-01 09:00:00")   # 3: another quantity, stays
+    d.fee("A", "X", cnt=-1, pric="10.00", time="2024-03-04 09:00:00")  # 4: refund days later
+    d.fee("A", "X", cnt=-1, pric="9.00", time="2024-03-04 09:00:00")   # 5: another price, pairs with nothing
+    with d.open(tmp_path) as s:
+        engine.environment(s)
+        assert s.rows("SELECT feedetl_sn, partner_sn FROM v_fee_refund ORDER BY 1") == [("1", "4"), ("4", "1")]
+        assert s.rows("SELECT feedetl_sn FROM v_fee_fund WHERE refunded ORDER BY 1") == [("1",), ("4",)]
+
+
+def test_duplicate_billing_a_duplicate_refunded_the_next_day_is_none(tmp_path):
+    t = "2024-03-01 10:00:00"
+    d = Claims().with_empty("list_incl")
+    d.item("Y", "04")
+    d.visit("M1", "P1", "H1", medfee="100.00", hifp="50.00")
+    d.fee("M1", "Y", pric="20.00", time=t).fee("M1", "Y", pric="20.00", time=t)
+    d.fee("M1", "Y", cnt=-1, pric="20.00", time="2024-03-02 08:00:00")  # the duplicate, refunded next day
+    d.visit("M2", "P2", "H1", medfee="100.00", hifp="50.00")
+    d.fee("M2", "Y", pric="20.00", time=t).fee("M2", "Y", pric="20.00", time=t).fee("M2", "Y", pric="20.00", time=t)
+    d.fee("M2", "Y", cnt=-1, pric="20.00", time="2024-03-02 08:00:00")  # one of three refunded: still twice
+    df = findings(d, tmp_path, "duplicate_billing")
+    assert list(df.mdtrt_id) == ["M2"]
+    r = df.iloc[0]
+    # the first charge pairs with the refund; the other two remain, one of them is the excess
+    assert json.loads(r.evidence) == ["fee:M2/2", "fee:M2/3"] and r.amount_at_risk == D("10.00")
+
+
+def test_frequency_limit_a_use_refunded_on_another_day_does_not_count(tmp_path):
+    d = Claims()
+    d.item("T", "05", max_daily_cnt=2)
+    d.visit("M1", "P1", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-05", medfee="1000.00", hifp="700.00")
+    d.fee("M1", "T", cnt=1, pric="30.00", time="2024-03-02 09:00:00").fee("M1", "T", cnt=2, pric="30.00", time="2024-03-02 10:00:00")
+    d.fee("M1", "T", cnt=-1, pric="30.00", time="2024-03-04 09:00:00")  # refunded two days later: 2 in the day
+    d.visit("M2", "P2", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-05", medfee="1000.00", hifp="700.00")
+    d.fee("M2", "T", cnt=2, pric="30.00", time="2024-03-02 09:00:00").fee("M2", "T", cnt=2, pric="30.00", time="2024-03-02 10:00:00")
+    d.fee("M2", "T", cnt=-1, pric="30.00", time="2024-03-04 09:00:00")  # a partial refund pairs with nothing
+    df = findings(d, tmp_path, "frequency_limit")
+    assert list(df.mdtrt_id) == ["M2"]
+    r = df.iloc[0]
+    assert json.loads(r.evidence) == ["fee:M2/1", "fee:M2/2"] and r.amount_at_risk == D("42.00")  # 84.00 x 2/4
+
+
+def test_charge_outside_stay_refunded_inside_the_stay_is_none(tmp_path):
+    d = Claims()
+    for m, p in (("S1", "P1"), ("S2", "P2")):
+        d.visit(m, p, "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-05", medfee="1000.00", hifp="700.00")
+        d.fee(m, "X2", pric="50.00", time="2024-03-07 08:00:00", chrgitm="05")  # after discharge
+    d.fee("S1", "X2", cnt=-1, pric="50.00", time="2024-03-04 08:00:00", chrgitm="05")  # refunded, dated inside
+    df = findings(d, tmp_path, "charge_outside_stay")
+    assert list(df.mdtrt_id) == ["S2"]
+    assert json.loads(df.iloc[0].evidence) == ["fee:S2/1"] and df.iloc[0].amount_at_risk == D("35.00")
