@@ -154,3 +154,13 @@ def test_charge_outside_stay_refunded_inside_the_stay_is_none(tmp_path):
     df = findings(d, tmp_path, "charge_outside_stay")
     assert list(df.mdtrt_id) == ["S2"]
     assert json.loads(df.iloc[0].evidence) == ["fee:S2/1"] and df.iloc[0].amount_at_risk == D("35.00")
+
+
+def test_price_over_cap_a_cap_of_zero_is_no_cap(tmp_path):
+    d = Claims()
+    d.item("Z", "05", cap="0.00").item("C", "05", cap="5.00")
+    d.visit("M1", "P1", "H1", medfee="100.00", hifp="50.00")
+    d.fee("M1", "Z", cnt=2, pric="8.00").fee("M1", "C", cnt=2, pric="8.00")
+    df = findings(d, tmp_path, "price_over_cap")
+    assert list(df.mdtrt_id) == ["M1"]
+    assert json.loads(df.iloc[0].evidence) == ["fee:M1/2"] and df.iloc[0].amount_at_risk == D("3.00")  # 3.00 x 2 x 0.5
