@@ -162,3 +162,15 @@ def test_sweep_reports_recall_on_synthetic_data(synth_data):
     assert got["recall"].tolist() == [0.0, 0.5, 0.5]
     assert got["findings"].tolist() == [0, 1, 1]
     assert [str(a) for a in got["amount_at_risk"]] == ["0.00", "440.00", "440.00"]
+
+
+def test_every_rule_of_the_library_recalls_every_planted_case_of_the_demo(demo_run):
+    ev = pd.read_csv(demo_run / "evaluation.csv").set_index("rule_id")
+    from workbench.rules import load_library
+
+    assert set(load_library()) <= set(ev.index)
+    for rid in load_library():
+        row = ev.loc[rid]
+        assert row["planted"] > 0, f"{rid}: nothing planted"
+        assert row["recall"] == 1.0, f"{rid}: recall {row['recall']} ({row['recalled']} of {row['planted']})"
+        assert row["precision"] == 1.0, f"{rid}: precision {row['precision']} ({row['confirmed']} of {row['findings']})"
