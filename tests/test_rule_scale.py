@@ -91,6 +91,19 @@ def test_a_rule_needing_an_absent_optional_column_is_skipped_with_a_message(tmp_
     assert res.skipped == {} and list(res.findings.mdtrt_id) == ["M1"]
 
 
+def test_duplicate_billing_reads_list_incl_as_empty_when_absent_split_billing_is_skipped(tmp_path):
+    d = Claims()
+    t = "2024-03-01 10:00:00"
+    d.visit("M1", "P1", "H1", medfee="100.00", hifp="50.00")
+    d.fee("M1", "Y", pric="20.00", time=t).fee("M1", "Y", pric="20.00", time=t)
+    with d.open(tmp_path) as s:
+        res = run_rules(s, ["duplicate_billing", "split_billing"], progress=False, library=LIB)
+        assert "list_incl" not in s.tables
+    assert list(res.findings.mdtrt_id) == ["M1"] and res.counts["duplicate_billing"]["findings"] == 1
+    assert res.skipped == {"split_billing": "needs table(s) list_incl, which this data folder does not have"}
+    assert LIB["duplicate_billing"].optional_tables == ("list_incl",)
+
+
 def test_rules_declare_the_optional_columns_they_read():
     assert LIB["claims_after_death"].columns == ("psn.death_date",)
     assert LIB["frequency_limit"].columns == ("list.max_daily_cnt",)
@@ -115,7 +128,7 @@ def test_a_refund_pairs_with_the_charge_it_reverses_in_time_order(tmp_path):
 
 def test_duplicate_billing_a_duplicate_refunded_the_next_day_is_none(tmp_path):
     t = "2024-03-01 10:00:00"
-    d = Claims().with_empty("list_incl")
+    d = Claims()  # no list_incl: the same-time check still runs
     d.item("Y", "04")
     d.visit("M1", "P1", "H1", medfee="100.00", hifp="50.00")
     d.fee("M1", "Y", pric="20.00", time=t).fee("M1", "Y", pric="20.00", time=t)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from .. import schema
 from ..errors import RuleError
 from . import findings as _findings
 from . import sqltext, views
@@ -68,39 +69,66 @@ class AuditResult:
         return pd.DataFrame(rows)
 
 
-def environment(session, rules=(), roots=None) -> dict:
+def environment(session, rules=(), roots=None, say=None) -> dict:
     """Knowledge tables and derived views for ``rules`` on the session's connection.
 
     Registered once per session and set of folders (``views.roots_of``), so sweeping a
     parameter or running rule after rule never re-creates them; the views most rules share
     (``views.MATERIALIZE``) are computed once into the session's scratch database. ``roots``
-    gives the folders directly (a recorded run's own views and knowledge) instead of ``rules``.
+    gives the folders directly (a recorded run's own views and knowledge) instead of ``rules``;
+    ``say`` (a function of one line of text) reports the shared views being computed.
     """
     roots = tuple(roots) if roots is not None else views.roots_of(rules)
     cache = session.__dict__.setdefault("_rules_env", {})
     if roots not in cache:
         scratch = session.scratch()
+        t0 = time.perf_counter()
+        if say and scratch:
+            say(f"computing the shared views {', '.join(views.MATERIALIZE)} once (every fee line with its visit) ...")
         with _large_work(session.con):
+            _empty_tables(session)
             cache[roots] = views.register_duckdb(session.con, session.tables, roots, scratch=scratch)
+        if say and scratch:
+            say(f"shared views ready in {time.perf_counter() - t0:.1f}s")
     return cache[roots]
 
 
+def _empty_tables(session) -> None:
+    """An empty view, with the contract's columns, for each contract table the data lacks.
+
+    Rules that declare a table in ``optional_tables`` read it as empty when it is absent (e.g.
+    duplicate_billing still checks same-time duplicates without list_incl); a rule needing a
+    table (``tables``) is still skipped without it.
+    """
+    have = {r[0] for r in session.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    for name in schema.TABLE_ORDER:
+        if name not in session.tables and name not in have:
+            cols = ", ".join(f'CAST(NULL AS {schema.SQL_TYPES[c.type]}) AS "{c.name}"' for c in schema.TABLES[name].columns)
+            session.con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT {cols} WHERE FALSE')
+
+
 class _large_work:
-    """``preserve_insertion_order = false`` for the duration (restored after).
+    """``preserve_insertion_order`` and ``enable_progress_bar`` off for the duration (restored after).
 
     DuckDB keeps far less in memory when it need not return rows in scan order; the rules and
     derived tables sort whatever order they depend on, other callers of the session may not.
+    The rules report their own progress, one line per rule, so DuckDB's bar is off meanwhile.
     """
+
+    SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
 
     def __init__(self, con):
         self.con = con
 
     def __enter__(self):
-        self.before = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-        self.con.execute("SET preserve_insertion_order = false")
+        self.before = {k: self.con.execute(f"SELECT current_setting('{k}')").fetchone()[0] for k in self.SETTINGS}
+        for k in self.SETTINGS:
+            self.con.execute(f"SET {k} = false")
+        return self
 
     def __exit__(self, *exc):
-        self.con.execute(f"SET preserve_insertion_order = {'true' if self.before else 'false'}")
+        for k, v in self.before.items():
+            self.con.execute(f"SET {k} = {'true' if v else 'false'}")
 
 
 def why_skipped(session, rule: Rule, env: dict):
@@ -111,7 +139,7 @@ def why_skipped(session, rule: Rule, env: dict):
     lack = [c for c in rule.columns if c.partition(".")[2] not in session.stored_columns.get(c.partition(".")[0], ())]
     if lack:
         return f"needs column(s) {', '.join(lack)}, which this data folder's files do not have"
-    reads = rule.reads
+    reads = rule.reads - set(rule.optional_tables)
     lacks = views.lacking(reads, env["missing"], session.tables, env["knowledge"], env["views"])
     if lacks:
         via = sorted(r for r in reads if r in env["missing"])
@@ -173,7 +201,8 @@ def run_rule(session, rule, params=None, library=None) -> pd.DataFrame:
     env = environment(session, [rule])
     if why_skipped(session, rule, env):
         return _findings.frame([])
-    rows, columns = query_rule(session, rule, values)
+    with _large_work(session.con):
+        rows, columns = query_rule(session, rule, values)
     return _findings.build(rule, rows, columns)
 
 
@@ -214,7 +243,8 @@ def run_rules(session, rules=None, params=None, progress=True, library=None, eng
 
         runner = _spark.SparkRunner(session, list(chosen.values()))
     else:
-        runner = _DuckRunner(session, list(chosen.values()))
+        runner = _DuckRunner(session, list(chosen.values()),
+                             say=(lambda line: _say(None, progress, out, line)) if progress else None)
     result = AuditResult(findings=_findings.frame([]), rules=chosen, params=values, engine=engine)
     frames = []
     bar = _bar(len(chosen), progress, out)
@@ -252,15 +282,16 @@ def _as_list(rules):
 
 
 class _DuckRunner:
-    def __init__(self, session, rules):
+    def __init__(self, session, rules, say=None):
         self.session = session
-        self.env = environment(session, rules)
+        self.env = environment(session, rules, say=say)
 
     def why_skipped(self, rule):
         return why_skipped(self.session, rule, self.env)
 
     def run(self, rule, values):
-        rows, columns = query_rule(self.session, rule, values)
+        with _large_work(self.session.con):
+            rows, columns = query_rule(self.session, rule, values)
         return _findings.build(rule, rows, columns)
 
 

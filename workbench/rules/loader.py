@@ -28,7 +28,7 @@ KNOWLEDGE_DIR = RULES_DIR / "knowledge"
 
 REQUIRED_KEYS = ("id", "version", "official_code", "name_zh", "name_en", "tier", "result_type", "stage",
                  "tables", "basis", "detail_zh", "detail_en", "sql")
-OPTIONAL_KEYS = ("params", "notes", "columns")
+OPTIONAL_KEYS = ("params", "notes", "columns", "optional_tables")
 TIERS = ("policy", "management", "medical")
 RESULT_TYPES = ("suspicious", "violation")
 STAGES = ("pre", "during", "post")
@@ -147,6 +147,7 @@ class Rule:
     definition_hash: str = ""
     notes: str = field(default="", compare=False)
     columns: tuple = ()  # optional contract columns it needs, as "table.column"
+    optional_tables: tuple = ()  # contract tables it reads as empty when the data lacks them
 
     def defaults(self) -> dict:
         """Default value of every parameter."""
@@ -251,6 +252,12 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
         if t not in schema.TABLES:
             raise RuleError(f"{where}: tables: {t!r} is not a contract table ({', '.join(schema.TABLE_ORDER)})")
     columns = _load_columns(where, doc.get("columns"), tables)
+    optional_tables = doc.get("optional_tables") or []
+    if not isinstance(optional_tables, list):
+        raise RuleError(f"{where}: optional_tables must be a list of contract tables")
+    for t in optional_tables:
+        if t not in schema.TABLES or t in tables:
+            raise RuleError(f"{where}: optional_tables: {t!r} must be a contract table not listed in tables")
     params = _load_params(where, doc.get("params"))
     for name in _PARAM_REF.findall(doc["sql"]):
         if name not in params:
@@ -261,7 +268,7 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
         stage=tuple(stage), tables=tuple(tables), params=params, basis=doc["basis"].strip(),
         detail_zh=doc["detail_zh"].strip(), detail_en=doc["detail_en"].strip(), sql=doc["sql"],
         path=path.resolve(), definition_hash=hashlib.sha256(raw).hexdigest(),
-        notes=str(doc.get("notes") or ""), columns=columns,
+        notes=str(doc.get("notes") or ""), columns=columns, optional_tables=tuple(optional_tables),
     )
     from . import sqltext
 

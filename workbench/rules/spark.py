@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import datafolder
+from .. import datafolder, schema
 from ..errors import RuleError
 from . import findings as _findings
 from . import sqltext, views
@@ -117,6 +117,14 @@ def register_tables(spark, folder, names) -> None:
         if path is None:
             continue
         spark.read.parquet(str(path.resolve())).createOrReplaceTempView(name)
+    for name in schema.TABLE_ORDER:  # absent tables read as empty (rules' optional_tables), as on DuckDB
+        if name not in names or datafolder.table_path(folder, name) is None:
+            ddl = ", ".join(f"`{c.name}` {_SPARK_TYPES[c.type]}" for c in schema.TABLES[name].columns)
+            spark.createDataFrame([], schema=ddl).createOrReplaceTempView(name)
+
+
+_SPARK_TYPES = {"str": "STRING", "date": "DATE", "ts": "TIMESTAMP", "dec": "DECIMAL(18,2)", "num": "DOUBLE",
+                "int": "BIGINT", "bool": "BOOLEAN"}
 
 
 def register_environment(spark, present_tables, roots) -> dict:
