@@ -182,3 +182,29 @@ def test_the_cluster_recipe_runs_under_spark_submit(tiny_data, tmp_path):
     b = pd.read_parquet(tmp_path / "spark" / "findings.parquet")
     assert len(a) > 0
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_absent_optional_table_and_refund_pairs_same_on_spark(spark, tmp_path):
+    """No list_incl (read as empty by duplicate_billing, split_billing skipped) and refunds
+    dated days after their charge (v_fee_refund): the same findings on both engines."""
+    from rule_data import Claims
+
+    t = "2024-03-01 10:00:00"
+    d = Claims()
+    d.item("T", "05", max_daily_cnt=2)
+    for m, p in (("M1", "P1"), ("M2", "P2")):
+        d.visit(m, p, "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-05", medfee="1000.00", hifp="700.00")
+        d.fee(m, "Y", pric="20.00", time=t).fee(m, "Y", pric="20.00", time=t).fee(m, "Y", pric="20.00", time=t)
+        d.fee(m, "T", cnt=2, pric="30.00", time=t).fee(m, "T", cnt=1, pric="30.00", time=t)
+        d.fee(m, "X", pric="50.00", time="2024-03-07 08:00:00", chrgitm="05")
+    for item, cnt, pric in (("Y", -1, "20.00"), ("T", -1, "30.00"), ("X", -1, "50.00")):
+        d.fee("M1", item, cnt=cnt, pric=pric, time="2024-03-04 09:00:00", chrgitm="05")
+    lib = load_library()
+    rules = ["duplicate_billing", "split_billing", "frequency_limit", "charge_outside_stay"]
+    with d.open(tmp_path) as s:
+        duck = run_rules(s, rules, progress=False, library=lib)
+        on_spark = run_rules(s, rules, progress=False, library=lib, engine="spark")
+    _assert_same(duck, on_spark)
+    assert {k: v["findings"] for k, v in duck.counts.items()} == {
+        "duplicate_billing": 2, "frequency_limit": 1, "charge_outside_stay": 1}
+    assert set(duck.findings.mdtrt_id) == {"M1", "M2"} and list(duck.skipped) == ["split_billing"]
