@@ -73,8 +73,8 @@ EDGE_RULE = {
     "tier": "management", "result_type": "suspicious", "stage": ["post"], "tables": ["mdtrt", "fee", "setl"],
     "params": {"ratio": {"default": 0.7, "type": "float", "min": 0, "max": 1}},
     "basis": "测试用规则。",
-    "detail_zh": "{mdtrt_id}: 天数{days} 周{weeks} 月{months} 年{years} 比例{share} 首笔{first_time} 项目{codes} 中位数{med}",
-    "detail_en": "{mdtrt_id}: {days} {weeks} {months} {years} {share} {first_time} {codes} {med}",
+    "detail_zh": "{mdtrt_id}: 天数{days} 周{weeks} 月{months} 年{years} 比例{share} 首笔{first_time} 项目{codes} 中位数{med} 周几{isodow}/{dow}",
+    "detail_en": "{mdtrt_id}: {days} {weeks} {months} {years} {share} {first_time} {codes} {med} {isodow} {dow}",
     "sql": """
 WITH lines AS (
   SELECT f.mdtrt_id, f.feedetl_sn, f.med_list_codg, f.fee_ocur_time, f.det_item_fee_sumamt,
@@ -91,7 +91,9 @@ SELECT m.fixmedins_code, CAST(NULL AS VARCHAR) AS dr_code, m.psn_no, m.mdtrt_id,
        ROUND(SUM(l.det_item_fee_sumamt) / 3, 3) AS share,
        CAST(MIN(l.fee_ocur_time) AS TIMESTAMP) AS first_time,
        ARRAY_AGG(l.maybe_code ORDER BY l.fee_ocur_time, l.feedetl_sn) AS codes,
-       MEDIAN(l.det_item_fee_sumamt) AS med
+       MEDIAN(l.det_item_fee_sumamt) AS med,
+       MAX(ISODOW(m.begntime)) AS isodow,
+       MAX(DAYOFWEEK(m.endtime)) AS dow
 FROM lines l JOIN mdtrt m USING (mdtrt_id)
 GROUP BY m.fixmedins_code, m.psn_no, m.mdtrt_id
 """,
@@ -110,7 +112,7 @@ def china_time(monkeypatch):
 
 def test_type_edges_and_audit_cli_on_spark(spark, tmp_path, china_time):
     """Half-cent rounding, day boundaries across midnight, nulls in arrays, ordered arrays,
-    medians and timestamps come out the same — on a machine set to China's time zone too —
+    medians, days of the week and timestamps come out the same — on a machine set to China's time zone too —
     and ``workbench audit --engine spark`` works."""
     assert time.localtime(0).tm_hour == 8
     lib_dir = tmp_path / "lib"
@@ -126,7 +128,7 @@ def test_type_edges_and_audit_cli_on_spark(spark, tmp_path, china_time):
     edge = duck.findings[duck.findings.rule_id == "fx_edges"].set_index("mdtrt_id")
     # 150.05 x 0.7 = 105.035 -> 105.04; 200 x 0.7 = 140; 50 x 0.7 = 35
     assert str(edge.loc["M1", "amount_at_risk"]) == "280.04"
-    assert edge.loc["M1", "detail_en"] == "M1: 4 3 0 4 133.350 2024-01-02 09:00:00 X001, —, X003 150.05"
+    assert edge.loc["M1", "detail_en"] == "M1: 4 3 0 4 133.350 2024-01-02 09:00:00 X001, —, X003 150.05 1 5"  # Monday 1 (ISO), Friday 5 (from Sunday 0)
 
     for engine in ("duckdb", "spark"):
         run = tmp_path / f"run_{engine}"

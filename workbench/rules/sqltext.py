@@ -15,6 +15,9 @@ DuckDB and Spark would give different rows is pinned down here, generically, wit
   ``COLLECT_LIST``; the translation sorts a list of ``(k, x)`` structs and keeps ``x``.
 * **Division.** DuckDB's ``/`` always returns DOUBLE (``DECIMAL / DECIMAL`` too); Spark keeps
   DECIMALs, so its operands are cast to DOUBLE and both engines do the same IEEE division.
+* **Days of the week.** DuckDB counts ``DAYOFWEEK`` / ``DOW`` from Sunday = 0 and ``ISODOW`` from
+  Monday = 1; Spark's ``DAYOFWEEK`` from Sunday = 1 (and sqlglot's own ISODOW translation is off
+  by a day), so both are rewritten over Spark's ``DAYOFWEEK``.
 * **Statistics.** ``MEDIAN`` / ``QUANTILE_CONT(x, q)`` become Spark's ``PERCENTILE(x, q)`` (the
   same linear interpolation), computed as DOUBLE on both sides.
 
@@ -169,6 +172,16 @@ def _spark(node):
         lam = exp.Lambda(this=exp.Dot(this=exp.to_identifier("s_"), expression=exp.to_identifier("v")),
                          expressions=[exp.to_identifier("s_")])
         return _fn("TRANSFORM", _fn("ARRAY_SORT", collected), lam)
+    if isinstance(node, exp.DayOfWeekIso) or (isinstance(node, exp.Extract) and node.name.upper() == "ISODOW"):
+        # DuckDB's ISODOW: Monday 1 .. Sunday 7; Spark's DAYOFWEEK: Sunday 1 .. Saturday 7.
+        d = node.this if isinstance(node, exp.DayOfWeekIso) else node.expression
+        shifted = exp.Mod(this=exp.Paren(this=exp.Add(this=_fn("DAYOFWEEK", d.copy()), expression=exp.Literal.number(5))),
+                          expression=exp.Literal.number(7))
+        return exp.Paren(this=exp.Add(this=exp.Paren(this=shifted), expression=exp.Literal.number(1)))
+    if isinstance(node, exp.DayOfWeek) or (isinstance(node, exp.Extract) and node.name.upper() in ("DOW", "DAYOFWEEK")):
+        # DuckDB's DAYOFWEEK / DOW: Sunday 0 .. Saturday 6; Spark's: Sunday 1 .. Saturday 7.
+        d = node.this if isinstance(node, exp.DayOfWeek) else node.expression
+        return exp.Paren(this=exp.Sub(this=_fn("DAYOFWEEK", d.copy()), expression=exp.Literal.number(1)))
     if isinstance(node, exp.Div):
         # DuckDB's "/" always returns DOUBLE (DECIMAL / DECIMAL too); Spark keeps DECIMALs.
         return exp.Div(this=_double(node.this), expression=_double(node.expression))
