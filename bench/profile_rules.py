@@ -9,7 +9,7 @@ views and knowledge tables), and splits each rule's time into
 * ``query_s``  DuckDB executing it and handing the rows over as Arrow (``query_rule`` minus the above);
 * ``build_s``  ``findings.build`` (finding ids, evidence JSON, Decimal amounts).
 
-Also the time to register the views (``environment``). Prints the rules slowest first and writes
+Also the time to register the views (``environment``, which computes the shared views once). Prints the rules slowest first and writes
 ``bench/out/profile-<data folder name>.json``.
 """
 from __future__ import annotations
@@ -32,8 +32,6 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a DuckDB setting, e.g. preserve_insertion_order=false")
     ap.add_argument("--tag", default="", help="suffix of the output file name")
-    ap.add_argument("--materialize", default="", help="derived views to compute once into temp tables first "
-                    "(e.g. v_visit_fund,v_fee_fund): what the rules would save if the engine did so")
     a = ap.parse_args(argv)
 
     import workbench
@@ -60,13 +58,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         env = engine.environment(s, list(chosen.values()))
         env_s = time.perf_counter() - t0
-        mat = {}
-        for v in [x for x in a.materialize.split(",") if x]:
-            t0 = time.perf_counter()
-            s.con.execute(f'CREATE TEMP TABLE "__mat_{v}" AS SELECT * FROM "{v}"')
-            s.con.execute(f'CREATE OR REPLACE TEMP VIEW "{v}" AS SELECT * FROM "__mat_{v}"')
-            mat[v] = round(time.perf_counter() - t0, 2)
-            print(f"  materialised {v} in {mat[v]:.2f} s", flush=True)
+        mat = env.get("materialized", [])  # the engine computes these once, inside env_s
         for rid, rule in chosen.items():
             if engine.why_skipped(s, rule, env):
                 continue
@@ -76,7 +68,8 @@ def main(argv=None) -> int:
             sql_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             try:
-                got, columns = engine.query_rule(s, rule, values)
+                with engine._large_work(s.con):  # as run_rules runs them
+                    got, columns = engine.query_rule(s, rule, values)
             except Exception as e:  # e.g. DuckDB out of memory: note it, go on with the next rule
                 dt = time.perf_counter() - t0
                 rows.append({"rule_id": rid, "sql_s": round(sql_s, 3), "query_s": round(dt, 3), "build_s": 0.0,

@@ -80,23 +80,15 @@ def _open(data, scale):
 
 def worker_audit(data, scale, path):
     """``workbench audit DATA --out DATA-run`` with the memory limit of the scale."""
-    import workbench
     from workbench import audit as _audit
 
-    orig = workbench.open
-
-    def limited(folder, **kw):
-        s = orig(folder, memory_limit=MEMORY[scale], temp_directory=str(tmp_dir(scale)), **kw)
-        s.con.execute("SET enable_progress_bar = false")
-        return s
-
-    workbench.open = limited
     run = Path(data).with_name(Path(data).name + "-run")
     t0 = time.perf_counter()
     with open(os.devnull, "w") as devnull:
         # the province's rules report one line each on standard error as they finish, so a run
         # stopped early still shows where the time went
-        m = _audit.audit(str(data), str(run), progress=(scale == "province"), echo=devnull)
+        m = _audit.audit(str(data), str(run), progress=(scale == "province"), echo=devnull,
+                         memory_limit=MEMORY[scale], temp_directory=str(tmp_dir(scale)))
     seconds = time.perf_counter() - t0
     per_rule = {rid: r["seconds"] for rid, r in m["rules"].items() if r["seconds"] is not None}
     from bench.synth import fee_lines
