@@ -31,11 +31,11 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     spill = tmp_path / "spill"
     s = workbench.open(d.write(tmp_path / "data"), memory_limit="512MB", temp_directory=spill)
     env = engine.environment(s)
-    assert env["materialized"] == ["v_visit_fund", "v_fee_fund_base"]
+    assert env["materialized"] == ["v_fee_refund", "v_visit_fund", "v_fee_fund_base"]
     assert len(list(spill.glob("workbench-scratch-*/scratch.duckdb"))) == 1
     kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables "
                         "WHERE table_catalog = 'wb_scratch'"))
-    assert kinds == {"v_visit_fund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
+    assert kinds == {"v_visit_fund": "BASE TABLE", "v_fee_refund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
     # the rules read them through the views of the same names; fee_key is built on read
     assert s.rows("SELECT fee_key, fund_amt, refunded FROM v_fee_fund ORDER BY 1") == [
         ("fee:A/1", D("10.00"), False), ("fee:A/2", D("2.50"), False)]
@@ -44,6 +44,31 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     assert s.one("SELECT current_setting('preserve_insertion_order')") == (True,)
     s.close()
     assert spill.is_dir() and not any(spill.iterdir())
+
+
+def test_fee_lines_materialised_in_slices_are_the_same_rows(tmp_path, monkeypatch):
+    from workbench.rules import views
+
+    d = Claims()
+    for i in range(7):
+        d.visit(f"M{i}", f"P{i}", "H1", medfee="100.00", hifp="50.00")
+        d.fee(f"M{i}", "X", cnt=i + 1, pric="3.33")
+    d.fee("M3", "X", cnt=-4, pric="3.33", time="2024-03-02 09:00:00")  # a refund, paired across slices' view
+    folder = d.write(tmp_path / "data")
+
+    def lines(rows):
+        monkeypatch.setattr(views, "CHUNK_ROWS", rows)
+        with workbench.open(folder) as s:
+            engine.environment(s)
+            return s.rows("SELECT * FROM v_fee_fund ORDER BY mdtrt_id, feedetl_sn")
+
+    with workbench.open(folder) as s:
+        bounds = views.slices(s.con, "mdtrt_id", "mdtrt", 2)
+        assert len(bounds) == 3 and bounds == sorted(bounds) and set(bounds) <= {f"M{i}" for i in range(7)}
+        assert views.slices(s.con, "mdtrt_id", "mdtrt", 7) == []
+    whole, sliced = lines(1_000_000), lines(2)
+    assert len(whole) == 8 and sliced == whole
+    assert [r[-1] for r in whole if r[1] == "M3"] == ["fee:M3/1", "fee:M3/2"]
 
 
 def test_a_memory_limit_that_is_not_a_size_is_refused(tmp_path):

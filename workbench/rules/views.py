@@ -25,7 +25,14 @@ from .loader import KNOWLEDGE_DIR, VIEWS_DIR
 # Derived views that most rules read: computed once per session into the session's scratch
 # database (``Session.scratch``) instead of being recomputed by every rule (18 rules read the fee
 # lines through v_fee_fund; at city scale recomputing the join per rule took 2.6x the time).
-MATERIALIZE = ("v_visit_fund", "v_fee_fund_base")
+MATERIALIZE = ("v_visit_fund", "v_fee_refund", "v_fee_fund_base")
+
+# A materialised view too big to join in memory at once is built in slices of a key column: the
+# rows of each slice of ``key`` values, as cut by ``CHUNK_ROWS`` rows of ``source`` (already built),
+# are joined and appended one slice after another. Each slice's join fits in memory (no spilling
+# of a 200 M-line join to disk), and data stored in key order skips the other slices' row groups.
+CHUNK_BY = {"v_fee_fund_base": ("mdtrt_id", "v_visit_fund")}
+CHUNK_ROWS = 5_000_000
 
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _NUM = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
@@ -186,11 +193,44 @@ def register_duckdb(con, present_tables, roots=None, scratch=None) -> dict:
         sql = sqltext.to_duckdb(views[name].sql, str(views[name].path))
         try:
             if scratch and name in MATERIALIZE:
-                con.execute(f'CREATE OR REPLACE TABLE {scratch}.main."{name}" AS {sql}')
-                sql = f'SELECT * FROM {scratch}.main."{name}"'
+                target = f'{scratch}.main."{name}"'
+                _materialize(con, target, sql, CHUNK_BY.get(name))
+                sql = f"SELECT * FROM {target}"
                 materialized.append(name)
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
         except Exception as e:  # duckdb raises several error types; name the file either way
             raise RuleError(f"{views[name].path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
     return {"views": views, "created": order, "missing": missing, "knowledge": sorted(knowledge),
             "materialized": materialized}
+
+
+def slices(con, key: str, source: str, rows: int) -> list:
+    """Boundaries cutting ``source``'s ``key`` values into slices of about ``rows`` rows each:
+    ``[b1, b2, ...]`` for the slices ``key < b1``, ``b1 <= key < b2``, ..., ``key >= b_last``
+    (empty when one slice holds them all)."""
+    n = con.execute(f'SELECT count(*) FROM "{source}"').fetchone()[0]
+    k = -(-n // rows) if rows > 0 else 1
+    if k <= 1:
+        return []
+    fractions = ", ".join(str(i / k) for i in range(1, k))
+    bounds = con.execute(f'SELECT quantile_disc("{key}", [{fractions}]) FROM "{source}"').fetchone()[0]
+    return sorted(set(b for b in bounds if b is not None))
+
+
+def _materialize(con, target: str, sql: str, chunk) -> None:
+    """``CREATE TABLE target AS sql``, in key slices when ``chunk`` = (key, source) says so."""
+    bounds = slices(con, chunk[0], chunk[1], CHUNK_ROWS) if chunk else []
+    if not bounds:
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
+        return
+    key = f'"{chunk[0]}"'
+    edges = [None] + bounds + [None]
+    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        where = " AND ".join(c for c in ((f"{key} >= ?" if lo is not None else ""),
+                                         (f"{key} < ?" if hi is not None else "")) if c)
+        args = [v for v in (lo, hi) if v is not None]
+        part = f"SELECT * FROM ({sql}) AS s WHERE {where}"
+        if i == 0:
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS {part}", args)
+        else:
+            con.execute(f"INSERT INTO {target} {part}", args)
