@@ -82,10 +82,10 @@ class Claims:
                                   "insuplc_admdvs": "370800", "begndate": begndate, "enddate": enddate})
         return self
 
-    def stock(self, fixmedins_code, item, period, inv_begn=0, purc_cnt=0, purc_pric="1.00", sale_cnt=None):
+    def stock(self, fixmedins_code, item, period, inv_begn=0, purc_cnt=0, purc_pric="1.00", sale_cnt=None, inv_end=0):
         self.rows["stock"].append({"fixmedins_code": fixmedins_code, "med_list_codg": item, "period": period,
                                    "inv_begn": inv_begn, "purc_cnt": purc_cnt, "purc_pric": purc_pric,
-                                   "sale_cnt": sale_cnt if sale_cnt is not None else 0, "inv_end": 0})
+                                   "sale_cnt": sale_cnt if sale_cnt is not None else 0, "inv_end": inv_end})
         return self
 
     # -- claims ------------------------------------------------------------------------------

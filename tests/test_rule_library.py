@@ -121,7 +121,7 @@ def test_default_parameters_follow_the_spec():
     assert d["drug_markup"] == {"max_markup": 0.0}
     assert d["doctor_impossible_volume"] == {"max_visits_per_day": 80}
     assert d["test_panel_uniformity"] == {"min_visits": 30, "min_share": 0.9, "min_tests": 3, "min_categories": 5}
-    assert d["tcm_therapy_abuse"] == {"min_visits": 50, "min_share": 0.6, "min_categories": 5}
+    assert d["tcm_therapy_abuse"] == {"min_visits": 50, "min_share": 0.6, "basic_only": True, "min_categories": 5}
 
 
 def test_knowledge_tables_are_well_formed():
@@ -179,8 +179,18 @@ def test_split_hospitalization_window_same_day_and_diagnosis(tmp_path):
     stay(d, "E1", "P4", "H1", "2024-03-01", "2024-03-05", dise="K35.8")
     stay(d, "E2", "P4", "H2", "2024-03-06", "2024-03-09", dise="K35.8")  # other institution: silent
     d.visit("O1", "P4", "H1", med_type="11", begn="2024-03-07 09:00:00", dise="K35.8")  # outpatient: not a stay
+    stay(d, "F1", "P5", "H1", "2024-03-01", "2024-03-05", dise="K35.8")
+    stay(d, "F2", "P5", "H1", "2024-03-10", "2024-03-12", dise="K35.8", refund=True)  # withdrawn: not a stay
+    stay(d, "F3", "P5", "H1", "2024-03-14", "2024-03-16", dise="K35.8", hifp="90.00")  # 9 days after F1: fires
     df = run(d, tmp_path, "split_hospitalization")
-    assert keys(df) == [("H1", None, "P1", "A2"), ("H1", None, "P2", "B2")]
+    assert keys(df) == [("H1", None, "P1", "A2"), ("H1", None, "P2", "B2"), ("H1", None, "P5", "F3")]
+    assert one(df, mdtrt_id="F3")[1] == ["mdtrt:F1", "mdtrt:F3"]
+    from workbench import stays
+
+    with d.open(tmp_path, "again") as s:  # `workbench stays` skips the withdrawn stay alike
+        pairs = stays.readmission_pairs(s, 15)
+        assert ("F1", "F3", 9) in {(r.first_mdtrt_id, r.second_mdtrt_id, r.gap_days) for r in pairs.itertuples()}
+        assert "F2" not in set(pairs.first_mdtrt_id) | set(pairs.second_mdtrt_id)
     r, ev = one(df, mdtrt_id="A2")
     assert r.amount_at_risk == D("1500.00") and ev == ["mdtrt:A1", "mdtrt:A2"]
     assert r.official_code == "GZ10000204001000" and r.result_type == "suspicious"
@@ -188,9 +198,9 @@ def test_split_hospitalization_window_same_day_and_diagnosis(tmp_path):
     extra = rows(d, tmp_path / "x", "split_hospitalization", same_diagnosis=False)
     got = [(x["mdtrt_id"], x["gap_days"], x["first_mdtrt_id"], x["first_dise"], x["second_dise"]) for x in extra]
     assert got == [("A2", 15, "A1", "K35.800", "K35.100"), ("B2", 0, "B1", "J18.900", "j18.0"),
-                   ("C2", 3, "C1", "I21.000", "J18.900")]
+                   ("C2", 3, "C1", "I21.000", "J18.900"), ("F3", 9, "F1", "K35.8", "K35.8")]
     assert "出院后15天再次入院" in r.detail
-    assert keys(run(d, tmp_path / "y", "split_hospitalization", window_days=14)) == [("H1", None, "P2", "B2")]
+    assert keys(run(d, tmp_path / "y", "split_hospitalization", window_days=14)) == [("H1", None, "P2", "B2"), ("H1", None, "P5", "F3")]
 
 
 def _outpatient_series(d, psn, n, start="2024-03-01", step=2, med_type="11", inst="H1", prefix=None, **kw):
@@ -421,8 +431,13 @@ def test_drug_indication_limit_prefixes(tmp_path):
     for mid, dise in [("M1", "E11.900"), ("M2", "I10.x00"), ("M3", "O24.401"), ("M4", "O24.100"), ("M5", None)]:
         d.visit(mid, f"P{mid}", "H1", dise=dise, medfee="100.00", hifp="60.00")
         d.fee(mid, "INS", cnt=2, pric="12.34")
+    d.item("LONG", "09", lmt_dise="E11.900x001")  # a clinical-version code as the indication
+    for mid, dise in [("L1", "E11.900x001"), ("L2", "E11.900x002")]:
+        d.visit(mid, f"P{mid}", "H1", dise=dise, medfee="100.00", hifp="60.00")
+        d.fee(mid, "LONG", pric="10.00")
     df = run(d, tmp_path, "drug_indication_limit")
-    assert keys(df) == [("H1", None, "PM2", "M2"), ("H1", None, "PM4", "M4"), ("H1", None, "PM5", "M5")]
+    # M5 has no diagnosis: not judged; L1 is the listed code itself; L2 only shares its first 9
+    assert keys(df) == [("H1", None, "PL2", "L2"), ("H1", None, "PM2", "M2"), ("H1", None, "PM4", "M4")]
     r, ev = one(df, mdtrt_id="M2")
     assert ev == ["fee:M2/1"] and r.amount_at_risk == share("24.68", "60", "100") == D("14.81")
 
@@ -532,13 +547,24 @@ def test_stock_mismatch_billed_beyond_stock(tmp_path):
     d.stock("H3", "S", "2024-02", inv_begn=0, purc_cnt=50).stock("H3", "OTHER", "2024-03", purc_cnt=9)
     d.fee("MH3", "S", cnt=4, pric="10.00")  # no March row for S in a kept ledger: 0 available
     d.fee("MH4", "S", cnt=4, pric="10.00")  # no ledger at all: not judged
+    for inst, left in (("H5", 4), ("H6", 1)):  # no March row for S: February's closing stock carries over
+        d.visit(f"M{inst}", f"P{inst}", inst, begn="2024-03-10 09:00:00", medfee="1000.00", hifp="700.00")
+        d.stock(inst, "S", "2024-01", purc_cnt=9, inv_end=9).stock(inst, "S", "2024-02", inv_begn=9, inv_end=left)
+        d.stock(inst, "OTHER", "2024-03", purc_cnt=9)
+        d.fee(f"M{inst}", "S", cnt=4, pric="10.00")  # H5: 4 left, 4 billed: silent; H6: 1 left: fires
+    d.visit("MH7", "PH7", "H7", begn="2024-03-10 09:00:00", medfee="1000.00", hifp="700.00")
+    d.stock("H7", "S", "2024-03", inv_begn=2, purc_cnt=3).stock("H7", "S", "2024-03", purc_cnt=4)  # two batches: 9
+    d.fee("MH7", "S", cnt=9, pric="10.00")  # silent
     df = run(d, tmp_path, "stock_mismatch")
-    assert keys(df) == [("H2", None, None, None), ("H3", None, None, None)]
+    assert keys(df) == [("H2", None, None, None), ("H3", None, None, None), ("H6", None, None, None)]
+    r, ev = one(df, fixmedins_code="H6")
+    assert ev == ["fee:MH6/1", "stock:H6/S/2024-02"] and r.amount_at_risk == D("21.00")  # 28 x 3/4
+    assert "2024-02期末结存" in r.detail
     r, ev = one(df, fixmedins_code="H2")
     assert ev == ["fee:MH2/1", "fee:MH2/2", "stock:H2/S/2024-03"] and r.amount_at_risk == D("7.00")  # 77 x 1/11
     r, ev = one(df, fixmedins_code="H3")
-    assert ev == ["fee:MH3/1"] and r.amount_at_risk == D("28.00")
-    assert keys(run(d, tmp_path / "b", "stock_mismatch", tolerance=1.0)) == [("H3", None, None, None)]
+    assert ev == ["fee:MH3/1", "stock:H3/S/2024-02"] and r.amount_at_risk == D("28.00")  # February left 0
+    assert keys(run(d, tmp_path / "b", "stock_mismatch", tolerance=1.0)) == [("H3", None, None, None), ("H6", None, None, None)]
 
 
 def test_drug_markup_over_purchase_price(tmp_path):
@@ -549,10 +575,18 @@ def test_drug_markup_over_purchase_price(tmp_path):
     d.fee("M1", "A", cnt=3, pric="10.00", chrgitm="09")  # at cost: silent
     d.fee("M1", "B", cnt=4, pric="10.50", chrgitm="11")  # marked up: fires
     d.fee("M1", "C", cnt=4, pric="12.00", chrgitm="10")  # herbal pieces keep a mark-up: silent
+    d.stock("H1", "B", "2024-03", purc_pric="9.00")  # a second batch of B, cheaper: B's price stays 10.00
+    d.stock("H1", "E", "2024-03", purc_pric="10.00").stock("H1", "E", "2024-03", purc_pric="10.80")
+    d.fee("M1", "E", cnt=2, pric="10.80", chrgitm="09")  # the price of the dearer batch: silent
+    d.institution("Y1", type="2", level="9")  # a retail pharmacy prices freely
+    d.visit("M2", "P2", "Y1", med_type="41", begn="2024-03-11 09:00:00", medfee="100.00", hifp="50.00")
+    d.stock("Y1", "B", "2024-03", purc_pric="10.00")
+    d.fee("M2", "B", cnt=4, pric="12.50", chrgitm="09")  # silent
     df = run(d, tmp_path, "drug_markup")
     assert keys(df) == [("H1", None, None, None)]
     r, ev = one(df, fixmedins_code="H1")
-    assert ev == ["fee:M1/2", "stock:H1/B/2024-03"] and r.amount_at_risk == D("1.40")  # 0.50 x 4 x 0.7
+    # once, not once per batch row: 0.50 x 4 x 0.7
+    assert ev == ["fee:M1/2", "stock:H1/B/2024-03"] and r.amount_at_risk == D("1.40")
     assert len(run(d, tmp_path / "b", "drug_markup", max_markup=0.05)) == 0
 
 
@@ -594,8 +628,19 @@ def test_doctor_impossible_volume_and_borrowed_code(tmp_path):
     d.fee("C3", "T", pric="10.00", dr="DB")  # own institution: silent
     d.visit("C4", "PD", "H2", med_type="21", begn="2024-04-01 08:00:00", end="2024-04-03", dr="X", medfee="200.00", hifp="100.00")
     d.fee("C4", "T", pric="30.00", time="2024-04-01 10:00:00", dr="DB").fee("C4", "T", pric="50.00", time="2024-04-02 10:00:00", dr="DB")
+    d.doctor("D82", "H1")
+    for i in range(80):
+        d.visit(f"E{i:03d}", f"PE{i}", "H1", begn="2024-03-01 08:00:00", dr="D82")
+    d.visit("E080", "PE80", "Y1", med_type="41", begn="2024-03-01 08:00:00", dr="D82")  # 81st is a pharmacy fill: silent
+    d.doctor("DM", "H2").doctor("DM", "H1")  # registered at two institutions (多点执业)
+    d.visit("F1", "PF", "H2", begn="2024-03-05 09:00:00", dr="X")
+    d.fee("F1", "T", pric="10.00", dr="DM")  # bills at the other institution of theirs: silent
+    d.visit("F2", "PF", "H3", begn="2024-03-06 09:00:00", dr="X", hifp="50.00")
+    d.fee("F2", "T", pric="10.00", dr="DM")  # bills where not registered: fires, keyed on the first registration
     df = run(d, tmp_path, "doctor_impossible_volume")
-    assert keys(df) == [("H1", "D81", None, None)] + [("H1", "DB", None, None)] * 3
+    assert keys(df) == [("H1", "D81", None, None)] + [("H1", "DB", None, None)] * 3 + [("H1", "DM", None, None)]
+    assert json.loads(one(df, dr_code="DM")[0].evidence) == ["dr:DM", "fee:F2/1"]
+    assert one(df, dr_code="DM")[0].amount_at_risk == D("5.00")
     r, ev = one(df, dr_code="D81")
     assert r.amount_at_risk == D("81.00") and len(ev) == 82 and "dr:D81" in ev
     borrowed = {tuple(json.loads(e)): a for e, a in df[df.dr_code == "DB"][["evidence", "amount_at_risk"]].itertuples(index=False)}
@@ -635,11 +680,17 @@ def test_tcm_therapy_abuse(tmp_path):
             mid = f"{inst}V{i:02d}"
             d.visit(mid, f"P{inst}{i}", inst, dise=cats[i % 6], medfee="100.00", hifp="60.00")
             d.fee(mid, "ACU" if i < n_tcm else "GEN", pric="20.00")
+    d.institution("T2", level="2")  # a second-level (TCM) hospital: TCM therapy is its practice
+    for i in range(50):
+        d.visit(f"T2V{i:02d}", f"PT2{i}", "T2", dise=cats[i % 6], medfee="100.00", hifp="60.00")
+        d.fee(f"T2V{i:02d}", "ACU", pric="20.00")
     df = run(d, tmp_path, "tcm_therapy_abuse")
     assert keys(df) == [("C1", None, None, None)]
     r, ev = one(df, fixmedins_code="C1")
     assert len(ev) == 31 and "medins:C1" in ev and "mdtrt:C1V29" in ev and "mdtrt:C1V30" not in ev
     assert r.amount_at_risk == D("360.00")  # 30 x 20.00 x 0.6
+    everyone = run(d, tmp_path / "all", "tcm_therapy_abuse", basic_only=False)
+    assert keys(everyone) == [("C1", None, None, None), ("T2", None, None, None)]
 
 
 def test_duplicate_enrollment(tmp_path):
@@ -649,6 +700,7 @@ def test_duplicate_enrollment(tmp_path):
     d.spell("P3", "C2", "2020-01-01", "2022-12-31").spell("P4", "C2", "2023-01-01")  # back to back: silent
     d.spell("P5", "C3", "2021-01-01", insutype="310").spell("P5", "C3", "2022-06-01", insutype="390")  # one number, two schemes
     d.person("P5", certno="C3")
+    d.spell("P6", "C6", "2021-01-01").spell("P6", "C6", "2021-01-01")  # one spell sent twice: silent
     df = run(d, tmp_path, "duplicate_enrollment")
     assert keys(df) == [(None, None, "P1", None), (None, None, "P5", None)]
     r, ev = one(df, psn_no="P1")

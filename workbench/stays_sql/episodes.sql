@@ -5,6 +5,9 @@
 -- Gap = date(begntime) - date(previous endtime) in days (0 = readmitted on the day of discharge,
 -- negative = the stays overlap). "Previous" is by (begntime, endtime, mdtrt_id) so ties are
 -- broken the same way on every run and engine (rule split_hospitalization orders them alike).
+-- A fully reversed stay (a refund row and a net bill <= 0: the claim was withdrawn, as the rules'
+-- v_visit_fund.reversed) is no previous stay of anyone and has no previous stay itself: the
+-- sequences are of the stays that stand (so the rule and `workbench stays` still agree).
 -- Diagnosis category: the first three characters of the code, trimmed, upper case, dots removed
 -- (ICD-10 'I50.001' -> 'I50', ICD-9 '428.0' or '4280' -> '428'), as the rules' v_visit_fund.
 WITH stay AS (
@@ -26,15 +29,34 @@ WITH stay AS (
 money AS (
     {money}
 ),
-ordered AS (
+flagged AS (
     SELECT
         s.*,
-        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_mdtrt_id,
-        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_end_date,
-        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_mdtrt_id,
-        LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_fixmedins_code,
-        LAG(s.end_date) OVER (PARTITION BY s.psn_no ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_end_date
+        COALESCE(mo.refund_rows, 0) > 0 AND COALESCE(mo.medfee_sumamt, 0) <= 0 AS reversed
     FROM stay AS s
+    LEFT JOIN money AS mo ON mo.mdtrt_id = s.mdtrt_id
+),
+lagged AS (
+    -- partitioned by reversed too, so a standing stay's previous stay is a standing one
+    SELECT
+        s.*,
+        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_mdtrt_id,
+        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_end_date,
+        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_mdtrt_id,
+        LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_fixmedins_code,
+        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_end_date
+    FROM flagged AS s
+),
+ordered AS (
+    SELECT
+        mdtrt_id, psn_no, fixmedins_code, begntime, endtime, begn_date, end_date, dise_codg, dise_name,
+        dise_category, atddr_no,
+        CASE WHEN reversed THEN NULL ELSE prev_same_mdtrt_id END AS prev_same_mdtrt_id,
+        CASE WHEN reversed THEN NULL ELSE prev_same_end_date END AS prev_same_end_date,
+        CASE WHEN reversed THEN NULL ELSE prev_any_mdtrt_id END AS prev_any_mdtrt_id,
+        CASE WHEN reversed THEN NULL ELSE prev_any_fixmedins_code END AS prev_any_fixmedins_code,
+        CASE WHEN reversed THEN NULL ELSE prev_any_end_date END AS prev_any_end_date
+    FROM lagged
 )
 SELECT
     o.mdtrt_id,
