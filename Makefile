@@ -24,8 +24,11 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The benchmark suite (bench/RESULTS.md): every scale by default, ~55 min on 2 cores;
+# `make bench BENCH_SCALES=demo,city` for the first ~15 min of it.
+BENCH_SCALES ?= demo,city,province
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench --scales $(BENCH_SCALES)
 
 # Re-pin after changing pyproject.toml's dependencies (needs the package registry).
 lock:
