@@ -118,7 +118,9 @@ def readmission_pairs(session, window_days: int = 15) -> pd.DataFrame:
     """Readmissions at the same institution within ``window_days`` of discharge.
 
     One row per second stay: the person's previous stay at that institution ended
-    ``0 <= gap_days <= window_days`` days before it began. Columns :data:`PAIR_COLUMNS`, then
+    ``0 <= gap_days <= window_days`` days before it began. Withdrawn (fully reversed) stays are
+    neither first nor second stays (``stays_sql/episodes.sql``), as in the rule
+    ``split_hospitalization``. Columns :data:`PAIR_COLUMNS`, then
     both diagnosis categories, dates, lengths of stay and the peer group. Sorted by
     institution, person, second admission, ``second_mdtrt_id``.
     """
