@@ -217,6 +217,8 @@ def test_frequent_outpatient_exact_limit_window_edge_and_refund(tmp_path):
     d.visit("P3R", "P3", "H2", begn=day("2024-03-01", 5), refund=True)  # a reversed 13th visit
     _outpatient_series(d, "P4", 12, step=2, med_type="14")
     d.visit("P4X", "P4", "H1", begn=day("2024-03-01", 30))  # 13 visits over 31 days: no 30-day window holds 13
+    _outpatient_series(d, "P5", 12, step=2)
+    d.visit("P5U", "P5", "H1", begn=day("2024-03-01", 3), settle=False)  # a 13th never settled: no claim
     df = run(d, tmp_path, "frequent_outpatient")
     assert keys(df) == [(None, None, "P2", None)]
     r, ev = one(df, psn_no="P2")
@@ -234,6 +236,8 @@ def test_frequent_purchase_counts_pharmacy_purchases(tmp_path):
     _outpatient_series(d, "P1", 10, step=1, med_type="41", inst="Y1")  # exactly 10: silent
     _outpatient_series(d, "P2", 11, step=1, med_type="41", inst="Y1", hifp="5.00")  # 11: fires
     _outpatient_series(d, "P3", 11, step=1, med_type="11")  # outpatient visits are not purchases
+    _outpatient_series(d, "P4", 10, step=1, med_type="41", inst="Y1")
+    d.visit("P4U", "P4", "Y1", med_type="41", begn=day("2024-03-01", 2), settle=False)  # unsettled 11th: silent
     df = run(d, tmp_path, "frequent_purchase")
     assert keys(df) == [(None, None, "P2", None)]
     assert one(df, psn_no="P2")[0].amount_at_risk == D("55.00")
@@ -245,6 +249,9 @@ def test_frequent_admission_within_a_year(tmp_path):
         stay(d, f"A{i}", "P1", "H1", day("2024-01-01", 60 * i)[:10], day("2024-01-01", 60 * i + 1)[:10])
     for i in range(7):  # 7 stays within 364 days: fires
         stay(d, f"B{i}", "P2", "H1", day("2024-01-01", 60 * i)[:10], day("2024-01-01", 60 * i + 1)[:10], hifp="100.00")
+    for i in range(6):  # 6 stays and a 7th never settled: silent
+        stay(d, f"C{i}", "P3", "H1", day("2024-01-01", 60 * i)[:10], day("2024-01-01", 60 * i + 1)[:10])
+    stay(d, "C6", "P3", "H1", "2024-12-01", "2024-12-02", settle=False)
     df = run(d, tmp_path, "frequent_admission")
     assert keys(df) == [(None, None, "P2", None)]
     r, ev = one(df, psn_no="P2")
