@@ -46,6 +46,27 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     assert spill.is_dir() and not any(spill.iterdir())
 
 
+def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
+    from workbench.rules import load_library, run_rule
+
+    lib = load_library()
+    d = Claims()
+    d.item("CAP", "09", cap="10.00")
+    d.visit("A", "P1", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-03", medfee="100.00", hifp="50.00")
+    d.visit("B", "P1", "H1", med_type="21", begn="2024-03-05 08:00:00", end="2024-03-06", medfee="100.00", hifp="50.00")
+    d.fee("A", "CAP", cnt=2, pric="12.00")
+    with d.open(tmp_path) as s:
+        env = engine.environment(s, [lib["split_hospitalization"]])  # visits only
+        assert env["materialized"] == ["v_visit_fund"] and env["pending"] == ["v_fee_refund", "v_fee_fund_base"]
+        assert [f.mdtrt_id for f in run_rule(s, "split_hospitalization", library=lib).itertuples()] == ["B"]
+        assert env["materialized"] == ["v_visit_fund"]
+        price = run_rule(s, "price_over_cap", library=lib)  # every fee line: computed now, once
+        assert env["materialized"] == ["v_visit_fund", "v_fee_refund", "v_fee_fund_base"] and env["pending"] == []
+        assert list(price.amount_at_risk) == [D("2.00")]  # (12 - 10) x 2 x 50 %
+        kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'wb_scratch'"))
+        assert set(kinds) == {"v_visit_fund", "v_fee_refund", "v_fee_fund_base"}
+
+
 def test_fee_lines_materialised_in_slices_are_the_same_rows(tmp_path, monkeypatch):
     from workbench.rules import views
 

@@ -73,24 +73,35 @@ def environment(session, rules=(), roots=None, say=None) -> dict:
     """Knowledge tables and derived views for ``rules`` on the session's connection.
 
     Registered once per session and set of folders (``views.roots_of``), so sweeping a
-    parameter or running rule after rule never re-creates them; the views most rules share
-    (``views.MATERIALIZE``) are computed once into the session's scratch database. ``roots``
-    gives the folders directly (a recorded run's own views and knowledge) instead of ``rules``;
-    ``say`` (a function of one line of text) reports the shared views being computed.
+    parameter or running rule after rule never re-creates them. The views most rules share
+    (``views.MATERIALIZE``) are computed once into the session's scratch database, the first
+    time rules that read them are given (with no ``rules``: all of them), so that one rule
+    that needs only the visits does not pay for every fee line. ``roots`` gives the folders
+    directly (a recorded run's own views and knowledge) instead of ``rules``; ``say`` (a
+    function of one line of text) reports the shared views being computed.
     """
     roots = tuple(roots) if roots is not None else views.roots_of(rules)
     cache = session.__dict__.setdefault("_rules_env", {})
     if roots not in cache:
         scratch = session.scratch()
-        t0 = time.perf_counter()
-        if say and scratch:
-            say(f"computing the shared views {', '.join(views.MATERIALIZE)} once (every fee line with its visit) ...")
         with _large_work(session.con):
             _empty_tables(session)
             cache[roots] = views.register_duckdb(session.con, session.tables, roots, scratch=scratch)
-        if say and scratch:
-            say(f"shared views ready in {time.perf_counter() - t0:.1f}s")
-    return cache[roots]
+    env = cache[roots]
+    if env["pending"]:
+        rules = list(rules.values()) if isinstance(rules, dict) else list(rules)
+        need = None if not rules else set().union(*(views.needed(env, r.reads) for r in rules))
+        todo = [n for n in env["pending"] if need is None or n in need]
+        if todo:
+            t0 = time.perf_counter()
+            if say:
+                say(f"computing the shared views {', '.join(todo)} once"
+                    + (" (every fee line with its visit)" if "v_fee_fund_base" in todo else "") + " ...")
+            with _large_work(session.con):
+                views.materialize(session.con, env, todo)
+            if say:
+                say(f"shared views ready in {time.perf_counter() - t0:.1f}s")
+    return env
 
 
 def _empty_tables(session) -> None:

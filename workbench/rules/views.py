@@ -176,10 +176,12 @@ def register_duckdb(con, present_tables, roots=None, scratch=None) -> dict:
     """Create the knowledge tables and derived views of ``roots`` on a DuckDB connection.
 
     With ``scratch`` (the name of an attached database), the views named in :data:`MATERIALIZE`
-    are computed once into tables there, and the view of that name reads the table.
+    can be computed once into tables there (:func:`materialize`, when a rule first needs them);
+    until then they are plain views.
 
     Returns a dict with ``views`` (ViewDef by name), ``created`` (names, in order),
-    ``missing`` (view → lacking tables), ``knowledge`` (names) and ``materialized`` (names).
+    ``missing`` (view → lacking tables), ``knowledge`` (names), ``materialized`` (names) and
+    ``pending`` (names still to be materialised, in creation order).
     """
     roots = roots or (VIEWS_DIR.parent,)
     knowledge = load_knowledge([Path(r) / "knowledge" for r in roots])
@@ -188,20 +190,49 @@ def register_duckdb(con, present_tables, roots=None, scratch=None) -> dict:
         con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "__k_{name}"')
     views = load_views([Path(r) / "views" for r in roots])
     order, missing = plan(views, present_tables, knowledge)
-    materialized = []
+    sqls = {}
     for name in order:
-        sql = sqltext.to_duckdb(views[name].sql, str(views[name].path))
+        sqls[name] = sql = sqltext.to_duckdb(views[name].sql, str(views[name].path))
         try:
-            if scratch and name in MATERIALIZE:
-                target = f'{scratch}.main."{name}"'
-                _materialize(con, target, sql, CHUNK_BY.get(name))
-                sql = f"SELECT * FROM {target}"
-                materialized.append(name)
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
         except Exception as e:  # duckdb raises several error types; name the file either way
             raise RuleError(f"{views[name].path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
+    pending = [n for n in order if scratch and n in MATERIALIZE]
     return {"views": views, "created": order, "missing": missing, "knowledge": sorted(knowledge),
-            "materialized": materialized}
+            "materialized": [], "pending": pending, "scratch": scratch, "sql": sqls}
+
+
+def needed(env: dict, reads) -> set:
+    """The views of ``env`` that SQL reading ``reads`` (table and view names) needs, directly or
+    through other views."""
+    out, stack = set(), [n for n in reads if n in env["views"]]
+    while stack:
+        name = stack.pop()
+        if name not in out:
+            out.add(name)
+            stack.extend(n for n in env["views"][name].reads if n in env["views"])
+    return out
+
+
+def materialize(con, env: dict, names=None) -> list:
+    """Compute the pending shared views among ``names`` (default: all pending) into the scratch
+    database, in creation order, and point the view of each name at its table.
+
+    Views that read them by name (``v_fee_fund``, ``v_stay``) read the table from then on.
+    Returns the names computed now.
+    """
+    todo = [n for n in env["pending"] if names is None or n in names]
+    for name in todo:
+        view = env["views"][name]
+        target = f'{env["scratch"]}.main."{name}"'
+        try:
+            _materialize(con, target, env["sql"][name], CHUNK_BY.get(name))
+            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {target}')
+        except Exception as e:
+            raise RuleError(f"{view.path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
+        env["pending"].remove(name)
+        env["materialized"].append(name)
+    return todo
 
 
 def slices(con, key: str, source: str, rows: int) -> list:
