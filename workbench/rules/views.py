@@ -196,10 +196,15 @@ def register_duckdb(con, present_tables, roots=None, scratch=None) -> dict:
         try:
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
         except Exception as e:  # duckdb raises several error types; name the file either way
-            raise RuleError(f"{views[name].path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
+            raise _failed(views[name], e) from None
     pending = [n for n in order if scratch and n in MATERIALIZE]
     return {"views": views, "created": order, "missing": missing, "knowledge": sorted(knowledge),
             "materialized": [], "pending": pending, "scratch": scratch, "sql": sqls}
+
+
+def _failed(view, error) -> RuleError:
+    """A view's DuckDB error, naming its file."""
+    return RuleError(f"{view.path}: view {view.name} fails on DuckDB: {str(error).splitlines()[0]}")
 
 
 def needed(env: dict, reads) -> set:
@@ -229,7 +234,7 @@ def materialize(con, env: dict, names=None) -> list:
             _materialize(con, target, env["sql"][name], CHUNK_BY.get(name))
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {target}')
         except Exception as e:
-            raise RuleError(f"{view.path}: view {name} fails on DuckDB: {str(e).splitlines()[0]}") from None
+            raise _failed(view, e) from None
         env["pending"].remove(name)
         env["materialized"].append(name)
     return todo

@@ -36,27 +36,17 @@ flagged AS (
     FROM stay AS s
     LEFT JOIN money AS mo ON mo.mdtrt_id = s.mdtrt_id
 ),
-lagged AS (
-    -- partitioned by reversed too, so a standing stay's previous stay is a standing one
+ordered AS (
+    -- partitioned by reversed too, so a standing stay's previous stay is a standing one; a
+    -- withdrawn stay has none
     SELECT
         s.*,
-        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_mdtrt_id,
-        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_same_end_date,
-        LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_mdtrt_id,
-        LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_fixmedins_code,
-        LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS prev_any_end_date
+        CASE WHEN s.reversed THEN NULL ELSE LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_same_mdtrt_id,
+        CASE WHEN s.reversed THEN NULL ELSE LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_same_end_date,
+        CASE WHEN s.reversed THEN NULL ELSE LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_mdtrt_id,
+        CASE WHEN s.reversed THEN NULL ELSE LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_fixmedins_code,
+        CASE WHEN s.reversed THEN NULL ELSE LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_end_date
     FROM flagged AS s
-),
-ordered AS (
-    SELECT
-        mdtrt_id, psn_no, fixmedins_code, begntime, endtime, begn_date, end_date, dise_codg, dise_name,
-        dise_category, atddr_no,
-        CASE WHEN reversed THEN NULL ELSE prev_same_mdtrt_id END AS prev_same_mdtrt_id,
-        CASE WHEN reversed THEN NULL ELSE prev_same_end_date END AS prev_same_end_date,
-        CASE WHEN reversed THEN NULL ELSE prev_any_mdtrt_id END AS prev_any_mdtrt_id,
-        CASE WHEN reversed THEN NULL ELSE prev_any_fixmedins_code END AS prev_any_fixmedins_code,
-        CASE WHEN reversed THEN NULL ELSE prev_any_end_date END AS prev_any_end_date
-    FROM lagged
 )
 SELECT
     o.mdtrt_id,
