@@ -55,14 +55,18 @@ def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
     d.visit("A", "P1", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-03", medfee="100.00", hifp="50.00")
     d.visit("B", "P1", "H1", med_type="21", begn="2024-03-05 08:00:00", end="2024-03-06", medfee="100.00", hifp="50.00")
     d.fee("A", "CAP", cnt=2, pric="12.00")
+    d.fee("A", "X2", pric="50.00", time="2024-03-04 08:00:00", chrgitm="05")  # after discharge
     with d.open(tmp_path) as s:
         env = engine.environment(s, [lib["split_hospitalization"]])  # visits only
         assert env["materialized"] == ["v_visit_fund"] and env["pending"] == ["v_fee_refund", "v_fee_fund_base"]
         assert [f.mdtrt_id for f in run_rule(s, "split_hospitalization", library=lib).itertuples()] == ["B"]
         assert env["materialized"] == ["v_visit_fund"]
-        price = run_rule(s, "price_over_cap", library=lib)  # every fee line: computed now, once
-        assert env["materialized"] == ["v_visit_fund", "v_fee_refund", "v_fee_fund_base"] and env["pending"] == []
+        price = run_rule(s, "price_over_cap", library=lib)  # narrows the fee lines itself: no v_fee_fund
+        assert env["materialized"] == ["v_visit_fund"]
         assert list(price.amount_at_risk) == [D("2.00")]  # (12 - 10) x 2 x 50 %
+        outside = run_rule(s, "charge_outside_stay", library=lib)  # every fee line: computed now, once
+        assert env["materialized"] == ["v_visit_fund", "v_fee_refund", "v_fee_fund_base"] and env["pending"] == []
+        assert list(outside.amount_at_risk) == [D("25.00")]
         kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'wb_scratch'"))
         assert set(kinds) == {"v_visit_fund", "v_fee_refund", "v_fee_fund_base"}
 
@@ -223,3 +227,49 @@ def test_price_over_cap_a_cap_of_zero_is_no_cap(tmp_path):
     df = findings(d, tmp_path, "price_over_cap")
     assert list(df.mdtrt_id) == ["M1"]
     assert json.loads(df.iloc[0].evidence) == ["fee:M1/2"] and df.iloc[0].amount_at_risk == D("3.00")  # 3.00 x 2 x 0.5
+
+
+# --- rules that narrow the fee lines down before joining their visits ----------------------------
+
+
+def test_rules_narrowing_the_fee_lines_give_the_fund_shares_of_v_fee_fund(tmp_path):
+    """duplicate_billing, price_over_cap and stock_mismatch (v3) find their candidates on the fee
+    table and join only those lines with their visits: a run of them never computes every fee line
+    with its visit, yet their amounts are the shares of v_fee_fund.fund_amt, and withdrawn visits
+    and refund pairs drop out as they do there."""
+    t = "2024-03-05 10:00:00"
+    d = Claims()
+    d.item("PAR", "05").item("CHI", "05").item("Y", "04").item("S", "09").item("K", "05", cap="3.00")
+    d.incl("PAR", "CHI")
+    d.visit("M1", "P1", "H1", begn=t, medfee="333.33", hifp="222.21")  # a ratio that rounds per line
+    d.fee("M1", "PAR", pric="80.00").fee("M1", "CHI", cnt=3, pric="10.33")  # included item
+    d.fee("M1", "Y", pric="7.77", time=t).fee("M1", "Y", pric="7.77", time=t).fee("M1", "Y", pric="7.77", time=t)
+    d.fee("M1", "S", cnt=7, pric="3.33", time="2024-03-05 11:00:00").fee("M1", "S", cnt=1, pric="3.33", time="2024-03-05 12:00:00")
+    d.fee("M1", "K", cnt=3, pric="3.37")
+    d.visit("M2", "P2", "H1", begn="2024-03-06 09:00:00", medfee="99.99", hifp="33.34")
+    d.fee("M2", "S", cnt=5, pric="1.11").fee("M2", "S", cnt=-2, pric="1.11", time="2024-03-20 09:00:00")  # net 3
+    d.fee("M2", "Y", pric="7.77", time=t).fee("M2", "Y", pric="7.77", time=t)
+    d.fee("M2", "Y", cnt=-1, pric="7.77", time="2024-03-07 09:00:00")  # the duplicate refunded two days on
+    d.visit("M3", "P3", "H1", begn=t, refund=True)  # withdrawn: its lines count nowhere
+    d.fee("M3", "S", cnt=50, pric="1.00").fee("M3", "Y", time=t).fee("M3", "Y", time=t).fee("M3", "K", pric="9.00")
+    d.stock("H1", "S", "2024-03", inv_begn=2, purc_cnt=3)  # 5 available, 7 + 1 + 3 billed
+    with d.open(tmp_path) as s:
+        dup = run_rule(s, "duplicate_billing", library=LIB)
+        price = run_rule(s, "price_over_cap", library=LIB)
+        stock = run_rule(s, "stock_mismatch", library=LIB)
+        env = engine.environment(s, [LIB["stock_mismatch"]])  # the session's views, as the rules left them
+        assert env["materialized"] == ["v_fee_refund", "v_visit_fund"] and env["pending"] == ["v_fee_fund_base"]
+        fund = dict(s.rows("SELECT fee_key, fund_amt FROM v_fee_fund"))
+    assert list(dup.mdtrt_id) == ["M1"]
+    ev = json.loads(dup.iloc[0].evidence)
+    assert ev == ["fee:M1/2", "fee:M1/3", "fee:M1/4", "fee:M1/5"]
+    # the included item's line, and two of the three same-time lines (the first is the one allowed)
+    assert dup.iloc[0].amount_at_risk == fund["fee:M1/2"] + fund["fee:M1/4"] + fund["fee:M1/5"] == D("31.02")
+    assert list(price.mdtrt_id) == ["M1"] and json.loads(price.iloc[0].evidence) == ["fee:M1/8"]
+    assert price.iloc[0].amount_at_risk == D("0.74")  # 0.37 x 3 x 222.21 / 333.33, rounded
+    assert list(stock.fixmedins_code) == ["H1"]
+    s_lines = ["fee:M1/6", "fee:M1/7", "fee:M2/1", "fee:M2/2"]
+    assert json.loads(stock.iloc[0].evidence) == s_lines + ["stock:H1/S/2024-03"]
+    billed_fund = sum(fund[k] for k in s_lines)
+    # 7 + 1 + 5 - 2 = 11 billed, 5 available: the fund share of 6 / 11 of the lines
+    assert stock.iloc[0].amount_at_risk == (billed_fund * 6 / 11).quantize(D("0.01")) == D("10.29")
