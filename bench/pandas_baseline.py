@@ -16,13 +16,29 @@ def _read(data, table, columns):
     return pd.read_parquet(p if p.exists() else Path(data) / table, columns=columns)
 
 
+def previous_stay(m, keys):
+    """``m`` with the columns of each stay's previous stay in its ``keys`` group, suffixed
+    ``_prev``: of the stays admitted before it (``m`` sorted by keys, begntime, endtime,
+    mdtrt_id), the one discharged last, the later on a tie (NaN for a group's first stay)."""
+    m = m.reset_index(drop=True)
+    g = m.groupby(keys, sort=False)
+    pos = pd.Series(range(len(m)), dtype="float64")
+    lead = pos.where(m.endtime >= g.endtime.cummax())  # ends no earlier than every stay before it
+    last = lead.groupby([m[k] for k in keys], sort=False).ffill()
+    m["pos_prev"] = last.groupby([m[k] for k in keys], sort=False).shift(1)
+    prev = m.drop(columns="pos_prev").add_suffix("_prev")
+    prev["pos_prev"] = pos
+    return m.merge(prev, on="pos_prev", how="left")
+
+
 def split_hospitalization(data, window_days=15):
-    """Same person, same institution, readmitted 0..window days after discharge, same ICD-10 category."""
+    """Same person, same institution, readmitted 0..window days after the previous discharge
+    (the stay admitted earlier that was discharged last), same ICD-10 category."""
     m = _read(data, "mdtrt", ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "dise_codg"])
-    m = m[m.med_type == "21"].sort_values(["psn_no", "fixmedins_code", "begntime", "mdtrt_id"])
-    prev = m.groupby(["psn_no", "fixmedins_code"]).shift(1)
-    gap = (m.begntime.dt.normalize() - prev.endtime.dt.normalize()).dt.days
-    same = m.dise_codg.str[:3] == prev.dise_codg.str[:3]
+    m = m[m.med_type == "21"].sort_values(["psn_no", "fixmedins_code", "begntime", "endtime", "mdtrt_id"])
+    m = previous_stay(m, ["psn_no", "fixmedins_code"])
+    gap = (m.begntime.dt.normalize() - m.endtime_prev.dt.normalize()).dt.days
+    same = m.dise_codg.str[:3] == m.dise_codg_prev.str[:3]
     hits = m[(gap >= 0) & (gap <= window_days) & same]
     return set(hits.mdtrt_id)
 

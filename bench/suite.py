@@ -131,7 +131,7 @@ def worker_stays_pandas(data, path, window_days=15):
     """The same readmission pairs in plain pandas (as a notebook user would), written to CSV."""
     import pandas as pd
 
-    from bench.pandas_baseline import _read
+    from bench.pandas_baseline import _read, previous_stay
 
     t0 = time.perf_counter()
     m = _read(data, "mdtrt", ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "dise_codg"])
@@ -139,11 +139,9 @@ def worker_stays_pandas(data, path, window_days=15):
     st = _read(data, "setl", ["mdtrt_id", "medfee_sumamt", "hifp_pay"])
     money = st.groupby("mdtrt_id", as_index=False)[["medfee_sumamt", "hifp_pay"]].sum()
     m = m.merge(money, on="mdtrt_id", how="left")
-    g = m.groupby(["psn_no", "fixmedins_code"], sort=False)
-    m["first_mdtrt_id"] = g.mdtrt_id.shift(1)
-    m["first_end"] = g.endtime.shift(1)
-    m["first_dise_codg"] = g.dise_codg.shift(1)
-    m["first_medfee_sumamt"] = g.medfee_sumamt.shift(1)
+    m = previous_stay(m, ["psn_no", "fixmedins_code"]).rename(columns={
+        "mdtrt_id_prev": "first_mdtrt_id", "endtime_prev": "first_end", "dise_codg_prev": "first_dise_codg",
+        "medfee_sumamt_prev": "first_medfee_sumamt"})
     m["gap_days"] = (m.begntime.dt.normalize() - m.first_end.dt.normalize()).dt.days
     p = m[(m.gap_days >= 0) & (m.gap_days <= window_days)]
     p = p.rename(columns={"mdtrt_id": "second_mdtrt_id", "dise_codg": "second_dise_codg",

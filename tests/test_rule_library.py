@@ -203,6 +203,34 @@ def test_split_hospitalization_window_same_day_and_diagnosis(tmp_path):
     assert keys(run(d, tmp_path / "y", "split_hospitalization", window_days=14)) == [("H1", None, "P2", "B2"), ("H1", None, "P5", "F3")]
 
 
+def test_split_hospitalization_a_stay_nested_in_a_longer_one_hides_no_readmission(tmp_path):
+    d = Claims()
+    stay(d, "N1", "P1", "H1", "2024-06-01", "2024-06-30", dise="I50.001")
+    stay(d, "N2", "P1", "H1", "2024-06-05", "2024-06-10", dise="I50.001")  # inside N1 (overlapping_stays)
+    stay(d, "N3", "P1", "H1", "2024-07-03", "2024-07-05", dise="I50.900", hifp="88.00")  # 3 days after N1: fires
+    stay(d, "Q1", "P2", "H1", "2024-06-01", "2024-06-08", dise="I50.001")
+    stay(d, "Q2", "P2", "H1", "2024-06-05", "2024-06-12", dise="I50.001")  # overlaps Q1, ends after it
+    stay(d, "Q3", "P2", "H1", "2024-06-28", "2024-06-30", dise="I50.001")  # 16 days after Q2: silent
+    stay(d, "T1", "P3", "H1", "2024-06-01", "2024-06-20", dise="I50.001")
+    stay(d, "T2", "P3", "H1", "2024-06-03", "2024-06-20", dise="I50.001")  # ends the same day, later in order
+    stay(d, "T3", "P3", "H1", "2024-06-25", "2024-06-26", dise="I50.001")  # previous: T2 (the tie's later one)
+    df = run(d, tmp_path, "split_hospitalization")
+    assert keys(df) == [("H1", None, "P1", "N3"), ("H1", None, "P3", "T3")]
+    r, ev = one(df, mdtrt_id="N3")
+    assert ev == ["mdtrt:N1", "mdtrt:N3"] and r.amount_at_risk == D("88.00") and "出院后3天再次入院" in r.detail
+    assert one(df, mdtrt_id="T3")[1] == ["mdtrt:T2", "mdtrt:T3"]
+    from workbench import stays
+
+    with d.open(tmp_path, "again") as s:  # `workbench stays` takes the same previous stay
+        pairs = stays.readmission_pairs(s, 15)
+        assert {(r.first_mdtrt_id, r.second_mdtrt_id, r.gap_days) for r in pairs.itertuples()} == {
+            ("N1", "N3", 3), ("T2", "T3", 5)}
+        ep = stays.episodes(s).set_index("mdtrt_id")
+        assert ep.prev_same_mdtrt_id.to_dict() == {"N1": None, "N2": "N1", "N3": "N1", "Q1": None, "Q2": "Q1",
+                                                   "Q3": "Q2", "T1": None, "T2": "T1", "T3": "T2"}
+        assert ep.gap_prev_same_days["N2"] == -25 and ep.prev_any_mdtrt_id["N3"] == "N1"
+
+
 def _outpatient_series(d, psn, n, start="2024-03-01", step=2, med_type="11", inst="H1", prefix=None, **kw):
     prefix = prefix or f"{psn}V"
     for i in range(n):

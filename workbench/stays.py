@@ -5,7 +5,8 @@ reduced results (one row per institution, one row per gap).
 
 * :func:`episodes`: every inpatient stay (``med_type '21'``) with the person's sex and age, the
   institution and its peer group, dates, length of stay, diagnosis and category, net bill and
-  fund share, and the gap to the person's previous stay at the same institution and at any.
+  fund share, and the gap to the person's previous stay at the same institution and at any
+  (previous: of the stays admitted before it, the one discharged last).
 * :func:`readmission_pairs`: consecutive stays of one person at one institution with
   ``0 <= gap <= window_days`` — the findings of rule ``split_hospitalization`` with
   ``same_diagnosis=false`` (``workbench stays`` writes them as CSV).
@@ -117,7 +118,8 @@ def episodes(session) -> pd.DataFrame:
 def readmission_pairs(session, window_days: int = 15) -> pd.DataFrame:
     """Readmissions at the same institution within ``window_days`` of discharge.
 
-    One row per second stay: the person's previous stay at that institution ended
+    One row per second stay: the person's previous stay at that institution (of those admitted
+    before it, the one discharged last, so a stay nested in a longer one hides nothing) ended
     ``0 <= gap_days <= window_days`` days before it began. Withdrawn (fully reversed) stays are
     neither first nor second stays (``stays_sql/episodes.sql``), as in the rule
     ``split_hospitalization``. Columns :data:`PAIR_COLUMNS`, then

@@ -3,8 +3,10 @@
 -- <money>: a SELECT of (mdtrt_id, medfee_sumamt, hifp_pay, setl_rows), one row per visit.
 -- <dise_name>: m.dise_name when mdtrt carries it, else a NULL.
 -- Gap = date(begntime) - date(previous endtime) in days (0 = readmitted on the day of discharge,
--- negative = the stays overlap). "Previous" is by (begntime, endtime, mdtrt_id) so ties are
--- broken the same way on every run and engine (rule split_hospitalization orders them alike).
+-- negative = the stays overlap). "Previous": of the stays admitted before it (ordered by
+-- (begntime, endtime, mdtrt_id), so ties are broken the same way on every run and engine), the
+-- one discharged last, the later in that order on a tie; a short stay nested in a longer one
+-- does not hide a readmission after the longer one (rule split_hospitalization alike).
 -- A fully reversed stay (a refund row and a net bill <= 0: the claim was withdrawn, as the rules'
 -- v_visit_fund.reversed) is no previous stay of anyone and has no previous stay itself: the
 -- sequences are of the stays that stand (so the rule and `workbench stays` still agree).
@@ -36,17 +38,31 @@ flagged AS (
     FROM stay AS s
     LEFT JOIN money AS mo ON mo.mdtrt_id = s.mdtrt_id
 ),
-ordered AS (
-    -- partitioned by reversed too, so a standing stay's previous stay is a standing one; a
-    -- withdrawn stay has none
+seq AS (
+    -- each stay's place in the person's sequence at the institution (same) and anywhere (any),
+    -- of the stays that stand, and whether it ends no earlier than every stay admitted before it
     SELECT
         s.*,
-        CASE WHEN s.reversed THEN NULL ELSE LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_same_mdtrt_id,
-        CASE WHEN s.reversed THEN NULL ELSE LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_same_end_date,
-        CASE WHEN s.reversed THEN NULL ELSE LAG(s.mdtrt_id) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_mdtrt_id,
-        CASE WHEN s.reversed THEN NULL ELSE LAG(s.fixmedins_code) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_fixmedins_code,
-        CASE WHEN s.reversed THEN NULL ELSE LAG(s.end_date) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) END AS prev_any_end_date
+        ROW_NUMBER() OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS rn_same,
+        COALESCE(s.endtime >= MAX(s.endtime) OVER (PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id
+                                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), TRUE) AS last_same,
+        ROW_NUMBER() OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id) AS rn_any,
+        COALESCE(s.endtime >= MAX(s.endtime) OVER (PARTITION BY s.psn_no, s.reversed ORDER BY s.begntime, s.endtime, s.mdtrt_id
+                                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), TRUE) AS last_any
     FROM flagged AS s
+),
+ordered AS (
+    -- the previous stay: the last one before this that ended last so far; a withdrawn stay has
+    -- none (partitioned by reversed, so a standing stay's previous stay is a standing one)
+    SELECT
+        s.*,
+        CASE WHEN s.reversed THEN NULL ELSE MAX(CASE WHEN s.last_same THEN s.rn_same END) OVER (
+            PARTITION BY s.psn_no, s.fixmedins_code, s.reversed ORDER BY s.rn_same
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END AS prev_same_rn,
+        CASE WHEN s.reversed THEN NULL ELSE MAX(CASE WHEN s.last_any THEN s.rn_any END) OVER (
+            PARTITION BY s.psn_no, s.reversed ORDER BY s.rn_any
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END AS prev_any_rn
+    FROM seq AS s
 )
 SELECT
     o.mdtrt_id,
@@ -74,12 +90,15 @@ SELECT
     mo.medfee_sumamt,
     mo.hifp_pay,
     CAST(COALESCE(mo.setl_rows, 0) AS BIGINT) AS setl_rows,
-    o.prev_same_mdtrt_id,
-    CAST(DATE_DIFF('day', o.prev_same_end_date, o.begn_date) AS BIGINT) AS gap_prev_same_days,
-    o.prev_any_mdtrt_id,
-    o.prev_any_fixmedins_code,
-    CAST(DATE_DIFF('day', o.prev_any_end_date, o.begn_date) AS BIGINT) AS gap_prev_any_days
+    ps.mdtrt_id AS prev_same_mdtrt_id,
+    CAST(DATE_DIFF('day', ps.end_date, o.begn_date) AS BIGINT) AS gap_prev_same_days,
+    pa.mdtrt_id AS prev_any_mdtrt_id,
+    pa.fixmedins_code AS prev_any_fixmedins_code,
+    CAST(DATE_DIFF('day', pa.end_date, o.begn_date) AS BIGINT) AS gap_prev_any_days
 FROM ordered AS o
+LEFT JOIN seq AS ps
+  ON ps.psn_no = o.psn_no AND ps.fixmedins_code = o.fixmedins_code AND NOT ps.reversed AND ps.rn_same = o.prev_same_rn
+LEFT JOIN seq AS pa ON pa.psn_no = o.psn_no AND NOT pa.reversed AND pa.rn_any = o.prev_any_rn
 LEFT JOIN psn AS p ON p.psn_no = o.psn_no
 LEFT JOIN medins AS i ON i.fixmedins_code = o.fixmedins_code
 LEFT JOIN money AS mo ON mo.mdtrt_id = o.mdtrt_id
