@@ -32,12 +32,12 @@ MATERIALIZE = ("v_visit_fund", "v_fee_refund", "v_fee_fund_base")
 # are joined and appended one slice after another. Each slice's join fits in memory (no spilling
 # of a 200 M-line join to disk), and data stored in key order skips the other slices' row groups.
 CHUNK_BY = {"v_fee_fund_base": ("mdtrt_id", "v_visit_fund")}
-
-# Views that read the same rows as a materialised view holds, quicker from its table once it is
-# built: after computing the value, the engine points the key at it (the same columns, selected
-# from the table). v_fee reads the contract's fee lines; v_fee_fund_base holds every one of them.
-READ_FROM = {"v_fee": "v_fee_fund_base"}
 CHUNK_ROWS = 5_000_000
+
+# Views whose rows a materialised view also holds, and reads quicker: once the source (value) is
+# computed, the engine points the view (key) at the source's table, selecting the same columns.
+# v_fee reads the contract's fee lines; v_fee_fund_base holds every one of them.
+READ_FROM = {"v_fee": "v_fee_fund_base"}
 
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _NUM = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")

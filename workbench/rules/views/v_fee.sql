@@ -1,5 +1,5 @@
--- The fee lines with the columns rules that narrow them down read (the contract table fee; an
--- import makes every line's mdtrt_id a visit of mdtrt). A rule that judges few of the lines
+-- The fee lines, with the columns read by the rules that narrow them down (the contract table
+-- fee; an import makes every line's mdtrt_id a visit of mdtrt). A rule that judges few of the lines
 -- finds them here (a filter, or a GROUP BY of the raw lines) and joins only those with
 -- v_visit_fund for their money. Once the session has computed v_fee_fund_base (for rules that
 -- read every line with its visit) the engine reads these columns from there instead, which is
