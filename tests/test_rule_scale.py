@@ -71,7 +71,7 @@ def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
         assert "wb_scratch" in s.rows("SELECT sql FROM duckdb_views() WHERE view_name = 'v_fee'")[0][0]
         cols = "feedetl_sn, mdtrt_id, fee_ocur_time, med_list_codg, med_chrgitm_type, cnt, pric, det_item_fee_sumamt, bilg_dr_codg"
         assert s.rows(f"SELECT {cols} FROM v_fee ORDER BY 1, 2") == s.rows(f"SELECT {cols} FROM fee ORDER BY 1, 2")
-        assert s.rows("SELECT * FROM v_fee LIMIT 0") == [] and len(s.sql("SELECT * FROM v_fee").description) == 9
+        assert len(s.sql("SELECT * FROM v_fee").description) == 9  # no column of the table beyond them
         assert list(run_rule(s, "price_over_cap", library=lib).amount_at_risk) == [D("2.00")]
         kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'wb_scratch'"))
         assert set(kinds) == {"v_visit_fund", "v_fee_refund", "v_fee_fund_base"}
