@@ -71,3 +71,19 @@ def test_table_folder_of_parts_is_one_table(tmp_path):
 def test_unknown_table_is_refused(tmp_path):
     with pytest.raises(DataFolderError, match="unknown table"):
         datafolder.write_data_folder(tmp_path / "d", {"visits": MDTRT}, source={})
+
+
+def test_opening_a_folder_whose_money_is_not_the_contracts_decimal_is_refused(tmp_path):
+    import pyarrow as pa
+
+    import workbench
+
+    out = tmp_path / "d"
+    datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT, "setl": SETL}, source={})
+    with workbench.open(out) as s:
+        assert s.one("SELECT typeof(hifp_pay) FROM setl")[0] == "DECIMAL(18,2)"
+    t = pq.read_table(out / "setl.parquet")
+    i = t.schema.get_field_index("hifp_pay")
+    pq.write_table(t.set_column(i, "hifp_pay", t.column(i).cast(pa.float64())), out / "setl.parquet")
+    with pytest.raises(DataFolderError, match=r"setl\.parquet: column hifp_pay is stored as double, the contract's type is decimal128\(18, 2\)"):
+        workbench.open(out)

@@ -175,6 +175,42 @@ def test_rounding_is_canonical_not_duckdbs_double_rounding(session):
     assert cast == Decimal("1.01")
 
 
+def test_a_cast_of_an_exact_value_skips_the_rounding_detour():
+    # The detour through DECIMAL(38, 6) only matters for a DOUBLE (or text); a value the statement
+    # shows to be an integer or a DECIMAL of scale <= 6 is cast as written.
+    def cast(sql):
+        out = sqltext.to_duckdb(sql)
+        assert out.count("AS DECIMAL(18, 2))") == 1, out
+        return "AS DECIMAL(38, 6)) AS DECIMAL(18, 2))" not in out  # no detour before the cast
+
+    assert cast("SELECT CAST(SUM(hifp_pay) AS DECIMAL(18,2)) FROM setl")  # a contract DECIMAL(18,2)
+    assert cast("SELECT CAST(s.hifp_pay * 2 - 1.5 AS DECIMAL(18,2)) FROM setl AS s JOIN mdtrt AS m USING (mdtrt_id)")
+    assert cast("WITH a AS (SELECT mdtrt_id, SUM(hifp_pay) AS h FROM setl GROUP BY mdtrt_id) "
+                "SELECT CAST(COALESCE(a.h, 0) AS DECIMAL(18,2)) FROM mdtrt AS m LEFT JOIN a USING (mdtrt_id)")
+    assert cast("SELECT CAST(CASE WHEN x > 0 THEN ROUND(x / y, 2) ELSE 0 END AS DECIMAL(18,2)) FROM t")
+    assert "ROUND(CAST(x / y AS DECIMAL(38, 6)), 2)" in sqltext.to_duckdb(  # the ROUND of a DOUBLE keeps its own
+        "SELECT CAST(CASE WHEN x > 0 THEN ROUND(x / y, 2) ELSE 0 END AS DECIMAL(18,2)) FROM t")
+    assert cast("SELECT CAST(COUNT(*) AS DECIMAL(18,2)) FROM fee")
+    assert not cast("SELECT CAST(SUM(cnt) AS DECIMAL(18,2)) FROM fee")  # cnt is a DOUBLE
+    assert not cast("SELECT CAST(x AS DECIMAL(18,2)) FROM t")  # a column of unknown type
+    assert not cast("WITH a AS (SELECT hifp_pay / 2 AS h FROM setl) SELECT CAST(h AS DECIMAL(18,2)) FROM a")
+    assert not cast("SELECT CAST(hifp_pay AS DECIMAL(18,2)) FROM setl AS s JOIN mdtrt AS m USING (mdtrt_id)")
+    assert not cast("SELECT CAST(AVG(hifp_pay) AS DECIMAL(18,2)) FROM setl")  # DuckDB's AVG is a DOUBLE
+    assert not cast("SELECT CAST(hifp_pay * pric * pric * pric AS DECIMAL(18,2)) FROM setl, fee")  # scale 8 > 6
+
+
+def test_a_cast_without_the_detour_gives_the_same_money(session):
+    # exact values (scale <= 6) round the same once as through DECIMAL(38, 6): half away from zero
+    q = ("WITH v(a, b) AS (VALUES (0.125::DECIMAL(18,3), 2), (-0.125::DECIMAL(18,3), 3), (2.675::DECIMAL(18,3), 4), "
+         "(1.0049995::DECIMAL(18,7), 5)) SELECT b, CAST(a * 1 AS DECIMAL(18,2)), "
+         "CAST(CAST(a * 1 AS DECIMAL(38, 6)) AS DECIMAL(18,2)) FROM v ORDER BY b")
+    rows = session.con.execute(q).fetchall()
+    assert [r[1] for r in rows[:3]] == [Decimal("0.13"), Decimal("-0.13"), Decimal("2.68")]
+    assert all(r[1] == r[2] for r in rows[:3])
+    assert rows[3][1] != rows[3][2]  # scale 7: the detour rounds twice (1.005000 -> 1.01), so it is kept
+    assert "DECIMAL(38, 6)" in sqltext.to_duckdb("SELECT CAST(1.0049995 * 1 AS DECIMAL(18,2))")
+
+
 def test_bad_rule_sql_is_named_at_run_time(tmp_path, session):
     lib = load_library(write_rule(tmp_path, sql="SELECT 1 AS x FROM mdtrt WHERE ${grace_days} = 0"))
     with pytest.raises(RuleError, match=r"rule fx_after_death .*must return column\(s\) fixmedins_code, dr_code"):

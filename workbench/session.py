@@ -30,9 +30,19 @@ def _select_conformed(name: str, path: Path) -> tuple:
     files = datafolder.table_files(path)
     import pyarrow.parquet as pq
 
-    have = frozenset(pq.read_schema(files[0]).names)
+    stored = pq.read_schema(files[0])
+    have = frozenset(stored.names)
     if name not in schema.TABLES:
         return f"SELECT * FROM {src}", have
+    # The exact money and count columns: rule SQL relies on their type (sqltext casts a
+    # DECIMAL(18,2) without a rounding detour), so a file holding them as anything else is refused.
+    exact = [c for c in schema.TABLES[name].columns if c.type in ("dec", "int")]
+    for i, f in enumerate(files):
+        fs = stored if i == 0 else pq.read_schema(f)
+        for c in exact:
+            if c.name in fs.names and fs.field(c.name).type != c.arrow_type:
+                raise DataFolderError(f"{f}: column {c.name} is stored as {fs.field(c.name).type}, "
+                                      f"the contract's type is {c.arrow_type}")
     extra = [f'CAST(NULL AS {schema.SQL_TYPES[c.type]}) AS "{c.name}"'
              for c in schema.TABLES[name].columns if c.name not in have]
     return f"SELECT *{''.join(', ' + e for e in extra)} FROM {src}", have

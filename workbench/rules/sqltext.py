@@ -7,7 +7,12 @@ DuckDB and Spark would give different rows is pinned down here, generically, wit
   (``round(2.675::DOUBLE, 2)`` is 2.67, ``round(5.025::DOUBLE, 2)`` 5.03) while Spark rounds the
   shortest decimal text of a double half-up. The canonical form (applied for both engines) sends
   every ``ROUND(x, n)`` (n > 0) and every ``CAST(x AS DECIMAL(p, s))`` through
-  ``DECIMAL(38, 6)`` first, where both engines round exactly, half away from zero.
+  ``DECIMAL(38, 6)`` first, where both engines round exactly, half away from zero. A value
+  already exact to 6 decimals (an integer, or a DECIMAL of scale ≤ 6) gives the same either way,
+  so where the statement shows that it is (literals, casts, ``ROUND``, sums and ``CASE`` of such,
+  the contract's DECIMAL(18,2) and BIGINT columns, directly or through a CTE or subquery) the
+  cast is left as written: the detour through 128-bit DECIMAL(38, 6) costs DuckDB seconds on
+  tens of millions of lines.
 * **Date differences.** DuckDB's ``DATE_DIFF('day', a, b)`` counts day boundaries; Spark's
   ``DATEDIFF(DAY, a, b)`` counts whole 24-hour periods between timestamps. For day, week, month,
   quarter and year the Spark form works on dates / calendar parts so both count boundaries.
@@ -74,7 +79,106 @@ def _is_decimal(node) -> bool:
     return isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DECIMAL
 
 
-def _canonical(node):
+_INT_TYPES = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT,
+              exp.DataType.Type.BIGINT}
+_SAME_SCALE = (exp.Sum, exp.Min, exp.Max, exp.AnyValue, exp.Abs, exp.Neg, exp.Paren)
+
+
+@functools.lru_cache(maxsize=1)
+def _contract_scales() -> dict:
+    """(table, column) -> scale of the contract's exact numeric columns (DECIMAL(18,2): 2, BIGINT: 0)."""
+    from .. import schema
+
+    return {(t.name, c.name): {"dec": 2, "int": 0}[c.type]
+            for t in schema.TABLES.values() for c in t.columns if c.type in ("dec", "int")}
+
+
+def _scale(node, scope, depth=0):
+    """Decimal places of ``node``'s value when the statement shows it is exact (an integer or a
+    DECIMAL) in both engines, else None (a DOUBLE, text, or a type the text does not show)."""
+    if depth > 40 or node is None:
+        return None
+    d = depth + 1
+    if isinstance(node, exp.Null):
+        return 0
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return None
+        whole, dot, frac = node.this.partition(".")
+        return len(frac) if whole.isdigit() and (not dot or frac.isdigit()) else None
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        if _is_decimal(node.to):
+            return _decimal_scale(node.to)
+        return 0 if node.to.this in _INT_TYPES else None
+    if isinstance(node, exp.Round):
+        n = node.args.get("decimals")
+        if n is None or (isinstance(n, exp.Literal) and not n.is_string and n.this == "0"):
+            return _scale(node.this, scope, d)  # ROUND(x) / ROUND(x, 0) keeps a DOUBLE a DOUBLE
+        return int(n.this) if isinstance(n, exp.Literal) and not n.is_string and n.this.isdigit() else None
+    if isinstance(node, _SAME_SCALE):
+        return _scale(node.this, scope, d)
+    if isinstance(node, exp.Count):
+        return 0
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        a, b = _scale(node.this, scope, d), _scale(node.expression, scope, d)
+        if a is None or b is None:
+            return None
+        return a + b if isinstance(node, exp.Mul) else max(a, b)
+    if isinstance(node, exp.Case):
+        parts = [i.args.get("true") for i in node.args.get("ifs", [])] + [node.args.get("default") or exp.Null()]
+        return _max_scale(parts, scope, d)
+    if isinstance(node, exp.If):
+        return _max_scale([node.args.get("true"), node.args.get("false") or exp.Null()], scope, d)
+    if isinstance(node, exp.Coalesce):
+        return _max_scale([node.this, *node.expressions], scope, d)
+    if isinstance(node, exp.Nullif):
+        return _scale(node.this, scope, d)
+    if isinstance(node, exp.Column) and scope is not None:
+        return _column_scale(node, scope, d)
+    return None
+
+
+def _max_scale(parts, scope, depth):
+    scales = [_scale(p, scope, depth) for p in parts]
+    return None if any(s is None for s in scales) else max(scales)
+
+
+def _column_scale(col, scope, depth):
+    """Scale of a column: a contract table's exact column, or the select of a CTE / subquery."""
+    from sqlglot.optimizer.scope import Scope
+
+    if col.table:
+        source = scope.sources.get(col.table)
+    else:
+        source = next(iter(scope.sources.values())) if len(scope.sources) == 1 else None
+    if isinstance(source, exp.Table):
+        return _contract_scales().get((source.name, col.name)) if not source.args.get("db") else None
+    if isinstance(source, Scope) and isinstance(source.expression, exp.Select):
+        for sel in source.expression.selects:
+            if sel.alias_or_name == col.name:
+                return _scale(sel.unalias(), source, depth)
+    return None
+
+
+def _exact_casts(tree) -> set:
+    """ids of the DECIMAL casts of ``tree`` whose operand is exact to 6 decimals (see _scale)."""
+    from sqlglot.optimizer.scope import traverse_scope
+
+    out = set()
+    try:
+        scopes = traverse_scope(tree)
+    except Exception:  # sqlglot cannot scope this statement: every cast keeps its detour
+        return out
+    for scope in scopes:
+        for node in scope.find_all(exp.Cast, exp.TryCast):
+            if _is_decimal(node.to) and node.to != CANON_DECIMAL:
+                inner = _scale(node.this, scope)
+                if inner is not None and inner <= 6:
+                    out.add(id(node))
+    return out
+
+
+def _canonical(node, exact=frozenset()):
     if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
         d = node.args["decimals"]
         if isinstance(d, exp.Literal) and not d.is_string and int(d.this) == 0:
@@ -85,7 +189,7 @@ def _canonical(node):
         node.set("this", exp.Cast(this=inner, to=CANON_DECIMAL.copy()))
         return node
     if isinstance(node, (exp.Cast, exp.TryCast)) and _is_decimal(node.to):
-        if node.to == CANON_DECIMAL:
+        if node.to == CANON_DECIMAL or id(node) in exact:
             return node
         scale = _decimal_scale(node.to)
         inner = node.this
@@ -108,7 +212,9 @@ def _stats_double(node):
 
 def canonical(sql: str, where: str = "SQL") -> exp.Expression:
     """The statement with money rounding and statistics types pinned down (module docstring)."""
-    return parse(sql, where).transform(_canonical).transform(_stats_double)
+    tree = parse(sql, where)
+    exact = _exact_casts(tree)
+    return tree.transform(lambda n: _canonical(n, exact), copy=False).transform(_stats_double)
 
 
 @functools.lru_cache(maxsize=512)
