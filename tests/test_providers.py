@@ -164,6 +164,21 @@ def test_admission_index_and_short_minor_stays(tmp_path):
             institution_profiles(s, minor_admission_pct=101)
 
 
+def test_readmission_after_a_longer_stay_that_holds_a_shorter_one(tmp_path):
+    """B lies inside A; C begins 6 days after A's discharge (26 after B's): C is a readmission,
+    as split_hospitalization counts it (the previous stay is the one discharged last)."""
+    t = tiny_tables()
+    rows = [("A", "2024-01-01", "2024-01-30"), ("B", "2024-01-05", "2024-01-10"), ("C", "2024-02-05", "2024-02-08")]
+    t["mdtrt"] = pd.DataFrame([{"mdtrt_id": i, "psn_no": "P1", "fixmedins_code": "H1", "med_type": "21", "begntime": b + " 10:00",
+                                "endtime": e + " 10:00", "dise_codg": "K35.9", "atddr_no": "D1"} for i, b, e in rows])
+    for name in ("setl", "fee"):
+        t.pop(name)
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    with workbench.open(tmp_path / "d") as s:
+        assert _row(institution_profiles(s), fixmedins_code="H1").readmission_rate == pytest.approx(1 / 3, **APPROX)
+        assert _row(institution_profiles(s, window_days=5), fixmedins_code="H1").readmission_rate == 0.0
+
+
 def test_doctor_profiles(prov_session):
     d = doctor_profiles(prov_session)
     assert [tuple(x) for x in d[["fixmedins_code", "dr_code", "visits"]].to_numpy()] == [("H1", "D1", 4), ("H2", "D1", 3), ("H2", "D2", 1)]

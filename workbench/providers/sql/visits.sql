@@ -10,7 +10,10 @@
 -- A withdrawn visit (a refund row and a net bill <= 0, as the rules' v_visit_fund) is left out.
 -- dise_cat: first three characters of dise_codg, dots removed, upper case (ICD-10 or ICD-9).
 -- readmit: an inpatient stay that began 0..window_days days after the discharge date of the
---   person's previous inpatient stay at the same institution (rules-spec: gap by dates).
+--   person's previous inpatient stay at the same institution (rules-spec: gap by dates). The
+--   previous stay is, of the stays admitted before, the one discharged last (as the rule
+--   split_hospitalization): a short stay inside a longer one does not hide a readmission after
+--   the longer one.
 -- days_since_prev: days since the person's previous visit (any kind) at the same institution.
 -- expected_cost: the region's mean net bill of visits of the same med_type and diagnosis category
 --   (an exact decimal sum over a count), as DECIMAL(38,6) so that its sums do not depend on the order.
@@ -60,8 +63,9 @@ kept AS MATERIALIZED (
         v.med_type IN ('11', '14') AS outpatient,
         v.med_type IN ('11', '14', '21') AS care,
         CASE WHEN v.med_type = '21' THEN DATE_DIFF('day', v.begn_date, v.end_date) END AS los_days,
-        LAG(v.end_date) OVER (PARTITION BY v.psn_no, v.fixmedins_code, v.med_type = '21'
-                              ORDER BY v.begntime, v.endtime, v.mdtrt_id) AS prev_stay_end,
+        MAX(v.end_date) OVER (PARTITION BY v.psn_no, v.fixmedins_code, v.med_type = '21'
+                              ORDER BY v.begntime, v.endtime, v.mdtrt_id
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_stay_end,
         LAG(v.begn_date) OVER (PARTITION BY v.psn_no, v.fixmedins_code
                                ORDER BY v.begntime, v.endtime, v.mdtrt_id) AS prev_visit_date
     FROM v
