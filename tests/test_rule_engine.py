@@ -281,6 +281,7 @@ def test_spark_translation_pins_down_differences():
     assert "ROUND(CAST(CAST(x AS DOUBLE) / CAST(z AS DOUBLE) AS DECIMAL(38, 6)), 2) AS r" in out
     assert "TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(t AS k0, k AS v))), s_ -> s_.v) AS l" in out
     assert "PERCENTILE(CAST(x AS DOUBLE), 0.5) AS m" in out
+    assert sqltext.to_spark("SELECT HASH(a, b) AS h FROM t") == "SELECT XXHASH64(a, b) AS h FROM t"
     assert sqltext.referenced_tables("WITH c AS (SELECT * FROM fee) SELECT * FROM c JOIN v_x USING (k)") == {"fee", "v_x"}
     with pytest.raises(RuleError, match=r"rule r: .*ARRAY_AGG\(... ORDER BY ... DESC\) has no Spark translation"):
         sqltext.to_spark("SELECT ARRAY_AGG(k ORDER BY t DESC) FROM t", "rule r")

@@ -23,6 +23,8 @@ DuckDB and Spark would give different rows is pinned down here, generically, wit
 * **Days of the week.** DuckDB counts ``DAYOFWEEK`` / ``DOW`` from Sunday = 0 and ``ISODOW`` from
   Monday = 1; Spark's ``DAYOFWEEK`` from Sunday = 1 (and sqlglot's own ISODOW translation is off
   by a day), so both are rewritten over Spark's ``DAYOFWEEK``.
+* **Hashes.** DuckDB's ``HASH(...)`` is 64-bit, Spark's 32-bit; Spark runs ``XXHASH64``. The
+  values differ between engines, so a rule may use a hash only to narrow candidates.
 * **Statistics.** ``MEDIAN`` / ``QUANTILE_CONT(x, q)`` become Spark's ``PERCENTILE(x, q)`` (the
   same linear interpolation), computed as DOUBLE on both sides.
 
@@ -291,6 +293,10 @@ def _spark(node):
     if isinstance(node, exp.Div):
         # DuckDB's "/" always returns DOUBLE (DECIMAL / DECIMAL too); Spark keeps DECIMALs.
         return exp.Div(this=_double(node.this), expression=_double(node.expression))
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "HASH":
+        # DuckDB's HASH is 64-bit, Spark's 32-bit: XXHASH64 keeps collisions as rare (rules use
+        # a hash only to narrow candidates, never to tell values apart)
+        return _fn("XXHASH64", *(e.copy() for e in node.expressions))
     if isinstance(node, exp.Median):
         return _fn("PERCENTILE", node.this.copy(), exp.Literal.number("0.5"))
     if isinstance(node, (exp.Quantile, exp.PercentileCont)):
