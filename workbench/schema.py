@@ -39,6 +39,10 @@ SQL_TYPES = {
     "bool": "BOOLEAN",
 }
 
+# Decimal places of the exact numeric types: rule SQL casts such a column to a DECIMAL without a
+# rounding detour (rules/sqltext.py), and a session refuses a file storing it as another type.
+EXACT_SCALE = {"dec": 2, "int": 0}
+
 
 @dataclass(frozen=True)
 class Column:

@@ -36,7 +36,7 @@ def _select_conformed(name: str, path: Path) -> tuple:
         return f"SELECT * FROM {src}", have
     # The exact money and count columns: rule SQL relies on their type (sqltext casts a
     # DECIMAL(18,2) without a rounding detour), so a file holding them as anything else is refused.
-    exact = [c for c in schema.TABLES[name].columns if c.type in ("dec", "int")]
+    exact = [c for c in schema.TABLES[name].columns if c.type in schema.EXACT_SCALE]
     for i, f in enumerate(files):
         fs = stored if i == 0 else pq.read_schema(f)
         for c in exact:

@@ -91,8 +91,8 @@ def _contract_scales() -> dict:
     """(table, column) -> scale of the contract's exact numeric columns (DECIMAL(18,2): 2, BIGINT: 0)."""
     from .. import schema
 
-    return {(t.name, c.name): {"dec": 2, "int": 0}[c.type]
-            for t in schema.TABLES.values() for c in t.columns if c.type in ("dec", "int")}
+    return {(t.name, c.name): schema.EXACT_SCALE[c.type]
+            for t in schema.TABLES.values() for c in t.columns if c.type in schema.EXACT_SCALE}
 
 
 def _scale(node, scope, depth=0):
