@@ -60,3 +60,26 @@ def test_optional_columns_absent_from_a_file_read_as_typed_nulls(folder):
         types = dict(s.rows("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM psn)"))
         assert types["death_date"] == "DATE" and types["certno"] == "VARCHAR"
         assert s.rows("SELECT count(*) FROM medins WHERE agrmt_stas IS NULL") == [(1,)]
+
+
+def test_a_session_spills_into_a_folder_of_its_own_removed_on_close(folder, tmp_path, monkeypatch):
+    """Without temp_directory, data beyond the memory limit goes to a folder of the session's own
+    under the system's temporary folder (not ./.tmp of wherever the process runs), and the folder
+    goes when the session closes. An in-memory table larger than the limit is still whole."""
+    import tempfile
+
+    system_tmp, cwd = tmp_path / "system-tmp", tmp_path / "cwd"
+    system_tmp.mkdir(), cwd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    monkeypatch.chdir(cwd)
+    s = workbench.open(folder, memory_limit="64MB")
+    s.con.execute("SET preserve_insertion_order = false")
+    s.con.execute("CREATE TEMP TABLE big AS SELECT range AS i, md5(CAST(range AS VARCHAR)) AS h FROM range(3000000)")
+    spilled = list(system_tmp.glob("workbench-spill-*"))
+    assert len(spilled) == 1 and any(spilled[0].iterdir())  # ~100 MB of text in 64 MB: some of it is on disk
+    assert s.one("SELECT count(*), sum(i), min(h) FROM big") == (
+        3000000, 3000000 * 2999999 // 2, s.one("SELECT min(md5(CAST(range AS VARCHAR))) FROM range(3000000)")[0])
+    assert not (cwd / ".tmp").exists()
+    s.close()
+    assert list(system_tmp.iterdir()) == []
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -79,7 +80,8 @@ class Session:
         DuckDB worker threads.
     temp_directory : path, optional
         Where DuckDB spills beyond ``memory_limit`` and where the session keeps its scratch
-        database (:meth:`scratch`); default: the system's temporary folder.
+        database (:meth:`scratch`); default: the system's temporary folder (spills into a folder
+        of the session's own there, removed on :meth:`close`).
 
     Attributes
     ----------
@@ -108,8 +110,14 @@ class Session:
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
         self.temp_directory = Path(temp_directory) if temp_directory else None
-        if temp_directory:
-            self.con.execute(f"SET temp_directory='{_quote(str(temp_directory))}'")
+        # Without a temp_directory DuckDB would spill an in-memory session into ./.tmp of whatever
+        # folder the process runs in; spill into a folder of this session's under the system's
+        # temporary folder instead (DuckDB creates it when it first spills; removed on close).
+        self._spill_dir = None
+        if not temp_directory:
+            self._spill_dir = Path(tempfile.gettempdir()) / f"workbench-spill-{uuid.uuid4().hex[:12]}"
+        spill = temp_directory or self._spill_dir
+        self.con.execute(f"SET temp_directory='{_quote(str(spill))}'")
         self._scratch_dir = None
         self.tables = []
         self.stored_columns = {}
@@ -189,9 +197,10 @@ class Session:
 
     def close(self):
         self.con.close()
-        if self._scratch_dir is not None:
-            shutil.rmtree(self._scratch_dir, ignore_errors=True)
-            self._scratch_dir = None
+        for d in (self._scratch_dir, self._spill_dir):
+            if d is not None:
+                shutil.rmtree(d, ignore_errors=True)
+        self._scratch_dir = self._spill_dir = None
 
     def __enter__(self):
         return self
