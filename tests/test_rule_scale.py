@@ -35,7 +35,12 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     assert len(list(spill.glob("workbench-scratch-*/scratch.duckdb"))) == 1
     kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables "
                         "WHERE table_catalog = 'wb_scratch'"))
-    assert kinds == {"v_visit_fund": "BASE TABLE", "v_fee_refund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
+    assert kinds == {"v_fee_refund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
+    # the visits (views.IN_MEMORY) are a temporary table in memory, read through their view
+    assert s.rows("SELECT table_name FROM duckdb_tables() WHERE temporary") == [("__shared_v_visit_fund",)]
+    assert "__shared_v_visit_fund" in s.one("SELECT sql FROM duckdb_views() WHERE view_name = 'v_visit_fund'")[0]
+    assert s.rows("SELECT mdtrt_id, medfee_sumamt, hifp_pay, fund_ratio FROM v_visit_fund") == [
+        ("A", D("100.00"), D("50.00"), 0.5)]
     # the rules read them through the views of the same names; fee_key is built on read
     assert s.rows("SELECT fee_key, fund_amt, refunded FROM v_fee_fund ORDER BY 1") == [
         ("fee:A/1", D("10.00"), False), ("fee:A/2", D("2.50"), False)]
@@ -74,7 +79,7 @@ def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
         assert len(s.sql("SELECT * FROM v_fee").description) == 9  # no column of the table beyond them
         assert list(run_rule(s, "price_over_cap", library=lib).amount_at_risk) == [D("2.00")]
         kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'wb_scratch'"))
-        assert set(kinds) == {"v_visit_fund", "v_fee_refund", "v_fee_fund_base"}
+        assert set(kinds) == {"v_fee_refund", "v_fee_fund_base"}
 
 
 def test_fee_lines_materialised_in_slices_are_the_same_rows(tmp_path, monkeypatch):

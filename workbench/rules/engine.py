@@ -74,9 +74,10 @@ def environment(session, rules=(), roots=None, say=None) -> dict:
 
     Registered once per session and set of folders (``views.roots_of``), so sweeping a
     parameter or running rule after rule never re-creates them. The views most rules share
-    (``views.MATERIALIZE``) are computed once into the session's scratch database, the first
-    time rules that read them are given (with no ``rules``: all of them), so that one rule
-    that needs only the visits does not pay for every fee line. ``roots`` gives the folders
+    (``views.MATERIALIZE``) are computed once into the session's scratch database (the visits
+    into memory, ``views.IN_MEMORY``), the first time rules that read them are given (with no
+    ``rules``: all of them), so that one rule that needs only the visits does not pay for every
+    fee line. ``roots`` gives the folders
     directly (a recorded run's own views and knowledge) instead of ``rules``; ``say`` (a
     function of one line of text) reports the shared views being computed.
     """
