@@ -36,7 +36,8 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     kinds = dict(s.rows("SELECT table_name, table_type FROM information_schema.tables "
                         "WHERE table_catalog = 'wb_scratch'"))
     assert kinds == {"v_fee_refund": "BASE TABLE", "v_fee_fund_base": "BASE TABLE"}
-    # the visits (views.IN_MEMORY) are a temporary table in memory, read through their view
+    # the visits (views.IN_MEMORY: small beside the memory limit) are a temporary table in memory
+    assert env["in_memory"] == ["v_visit_fund"]
     assert s.rows("SELECT table_name FROM duckdb_tables() WHERE temporary") == [("__shared_v_visit_fund",)]
     assert "__shared_v_visit_fund" in s.one("SELECT sql FROM duckdb_views() WHERE view_name = 'v_visit_fund'")[0]
     assert s.rows("SELECT mdtrt_id, medfee_sumamt, hifp_pay, fund_ratio FROM v_visit_fund") == [
@@ -49,6 +50,31 @@ def test_shared_views_are_computed_once_into_a_scratch_file_removed_on_close(tmp
     assert s.one("SELECT current_setting('preserve_insertion_order')") == (True,)
     s.close()
     assert spill.is_dir() and not any(spill.iterdir())
+
+
+def test_visits_too_big_for_their_share_of_memory_go_to_the_scratch_file_with_the_same_rows(tmp_path, monkeypatch):
+    from workbench.rules import views
+
+    d = Claims()
+    d.visit("A", "P1", "H1", medfee="100.00", hifp="50.00").visit("B", "P2", "H1", medfee="30.00", hifp="10.00")
+    d.fee("A", "X", cnt=2, pric="10.00").fee("B", "Y", cnt=3, pric="10.00")
+    folder = d.write(tmp_path / "data")
+
+    def visits(share):
+        monkeypatch.setattr(views, "MEMORY_SHARE", share)
+        with workbench.open(folder, memory_limit="512MB") as s:
+            env = engine.environment(s)
+            where = s.rows("SELECT database_name, table_name FROM duckdb_tables() WHERE table_name LIKE '%v_visit_fund'")
+            return env.get("in_memory", []), where, s.rows("SELECT * FROM v_visit_fund ORDER BY mdtrt_id")
+
+    with workbench.open(folder, memory_limit="512MB") as s:
+        assert views.in_memory_fits(s.con, "mdtrt", 200)  # 2 visits: 400 bytes
+        assert not views.in_memory_fits(s.con, "mdtrt", 10**9)  # 2 GB
+    small = visits(1 / 3)
+    big = visits(0.0)  # no share of memory for it: 400 bytes > 0
+    assert small[:2] == (["v_visit_fund"], [("temp", "__shared_v_visit_fund")])
+    assert big[:2] == ([], [("wb_scratch", "v_visit_fund")])
+    assert small[2] == big[2] and [r[0] for r in big[2]] == ["A", "B"]
 
 
 def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):

@@ -27,13 +27,18 @@ from .loader import KNOWLEDGE_DIR, VIEWS_DIR
 # lines through v_fee_fund; at city scale recomputing the join per rule took 2.6x the time).
 MATERIALIZE = ("v_visit_fund", "v_fee_refund", "v_fee_fund_base")
 
-# Of those, the ones kept in memory (a temporary table) instead of the scratch file: one row per
-# visit, read by nearly every rule. Writing it compressed to the file took longer than computing
-# it (city: 2.2 s against 1.5 s for 4 M visits), and a rule reads it quicker uncompressed (city:
-# 0.72 GB). DuckDB counts it against the memory limit and, when memory runs short, moves its
-# blocks to the session's temp directory, as it does with any other data beyond the limit.
-# The fee lines (v_fee_fund_base, five times as many rows) go to the compressed scratch file.
-IN_MEMORY = ("v_visit_fund",)
+# Of those, the ones kept in memory (a temporary table) instead of the scratch file when they are
+# small beside DuckDB's memory limit: one row per visit, read by nearly every rule. Writing it
+# compressed to the file took longer than computing it (city: 2.2 s against 1.5 s for 4 M
+# visits), and rules read it quicker uncompressed. But it holds its memory for the whole run
+# (city 0.72 GB, ~180 bytes a visit): at a quarter of a 3 GB limit a city audit was no slower,
+# at four fifths of a 9 GB limit a province audit took 724 s against 651 s (the rules' joins
+# spilled more).
+# So: NAME -> (the table it has one row per row of, bytes per row in memory, rounded up); kept in
+# memory while rows x bytes is at most MEMORY_SHARE of the memory limit, else written to the file.
+# The fee lines (v_fee_fund_base, five times as many rows) always go to the compressed file.
+IN_MEMORY = {"v_visit_fund": ("mdtrt", 200)}
+MEMORY_SHARE = 1 / 3
 
 # A materialised view too big to join in memory at once is built in slices of a key column: the
 # rows of each slice of ``key`` values, as cut by ``CHUNK_ROWS`` rows of ``source`` (already built),
@@ -234,8 +239,8 @@ def needed(env: dict, reads) -> set:
 
 def materialize(con, env: dict, names=None) -> list:
     """Compute the pending shared views among ``names`` (default: all pending) into the scratch
-    database (those of :data:`IN_MEMORY` into temporary tables), in creation order, and point the
-    view of each name at its table.
+    database (those of :data:`IN_MEMORY` that fit into temporary tables, listed in
+    ``env["in_memory"]``), in creation order, and point the view of each name at its table.
 
     Views that read them by name (``v_fee_fund``, ``v_stay``) read the table from then on, and
     so does each view of :data:`READ_FROM` whose source this is (``v_fee``).
@@ -244,7 +249,7 @@ def materialize(con, env: dict, names=None) -> list:
     todo = [n for n in env["pending"] if names is None or n in names]
     for name in todo:
         view = env["views"][name]
-        memory = name in IN_MEMORY
+        memory = name in IN_MEMORY and in_memory_fits(con, *IN_MEMORY[name])
         target = f'temp.main."__shared_{name}"' if memory else f'{env["scratch"]}.main."{name}"'
         try:
             _materialize(con, target, env["sql"][name], CHUNK_BY.get(name), temporary=memory)
@@ -257,7 +262,30 @@ def materialize(con, env: dict, names=None) -> list:
             raise _failed(view, e) from None
         env["pending"].remove(name)
         env["materialized"].append(name)
+        if memory:
+            env.setdefault("in_memory", []).append(name)
     return todo
+
+
+_SIZE = re.compile(r"^\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB)\s*$")
+_UNIT = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+         "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def memory_limit_bytes(con):
+    """DuckDB's memory limit on ``con`` in bytes (None when it cannot be read)."""
+    m = _SIZE.match(str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]))
+    return float(m.group(1)) * _UNIT[m.group(2)] if m else None
+
+
+def in_memory_fits(con, table: str, row_bytes: int) -> bool:
+    """Whether a table of one row per row of ``table``, ``row_bytes`` each, takes at most
+    :data:`MEMORY_SHARE` of the memory limit."""
+    limit = memory_limit_bytes(con)
+    if limit is None:
+        return False
+    rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    return rows * row_bytes <= limit * MEMORY_SHARE
 
 
 def slices(con, key: str, source: str, rows: int) -> list:
