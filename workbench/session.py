@@ -52,9 +52,10 @@ def _select_conformed(name: str, path: Path) -> tuple:
 # DuckDB's default is one thread per core. It sizes a GROUP BY's per-thread hash tables by its
 # thread count, and with two threads a grouping of many distinct keys thrashes the cache: on the
 # 2-core machine this project is measured on, 21.7 M distinct keys took 2.0-2.5 s with 2 threads
-# and 0.85 s with 4 (duplicate_billing on a city: 2.5 s against 4.5 s), other work no slower
-# (a city audit 51.1 s against 52.9 s, peak RSS the same). So at least 4, however few the cores.
-MIN_THREADS = 4
+# and 0.8-0.9 s with 3 or 4 (duplicate_billing on a city: 2.4-2.5 s against 4.0-5.1 s). A third
+# thread costs the joins nothing; a fourth made stock_mismatch's 10 M-line join slower (3.8-4.0 s
+# against 3.2-3.6 s). So at least 3 threads; machines with more cores keep one per core.
+MIN_THREADS = 3
 
 _SIZE = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
