@@ -57,7 +57,16 @@ def _select_conformed(name: str, path: Path) -> tuple:
 # against 3.2-3.6 s). So at least 3 threads; machines with more cores keep one per core.
 MIN_THREADS = 3
 
-_SIZE = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|BYTES|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNIT = {"B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+         "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def size_bytes(text):
+    """Bytes in a size written as DuckDB reads and shows them (``4GB``, ``488.2 MiB``: GB are
+    10^9 bytes, GiB 2^30), or None when ``text`` is not such a size."""
+    m = _SIZE.match(str(text))
+    return float(m.group(1)) * _UNIT[m.group(2).upper()] if m else None
 
 
 def resource_options(args) -> dict:
@@ -111,7 +120,7 @@ class Session:
         self.manifest = datafolder.read_manifest(self.folder)
         self.con = duckdb.connect(":memory:")
         if memory_limit:
-            if not _SIZE.match(str(memory_limit)):
+            if size_bytes(memory_limit) is None:
                 self.con.close()
                 raise DataFolderError(f"memory limit {memory_limit!r} is not a size like 4GB or 512MB")
             self.con.execute(f"SET memory_limit='{memory_limit}'")

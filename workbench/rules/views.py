@@ -267,15 +267,11 @@ def materialize(con, env: dict, names=None) -> list:
     return todo
 
 
-_SIZE = re.compile(r"^\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB)\s*$")
-_UNIT = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
-         "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
-
-
 def memory_limit_bytes(con):
     """DuckDB's memory limit on ``con`` in bytes (None when it cannot be read)."""
-    m = _SIZE.match(str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]))
-    return float(m.group(1)) * _UNIT[m.group(2)] if m else None
+    from ..session import size_bytes
+
+    return size_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
 
 
 def in_memory_fits(con, table: str, row_bytes: int) -> bool:
