@@ -51,7 +51,7 @@ def _select_conformed(name: str, path: Path) -> tuple:
 
 # DuckDB's default is one thread per core. It sizes a GROUP BY's per-thread hash tables by its
 # thread count, and with two threads a grouping of many distinct keys thrashes the cache: on the
-# 2-core machine this project is measured on, 21.7 M distinct keys took 2.0-2.5 s with 2 threads
+# 2-core machine this project is measured on, 21.7 M distinct keys took 1.3-2.7 s with 2 threads
 # and 0.8-0.9 s with 3 or 4 (duplicate_billing on a city: 2.4-2.5 s against 4.0-5.1 s). A third
 # thread costs the joins nothing; a fourth made stock_mismatch's 10 M-line join slower (3.8-4.0 s
 # against 3.2-3.6 s). So at least 3 threads; machines with more cores keep one per core.
