@@ -97,3 +97,41 @@ def test_duckdb_runs_at_least_three_threads_unless_told(folder):
         assert s.one("SELECT current_setting('threads')")[0] == max(MIN_THREADS, cores) >= 3
     with workbench.open(folder, threads=1) as s:
         assert s.one("SELECT current_setting('threads')")[0] == 1
+
+
+def test_a_session_left_open_removes_its_folders_when_its_process_exits(folder, tmp_path):
+    """A notebook's or a Voila page's kernel may end with its session still open: its scratch
+    and spill folders must not stay behind in the temporary folder."""
+    import subprocess
+    import sys
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    code = (
+        "import tempfile, sys, workbench\n"
+        f"tempfile.tempdir = {str(system_tmp)!r}\n"
+        f"s = workbench.open({str(folder)!r}, memory_limit='64MB')\n"
+        "s.scratch()\n"
+        "s.con.execute('SET preserve_insertion_order = false')\n"
+        "s.con.execute('CREATE TEMP TABLE big AS SELECT md5(CAST(range AS VARCHAR)) AS h FROM range(3000000)')\n"
+        "import os; print(sorted(os.listdir(tempfile.tempdir)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    made = eval(out.stdout.strip().splitlines()[-1])
+    assert [n.split("-")[1] for n in made] == ["scratch", "spill"]  # both were there while it ran
+    assert list(system_tmp.iterdir()) == []
+
+
+def test_a_session_dropped_without_close_removes_its_folders(folder, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    s = workbench.open(folder)
+    scratch_dir = s._scratch_dir if s.scratch() else None
+    assert scratch_dir.is_dir()
+    del s
+    gc.collect()
+    assert not scratch_dir.exists()
+

@@ -5,6 +5,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -67,6 +68,13 @@ def size_bytes(text):
     10^9 bytes, GiB 2^30), or None when ``text`` is not such a size."""
     m = _SIZE.match(str(text))
     return float(m.group(1)) * _UNIT[m.group(2).upper()] if m else None
+
+
+def _remove_dirs(dirs: list) -> None:
+    """Remove the folders of ``dirs`` (and forget them)."""
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
+    dirs.clear()
 
 
 def resource_options(args) -> dict:
@@ -134,8 +142,14 @@ class Session:
         # folder the process runs in; spill into a folder of this session's under the system's
         # temporary folder instead (DuckDB creates it when it first spills; removed on close).
         self._spill_dir = None
+        # The session's own folders (spill, scratch), removed on close, or when the session is
+        # garbage-collected or the process exits without closing it (a notebook's or a Voila
+        # page's kernel shut down with its session open).
+        self._own_dirs = []
+        self._remove_own_dirs = weakref.finalize(self, _remove_dirs, self._own_dirs)
         if not temp_directory:
             self._spill_dir = Path(tempfile.gettempdir()) / f"workbench-spill-{uuid.uuid4().hex[:12]}"
+            self._own_dirs.append(self._spill_dir)
         spill = temp_directory or self._spill_dir
         self.con.execute(f"SET temp_directory='{_quote(str(spill))}'")
         self._scratch_dir = None
@@ -211,15 +225,14 @@ class Session:
             if base is not None:
                 base.mkdir(parents=True, exist_ok=True)
             d = Path(tempfile.mkdtemp(prefix="workbench-scratch-", dir=base))
+            self._own_dirs.append(d)
             self.con.execute(f"ATTACH '{_quote(str(d / 'scratch.duckdb'))}' AS wb_scratch")
             self._scratch_dir = d
         return "wb_scratch"
 
     def close(self):
         self.con.close()
-        for d in (self._scratch_dir, self._spill_dir):
-            if d is not None:
-                shutil.rmtree(d, ignore_errors=True)
+        self._remove_own_dirs()
         self._scratch_dir = self._spill_dir = None
 
     def __enter__(self):
