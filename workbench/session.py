@@ -138,19 +138,17 @@ class Session:
             cores = self.con.execute("SELECT current_setting('threads')").fetchone()[0]
             self.con.execute(f"SET threads={max(int(cores), MIN_THREADS)}")
         self.temp_directory = Path(temp_directory) if temp_directory else None
-        # Without a temp_directory DuckDB would spill an in-memory session into ./.tmp of whatever
-        # folder the process runs in; spill into a folder of this session's under the system's
-        # temporary folder instead (DuckDB creates it when it first spills; removed on close).
-        self._spill_dir = None
         # The session's own folders (spill, scratch), removed on close, or when the session is
         # garbage-collected or the process exits without closing it (a notebook's or a Voila
         # page's kernel shut down with its session open).
         self._own_dirs = []
         self._remove_own_dirs = weakref.finalize(self, _remove_dirs, self._own_dirs)
-        if not temp_directory:
-            self._spill_dir = Path(tempfile.gettempdir()) / f"workbench-spill-{uuid.uuid4().hex[:12]}"
-            self._own_dirs.append(self._spill_dir)
-        spill = temp_directory or self._spill_dir
+        spill = temp_directory
+        if not spill:
+            # DuckDB would spill an in-memory session into ./.tmp of whatever folder the process
+            # runs in: a folder of the session's own instead (DuckDB creates it when it first spills)
+            spill = Path(tempfile.gettempdir()) / f"workbench-spill-{uuid.uuid4().hex[:12]}"
+            self._own_dirs.append(spill)
         self.con.execute(f"SET temp_directory='{_quote(str(spill))}'")
         self._scratch_dir = None
         self.tables = []
@@ -233,7 +231,7 @@ class Session:
     def close(self):
         self.con.close()
         self._remove_own_dirs()
-        self._scratch_dir = self._spill_dir = None
+        self._scratch_dir = None
 
     def __enter__(self):
         return self

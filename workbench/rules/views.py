@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from .. import schema
 from ..errors import RuleError
+from ..session import size_bytes
 from . import sqltext
 from .loader import KNOWLEDGE_DIR, VIEWS_DIR
 
@@ -269,8 +270,6 @@ def materialize(con, env: dict, names=None) -> list:
 
 def memory_limit_bytes(con):
     """DuckDB's memory limit on ``con`` in bytes (None when it cannot be read)."""
-    from ..session import size_bytes
-
     return size_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
 
 
