@@ -2,6 +2,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -49,7 +50,7 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_folder(tmp_path):
     datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={"v": 1})
     bad = {k: v for k, v in MDTRT.items() if k != "begntime"}
     with pytest.raises(DataFolderError, match="mdtrt: missing column.*begntime"):
-        datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": bad}, source={"v": 2})
+        datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": bad}, source={"v": 2}, force=True)
     assert datafolder.read_manifest(out)["source"] == {"v": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
 
@@ -87,3 +88,92 @@ def test_opening_a_folder_whose_money_is_not_the_contracts_decimal_is_refused(tm
     pq.write_table(t.set_column(i, "hifp_pay", t.column(i).cast(pa.float64())), out / "setl.parquet")
     with pytest.raises(DataFolderError, match=r"setl\.parquet: column hifp_pay is stored as double, the contract's type is decimal128\(18, 2\)"):
         workbench.open(out)
+
+
+# ------------------------------------------------------------ the out-folder policy (issue 23, 4)
+def _entries(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_non_empty_out_is_refused_without_force_and_nothing_is_written(tmp_path):
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(DataFolderError, match=r"--out .*d is not empty \(notes\.txt\); .*--force"):
+        datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={})
+    assert _entries(out) == ["notes.txt"] and _entries(tmp_path) == ["d"]
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(DataFolderError, match="is a file, not a folder"):
+        datafolder.write_data_folder(tmp_path / "f", {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={}, force=True)
+    assert (tmp_path / "f").read_text() == "a file"
+    # an empty folder is no loss: written without --force
+    (tmp_path / "e").mkdir()
+    datafolder.write_data_folder(tmp_path / "e", {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={})
+    assert datafolder.verify_manifest(tmp_path / "e") == []
+
+
+def test_force_replaces_only_the_writers_own_files(tmp_path):
+    out = tmp_path / "d"
+    datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={"v": 1})
+    (out / "notes.txt").write_text("keep me")
+    (out / "scans").mkdir()
+    (out / "scans" / "a.pdf").write_bytes(b"%PDF")
+    (out / "cms_labels.parquet").write_bytes(b"not ours to delete")
+    datafolder.write_data_folder(out, {"psn": PSN, "medins": {**MEDINS, "fixmedins_name": ["新名医院"]}, "mdtrt": MDTRT},
+                                 source={"v": 2}, force=True)
+    assert _entries(out) == ["cms_labels.parquet", "data_manifest.json", "mdtrt.parquet", "medins.parquet",
+                             "notes.txt", "psn.parquet", "scans"]
+    assert (out / "notes.txt").read_text() == "keep me" and (out / "scans" / "a.pdf").read_bytes() == b"%PDF"
+    assert (out / "cms_labels.parquet").read_bytes() == b"not ours to delete"
+    assert pq.read_table(out / "medins.parquet").column("fixmedins_name").to_pylist() == ["新名医院"]
+    assert datafolder.read_manifest(out)["source"] == {"v": 2} and datafolder.verify_manifest(out) == []
+    assert _entries(tmp_path) == ["d"]  # no .partial / .old folder left
+
+
+def test_force_never_deletes_a_table_or_truth_it_does_not_write(tmp_path):
+    out = tmp_path / "d"
+    truth = pd.DataFrame({"case_id": ["C1"], "rule_id": ["r"]})
+    datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT, "setl": SETL}, source={"v": 1}, truth=truth)
+    before = {n: (out / n).read_bytes() for n in _entries(out)}
+    with pytest.raises(DataFolderError, match=r"holds setl\.parquet, truth\.parquet, which this data folder does not write"):
+        datafolder.write_data_folder(out, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT}, source={"v": 2}, force=True)
+    assert {n: (out / n).read_bytes() for n in _entries(out)} == before
+    assert _entries(tmp_path) == ["d"]
+    # a table stored the other way (fee.parquet beside a new fee/ folder) would be read instead: refused too
+    datafolder.write_table(out, "fee", {"feedetl_sn": ["1"], "mdtrt_id": ["M1"], "psn_no": ["0001"],
+                                        "fee_ocur_time": ["2024-03-01 09:05:00"], "med_list_codg": ["X"],
+                                        "med_chrgitm_type": ["09"], "cnt": [2], "pric": ["3.50"],
+                                        "det_item_fee_sumamt": ["7.00"], "bilg_dr_codg": ["D1"]})
+    with pytest.raises(DataFolderError, match=r"holds fee\.parquet"):
+        with datafolder.staged_folder(out, force=True) as tmp:
+            for n in ("psn", "medins", "mdtrt", "setl"):
+                datafolder.write_table(tmp, n, {"psn": PSN, "medins": MEDINS, "mdtrt": MDTRT, "setl": SETL}[n])
+            (tmp / "fee").mkdir()
+            (tmp / "truth.parquet").write_bytes((out / "truth.parquet").read_bytes())
+            datafolder.write_manifest(tmp, {"v": 3})
+    assert (out / "fee.parquet").is_file() and not (out / "fee").exists()
+
+
+def test_stale_partial_folders_of_a_dead_writer_are_removed_and_new_ones_are_private(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "d"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".d.partial-{pid}-abc123"
+    stale.mkdir()
+    (stale / "psn.parquet").write_text("certno 370102199001011234")
+    old = tmp_path / f".d.old-{pid}-ff"
+    old.mkdir()
+    live = tmp_path / f".d.partial-{os.getpid()}-zzz"  # a writer that still runs: kept
+    live.mkdir()
+    other = tmp_path / f".e.partial-{pid}-abc"  # another out's: kept
+    other.mkdir()
+    modes = []
+    with datafolder.staged_folder(out) as tmp:
+        modes.append(tmp.stat().st_mode & 0o777)
+        (tmp / "x").write_text("x")
+    assert modes == [0o700]
+    assert _entries(tmp_path) == sorted([live.name, other.name, "d"])

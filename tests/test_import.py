@@ -355,29 +355,56 @@ def test_unknown_format(tmp_path):
 
 
 # -------------------------------------------------------------------- writing: atomic, safe
-def test_reimport_replaces_an_existing_data_folder_only_on_success(tmp_path):
+def test_reimport_with_force_replaces_an_existing_data_folder_only_on_success(tmp_path):
     src, out = make_extract(tmp_path / "src"), tmp_path / "data"
     import_extract(src, "platform", out)
     before = (out / "data_manifest.json").read_text()
+    write_csv(src / "psn.csv", BASE["psn"] + [dict(BASE["psn"][0], psn_no="00015")])
+    with pytest.raises(WorkbenchError, match=r"--out .*data is not empty \(data_manifest\.json, fee\.parquet, .*--force"):
+        import_extract(src, "platform", out)
+    assert (out / "data_manifest.json").read_text() == before
     write_csv(src / "psn.csv", rows_of("psn", r0={"brdy": "1990-00-01"}))
-    rejected_err = pytest.raises(ImportValidationError, import_extract, src, "platform", out)
+    rejected_err = pytest.raises(ImportValidationError, import_extract, src, "platform", out, force=True)
     assert "psn.csv, row 2, column brdy" in str(rejected_err.value)
     assert (out / "data_manifest.json").read_text() == before  # untouched
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or ".old-" in p.name]
     write_csv(src / "psn.csv", BASE["psn"] + [dict(BASE["psn"][0], psn_no="00015")])
-    import_extract(src, "platform", out)
+    import_extract(src, "platform", out, force=True)
     assert pq.read_table(out / "psn.parquet").num_rows == 4
+    assert datafolder.verify_manifest(out) == []
 
 
-def test_refuses_to_replace_a_folder_that_is_not_a_data_folder(tmp_path):
+def test_refuses_a_non_empty_folder_and_with_force_keeps_every_file_it_does_not_write(tmp_path):
     src = make_extract(tmp_path / "src")
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "thesis.txt").write_text("precious")
-    with pytest.raises(WorkbenchError, match="not a data folder"):
+    with pytest.raises(WorkbenchError, match="is not empty"):
         import_extract(src, "platform", tmp_path / "docs")
     with pytest.raises(WorkbenchError, match="would replace the extract"):
-        import_extract(src, "platform", src)
+        import_extract(src, "platform", src, force=True)
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["thesis.txt"]
+    import_extract(src, "platform", tmp_path / "docs", force=True)
     assert (tmp_path / "docs" / "thesis.txt").read_text() == "precious"
+    assert datafolder.verify_manifest(tmp_path / "docs") == []
+
+
+def test_import_over_a_synth_folder_never_deletes_its_truth(tmp_path):
+    """Issue 23: import replaced the folder and deleted truth.parquet and every other file."""
+    src, out = make_extract(tmp_path / "src"), tmp_path / "data"
+    import_extract(src, "platform", out)
+    pq.write_table(pa.table({"case_id": ["C1"], "rule_id": ["r"]}), out / "truth.parquet")
+    datafolder.write_manifest(out, {"generator": "workbench.synth"})
+    (out / "README.txt").write_text("made by synth")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert cli.main(["import", str(src), "--format", "platform", "--out", str(out)]) == 1
+    with pytest.raises(WorkbenchError, match=r"holds truth\.parquet, which this data folder does not write"):
+        import_extract(src, "platform", out, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name or ".old-" in p.name]
+    (out / "truth.parquet").rename(tmp_path / "truth.parquet")  # moved away by the user: now it goes
+    assert cli.main(["import", str(src), "--format", "platform", "--out", str(out), "--force"]) == 0
+    assert (out / "README.txt").read_text() == "made by synth"
+    assert datafolder.read_manifest(out)["source"]["format"] == "platform"
 
 
 # --------------------------------------------------------------------------------------- CMS

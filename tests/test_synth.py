@@ -99,6 +99,16 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path):
     fee = hashlib.sha256((tmp_path / "a" / "fee.parquet").read_bytes()).hexdigest()
     assert fee == da["fee"] == datafolder.fingerprint(tmp_path / "b" / "fee.parquet")["sha256"]
     assert a["source"]["seed"] == 5 and c["source"]["seed"] == 6 and a["source"]["generator"] == "workbench.synth"
+    # a non-empty --out: refused before any work without --force, nothing changed
+    (tmp_path / "a" / "notes.txt").write_text("keep me")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert main(["synth", "--scale", "demo", "--seed", "6", "--out", str(tmp_path / "a"), "--no-progress"]) == 1
+    assert {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+    # with --force only synth's own files are replaced: the notes stay, the tables are seed 6's
+    synthesize(tmp_path / "a", scale=SCALES["tiny"], seed=6, progress=False, force=True)
+    assert (tmp_path / "a" / "notes.txt").read_text() == "keep me"
+    assert _digests(tmp_path / "a") == dc and datafolder.verify_manifest(tmp_path / "a") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c"]
 
 
 # --- what was planted ---------------------------------------------------------------------------

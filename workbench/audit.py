@@ -100,7 +100,8 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     data : path
         A data folder.
     out : path
-        The run folder to write (replaced atomically when complete).
+        The run folder to write, atomically when complete: an earlier run's files there are
+        replaced, other files kept; a data folder is refused.
     rules : str, optional
         The ``--rules`` value (ids, folders or rule files, comma-separated).
     param : list of str, optional
@@ -136,7 +137,8 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
                            library=library, engine=engine)
         truth = session.df("SELECT * FROM truth") if "truth" in session.tables else None
     ev = evaluate(result.findings, truth, rules=list(result.counts)) if truth is not None else None
-    with datafolder.staged_folder(out) as tmp:
+    # A run is derived data: an earlier run's files are replaced, anything else in --out is kept.
+    with datafolder.staged_folder(out, force=True, what="run folder") as tmp:
         outputs = write_findings(result.findings, tmp)
         if ev is not None:
             ev.to_csv(tmp / "evaluation.csv", index=False, encoding="utf-8")

@@ -53,12 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=2024)
     s.add_argument("--out", required=True, metavar="DATA")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out, replacing only the files synth writes")
 
     s = sub.add_parser("import", help="validate and convert an extract into a data folder")
     s.add_argument("src", metavar="SRC")
     s.add_argument("--format", required=True, choices=["platform", "cms"], dest="fmt")
     s.add_argument("--out", required=True, metavar="DATA")
     s.add_argument("--max-report", type=int, default=10, help="problems listed per kind (default 10)")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out, replacing only the files the import writes")
 
     s = sub.add_parser("summary", help="print the tables and headline figures of a data folder")
     s.add_argument("data", metavar="DATA")

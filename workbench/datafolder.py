@@ -1,7 +1,9 @@
 """Data folders: one Parquet file (or folder of files) per contract table, plus a manifest.
 
 Writing is atomic: everything is built in a temporary folder beside the destination and moved
-into place at the end, so a failure never leaves a partial data folder.
+into place at the end, so a failure never leaves a partial data folder. A writer refuses a
+non-empty destination unless forced, and even then replaces only the files it writes
+(:func:`staged_folder`).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -163,28 +166,160 @@ def verify_manifest(folder) -> list:
     return changed
 
 
-@contextmanager
-def staged_folder(out):
-    """Yield a temporary folder; on success replace ``out`` with it, on failure remove it.
+def data_entries() -> set:
+    """Entry names of a data folder that readers take as data (tables in both forms, truth, manifest)."""
+    names = {MANIFEST, TRUTH, "truth"}
+    for name in schema.TABLE_ORDER:
+        names.update({f"{name}.parquet", name})
+    return names
 
-    The temporary folder is created beside ``out`` so the final move is a rename on the same
-    file system. An existing ``out`` is only replaced once the new one is complete.
+
+def check_out(out, force: bool = False, what: str = "data folder") -> None:
+    """Refuse ``out`` before any work when writing there could lose a file.
+
+    ``out`` may be absent or an empty folder; a non-empty folder only with ``force`` (and then only
+    the writer's own files are replaced, see :func:`staged_folder`); a file never.
+
+    Raises
+    ------
+    DataFolderError
+        ``out`` is a file, or a non-empty folder and ``force`` is false.
+    """
+    out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise DataFolderError(f"--out {out} is a broken symbolic link; refusing to write through it")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataFolderError(f"--out {out} is a file, not a folder; refusing to replace it")
+    if not force:
+        first = sorted(p.name for p in out.iterdir())
+        if first:
+            shown = ", ".join(first[:5]) + (f" and {len(first) - 5} more" if len(first) > 5 else "")
+            raise DataFolderError(
+                f"--out {out} is not empty ({shown}); choose an empty or new folder, or pass --force to "
+                f"replace the {what}'s own files there (no other file is deleted)")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_partials(out) -> list:
+    """Remove the temporary folders an earlier writer of ``out`` left when it was killed.
+
+    A writer names its folders ``.OUT.partial-PID-…`` / ``.OUT.old-PID``; those of a process that
+    no longer runs are removed (they may hold personal data). Folders of a running writer are kept.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
     """
     out = Path(out).resolve()
+    if not out.parent.is_dir():
+        return []
+    pat = re.compile(rf"^\.{re.escape(out.name)}\.(?:partial|old)-(\d+)(?:-.*)?$")
+    removed = []
+    for p in out.parent.iterdir():
+        m = pat.match(p.name)
+        if m and not _pid_alive(int(m.group(1))) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+@contextmanager
+def staged_folder(out, force: bool = False, entries=None, what: str = "data folder"):
+    """Yield a temporary folder; on success move its contents to ``out``, on failure remove it.
+
+    The temporary folder (mode 0700: it may hold personal data) is created beside ``out`` so
+    the final moves are renames on the same file system; stale ones left by a killed writer of
+    the same ``out`` are removed first.
+
+    Parameters
+    ----------
+    out : path
+        Destination folder.
+    force : bool
+        ``out`` must be absent or empty unless ``force`` (checked before anything is done).
+        With ``force`` only the entries the writer wrote replace the same names in ``out``;
+        every other file is left. An entry of ``out`` that readers would take as part of the
+        new content but that this writer did not write (``entries``; e.g. a synth folder's
+        ``truth.parquet`` under an import) is never deleted: the write is refused, naming it.
+    entries : set of str, optional
+        Those entry names (default: a data folder's, :func:`data_entries`).
+    what : str
+        What is written, for messages ("data folder", "run folder").
+
+    Raises
+    ------
+    DataFolderError
+        ``out`` is not empty and ``force`` is false, or it holds content this writer would
+        leave stale. Nothing is changed.
+    """
+    out = Path(out).resolve()
+    check_out(out, force, what)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    remove_stale_partials(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
     try:
         yield tmp
+        if out.is_dir() and any(out.iterdir()):
+            _merge_into(tmp, out, data_entries() if entries is None else set(entries), what)
+        else:
+            if out.is_dir():
+                out.rmdir()  # empty: nothing of anyone's is lost
+            os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old is not None:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _merge_into(tmp: Path, out: Path, entries: set, what: str) -> None:
+    """Replace the entries of ``out`` that ``tmp`` holds; refuse when others would go stale.
+
+    The manifest (``data_manifest.json`` / ``manifest.json``) is moved away first and in last,
+    so a folder caught half-way is no valid folder rather than a mixed one; on an error every
+    entry moved so far is put back.
+    """
+    new = {p.name for p in tmp.iterdir()}
+    stale = sorted(n for n in (p.name for p in out.iterdir()) if n in entries and n not in new)
+    if stale:
+        raise DataFolderError(
+            f"--out {out} holds {', '.join(stale)}, which this {what} does not write and which would be "
+            f"read as part of it; nothing was written (move {'it' if len(stale) == 1 else 'them'} away first)")
+    manifests = [n for n in (MANIFEST, "manifest.json") if n in new]
+    order = [n for n in sorted(new) if n not in manifests] + manifests
+    old = out.parent / f".{out.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
+    old.mkdir(mode=0o700)
+    moved, placed = [], []
+    try:
+        for n in manifests:  # out stops being a valid folder before any table changes
+            if (out / n).exists() or (out / n).is_symlink():
+                os.rename(out / n, old / n)
+                moved.append(n)
+        for n in order:
+            if n not in manifests and ((out / n).exists() or (out / n).is_symlink()):
+                os.rename(out / n, old / n)
+                moved.append(n)
+            os.rename(tmp / n, out / n)
+            placed.append(n)
+    except BaseException:
+        for n in reversed(placed):
+            os.rename(out / n, tmp / n)
+        for n in reversed(moved):
+            os.rename(old / n, out / n)
         shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_table(folder, name: str, data, row_group_size: int = 1_000_000) -> Path:
@@ -195,24 +330,27 @@ def write_table(folder, name: str, data, row_group_size: int = 1_000_000) -> Pat
     return path
 
 
-def write_data_folder(out, tables: dict, source: dict, truth=None) -> dict:
+def write_data_folder(out, tables: dict, source: dict, truth=None, force: bool = False) -> dict:
     """Write a complete data folder atomically from in-memory tables.
 
     Parameters
     ----------
     out : path
-        Destination; replaced only when everything has been written.
+        Destination: absent or empty, or with ``force`` a folder whose same-named files are
+        replaced once everything has been written (:func:`staged_folder`).
     tables : dict of str to DataFrame or pyarrow.Table
         Contract tables by name; each is conformed to the contract types.
     source : dict
         Where the data came from (recorded in the manifest).
     truth : DataFrame, optional
         Planted cases of synthetic data, written as ``truth.parquet``.
+    force : bool
+        Write into a non-empty ``out`` (its other files are kept).
     """
     unknown = set(tables) - set(schema.TABLES)
     if unknown:
         raise DataFolderError(f"unknown table(s) {', '.join(sorted(unknown))}")
-    with staged_folder(out) as tmp:
+    with staged_folder(out, force=force) as tmp:
         for name in schema.TABLE_ORDER:
             if name in tables and tables[name] is not None:
                 write_table(tmp, name, tables[name])

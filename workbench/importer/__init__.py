@@ -75,17 +75,16 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def _check_paths(src: Path, out: Path):
+def _check_paths(src: Path, out: Path, force: bool):
     if not src.is_dir():
         raise WorkbenchError(f"{src}: no such folder (an extract is a folder of CSV, XLSX or Parquet files)")
     s, o = src.resolve(), out.resolve()
     if o == s or o in s.parents:
         raise WorkbenchError(f"--out {out} would replace the extract {src}; choose another folder")
-    if o.exists() and (not o.is_dir() or (any(o.iterdir()) and not (o / datafolder.MANIFEST).is_file())):
-        raise WorkbenchError(f"--out {out} exists and is not a data folder; refusing to replace it")
+    datafolder.check_out(out, force)
 
 
-def import_extract(src, fmt, out, max_report: int = 10) -> ImportResult:
+def import_extract(src, fmt, out, max_report: int = 10, force: bool = False) -> ImportResult:
     """Validate the extract in folder ``src`` and write it as the data folder ``out``.
 
     Parameters
@@ -96,9 +95,15 @@ def import_extract(src, fmt, out, max_report: int = 10) -> ImportResult:
         ``platform``, the name of a mapping in ``data/mappings`` (``cms``), or a path to a
         mapping YAML file.
     out : path
-        Data folder to write. An existing data folder is replaced only when the import succeeds.
+        Data folder to write: absent or empty unless ``force``.
     max_report : int
         Problems listed per kind in the error (all are counted).
+    force : bool
+        Write into a non-empty ``out``: only when the import succeeds, and only the files the
+        import writes (its tables, provenance files, ``data_manifest.json``) are replaced; every
+        other file is kept. A table or ``truth.parquet`` there that this import does not write
+        is never deleted: the import is refused, naming it
+        (:func:`workbench.datafolder.staged_folder`).
 
     Returns
     -------
@@ -111,12 +116,13 @@ def import_extract(src, fmt, out, max_report: int = 10) -> ImportResult:
     ImportValidationError
         Anything wrong with the extract; lists problems by file, row and column. Nothing is written.
     WorkbenchError
-        ``src`` is not a folder, or ``out`` is not a place an import may write.
+        ``src`` is not a folder, or ``out`` is not a place an import may write (a file, the
+        extract itself, or a non-empty folder without ``force``).
     """
     started = time.perf_counter()
     mapping = None if fmt == "platform" else load_mapping(fmt)
     src, out = Path(src), Path(out)
-    _check_paths(src, out)
+    _check_paths(src, out, force)
     log, warnings = ProblemLog(max_report), []
     con = duckdb.connect(":memory:")
     try:
@@ -144,7 +150,7 @@ def import_extract(src, fmt, out, max_report: int = 10) -> ImportResult:
         if warnings:
             source["ignored"] = warnings
         names = [n for n in schema.TABLE_ORDER if n in tables]
-        manifest = _write(out, names, validator.typed_table, extra, source)
+        manifest = _write(out, names, validator.typed_table, extra, source, force)
     finally:
         con.close()
     return ImportResult(out=out, format=source["format"], rows={n: manifest["tables"][n]["rows"] for n in names},
@@ -158,13 +164,13 @@ def _table_of(sf) -> str:
     return (first if "/" in sf.name else Path(first).stem).strip().lower()
 
 
-def _write(out: Path, names: list, typed_table, extra: dict, source: dict) -> dict:
+def _write(out: Path, names: list, typed_table, extra: dict, source: dict, force: bool) -> dict:
     """Write the data folder atomically: contract tables, provenance files, manifest.
 
     Tables are converted (``typed_table(name)``) and written one at a time, so only one is
     held in memory as Arrow at once.
     """
-    with datafolder.staged_folder(out) as tmp:
+    with datafolder.staged_folder(out, force=force) as tmp:
         for name in names:
             datafolder.write_table(tmp, name, typed_table(name))
         if extra:
@@ -178,12 +184,13 @@ def _write(out: Path, names: list, typed_table, extra: dict, source: dict) -> di
 
 
 def cli_import(args) -> int:
-    """``workbench import SRC --format FMT --out DATA [--max-report N]``: 0 on success.
+    """``workbench import SRC --format FMT --out DATA [--max-report N] [--force]``: 0 on success.
 
     A rejected import raises :class:`~workbench.errors.ImportValidationError`, which the CLI
     prints and turns into exit code 1.
     """
-    result = import_extract(args.src, args.fmt, args.out, max_report=getattr(args, "max_report", 10))
+    result = import_extract(args.src, args.fmt, args.out, max_report=getattr(args, "max_report", 10),
+                            force=getattr(args, "force", False))
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(result.summary())

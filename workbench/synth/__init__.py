@@ -15,8 +15,9 @@ from .scales import SCALES, Scale
 
 
 def cli_synth(args) -> int:
-    """``workbench synth --scale … --seed … --out DATA [--no-progress]``."""
-    manifest = synthesize(args.out, scale=args.scale, seed=args.seed, progress=not args.no_progress)
+    """``workbench synth --scale … --seed … --out DATA [--no-progress] [--force]``."""
+    manifest = synthesize(args.out, scale=args.scale, seed=args.seed, progress=not args.no_progress,
+                          force=getattr(args, "force", False))
     t = manifest["tables"]
     truth = t.get("truth", {}).get("rows", 0)
     print(f"synthetic {args.scale} region (seed {args.seed}) in {args.out}: "

@@ -91,13 +91,14 @@ def _secondary_truth(acc, plan, region, truth):
     return incidental
 
 
-def synthesize(out, scale="demo", seed=2024, progress=True) -> dict:
+def synthesize(out, scale="demo", seed=2024, progress=True, force=False) -> dict:
     """Generate a synthetic region with planted violations into the data folder ``out``.
 
     Parameters
     ----------
     out : path
-        Destination data folder (replaced atomically when complete).
+        Destination data folder, absent or empty unless ``force``; written atomically when
+        complete.
     scale : {"demo", "city", "province"} or Scale
         Size: demo ≈ 20 thousand persons, city ≈ 1 million, province ≈ 10 million.
     seed : int
@@ -105,6 +106,10 @@ def synthesize(out, scale="demo", seed=2024, progress=True) -> dict:
         byte-identical Parquet files.
     progress : bool
         Show a progress bar.
+    force : bool
+        Write into a non-empty ``out``, replacing only the files synth writes (its tables,
+        ``truth.parquet``, ``data_manifest.json``); every other file is kept
+        (:func:`workbench.datafolder.staged_folder`).
 
     Returns
     -------
@@ -112,6 +117,7 @@ def synthesize(out, scale="demo", seed=2024, progress=True) -> dict:
         The data folder's manifest (``data_manifest.json``).
     """
     sc = get_scale(scale)
+    datafolder.check_out(out, force)  # before minutes of work, not after
     know = knowledge()
     root = np.random.default_rng(seed)
     r_region, r_plan, r_stock, r_chunks = root.spawn(4)
@@ -123,7 +129,7 @@ def synthesize(out, scale="demo", seed=2024, progress=True) -> dict:
     acc = Accumulator(region, know)
     truth = list(plan.truth)
     rows = {"psn": 0, "mdtrt": 0, "fee": 0}
-    with datafolder.staged_folder(out) as tmp:
+    with datafolder.staged_folder(out, force=force) as tmp:
         w = DataWriter(tmp, parts={"fee"} if sc.fee_parts else ())
         for name, table in _static_tables(region, know).items():
             w.write(name, table)
