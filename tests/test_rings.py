@@ -19,7 +19,7 @@ from workbench.rings import RingAnalysis, RingParams
 D = Decimal
 
 # The filter at the tiny data's scale: D1 -> F1 is the only anchor.
-TINY = RingParams(min_rx=3, min_rx_patients=2, min_same_day=2, min_lift=1.0, min_days=1, min_patient_events=1,
+TINY = RingParams(min_rx=3, min_rx_patients=2, min_same_day=2, min_lift=1.0, min_days=1, min_weeks=1, min_patient_events=1,
                   min_patient_lift=1.1, min_patients=2, card_pharmacies_per_day=2, doctor_visits_per_day=2)
 
 
@@ -244,10 +244,15 @@ def test_ring_evidence_and_score(analysis):
     assert (ring.hifp_pay, ring.medfee_sumamt) == (D("640.64"), D("814.00"))
     assert ring.price_ratio == 3.125    # median bill 200 over the region's median purchase 64
     assert (str(ring.first_day), str(ring.last_day), ring.active_days) == ("2024-01-02", "2024-02-05", 3)
-    parts = {"same_day": 0.75, "baskets": 0.75, "concentration": 0.7, "price": math.log(3.125) / math.log(5),
-             "density": 0.8, "outside": 0.5}
+    assert (ring.same_day_share, ring.basket_share) == (0.75, 0.75)
+    assert ring.weeks == 3              # the weeks of 2024-01-01, 01-08 and 02-05
+    assert ring.regular_share == 0.0    # P1 and P2 have one gap each: no gap beside another
+    assert ring.lift == 1.05            # D1 -> F1: 3 * 7 / (5 * 4), shown, not scored
+    parts = {"same_day": 0.75, "baskets": 0.75, "concentration": 0.7, "regular": 0.0,
+             "price": math.log(3.125) / math.log(5), "density": 0.8, "outside": 0.5}
+    assert set(parts) == set(rings.WEIGHTS) and sum(rings.WEIGHTS.values()) == pytest.approx(1.0)
     expected = 100 * (1 - math.exp(-3 / 20)) * sum(rings.WEIGHTS[k] * v for k, v in parts.items())
-    assert ring.score == round(expected, 2) == 9.94
+    assert ring.score == round(expected, 2) == 8.93
     assert ring["rank"] == 1 and ring.c_price == round(parts["price"], 4)
 
 
@@ -258,14 +263,16 @@ def test_scores_rank_rings_by_evidence():
                 doctor_purchases=40, doctor_purchases_at_ring=40, patient_purchases=40, outside_county_patients=0,
                 patients=10, doctors=2, pharmacies=1, density=1.0, median_bill=100.0, region_median_bill=20.0,
                 hifp_pay=D("1.00"), medfee_sumamt=D("2.00"), active_days=9, first_day=None, last_day=None,
-                psn_no="", dr_code="", fixmedins_code="")
+                psn_no="", dr_code="", fixmedins_code="", weeks=9, rhythm_intervals=20, regular_intervals=20, lift=1.0)
     busy = {**base, "ring_id": "Rbusy", "same_day_sequences": 2, "identical_baskets": 1, "median_bill": 22.0,
-            "density": 0.2, "doctor_purchases": 400, "patient_purchases": 60}
+            "density": 0.2, "doctor_purchases": 400, "patient_purchases": 60, "regular_intervals": 3, "lift": 40.0}
     few = {**base, "ring_id": "Rfew", "purchases": 3, "linked_purchases": 3, "same_day_sequences": 3,
            "identical_baskets": 3, "doctor_purchases": 3, "doctor_purchases_at_ring": 3, "patient_purchases": 3}
     got = score(pd.DataFrame([busy, few, {**base, "ring_id": "Rring"}]))
     assert list(got.ring_id) == ["Rring", "Rfew", "Rbusy"]
     assert got.score.iloc[0] == round(100 * (1 - math.exp(-2)) * (1 - 0.10), 2)  # everything but outside county
+    assert got.set_index("ring_id").regular_share.to_dict() == {"Rring": 1.0, "Rfew": 1.0, "Rbusy": 0.15}
+    # the busy pharmacy's lift of 40 is shown, not scored: it still ranks last
 
 
 # ---- signals -------------------------------------------------------------------------------
@@ -331,7 +338,7 @@ def test_rings_csv_has_the_contract_columns_and_a_bom(analysis, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0][:5] == ["ring_id", "score", "psn_no", "dr_code", "fixmedins_code"] and rows[0] == rings.RING_COLUMNS
-    assert rows[1][:5] == [analysis.rings.ring_id.iloc[0], "9.94", "P1;P2", "D1", "F1"]
+    assert rows[1][:5] == [analysis.rings.ring_id.iloc[0], "8.93", "P1;P2", "D1", "F1"]
     assert rows[1][rows[0].index("hifp_pay")] == "640.64"
     assert rings.signals_path(tmp_path / "out.csv") == tmp_path / "out.signals.csv"
 

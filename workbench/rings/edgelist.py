@@ -12,8 +12,9 @@ Spark (:mod:`workbench.rings.engines`; every function here takes a session or an
     pharmacy sequence of one day).
 ``rings_edges``
     One row per (kind, a, b): ``psn_dr``, ``psn_pharmacy``, ``dr_pharmacy`` with counts,
-    distinct days, patients, linked purchases, money and the lift over chance
-    ``n / (deg_a × deg_b / total)``.
+    distinct days and weeks, patients, linked purchases, money, the share of ``a``'s volume the
+    edge holds ``n / deg_a`` (absolute) and the lift over chance ``n / (deg_a × deg_b / total)``
+    (relative to the data set: it ranks, the filter does not need it).
 
 Nothing here projects a hub: the edges are the bipartite pairs that occur in the data, never
 the pairs of patients who share a doctor or a pharmacy.
@@ -29,8 +30,8 @@ from .engines import engine_of, to_pandas
 SQL_DIR = Path(__file__).with_name("sql")
 VISITS, LINKS, COUNTS, EDGES = "rings_visits", "rings_links", "rings_edge_counts", "rings_edges"
 EDGE_KINDS = ("psn_dr", "psn_pharmacy", "dr_pharmacy")
-EDGE_COLUMNS = ["kind", "a", "b", "n", "days", "patients", "rx", "same_day", "hifp_pay", "medfee_sumamt",
-                "deg_a", "deg_b", "total", "lift"]
+EDGE_COLUMNS = ["kind", "a", "b", "n", "days", "weeks", "patients", "rx", "same_day", "hifp_pay", "medfee_sumamt",
+                "deg_a", "deg_b", "total", "share", "lift"]
 
 
 def sql_text(name: str, **parts) -> str:

@@ -12,7 +12,15 @@ the purchases of ``P`` at ``F``), computed in SQL (``sql/evidence.sql``):
   the ring's patients also bought there;
 * money: ``hifp_pay`` (fund share) and ``medfee_sumamt`` of the ring purchases, and
   ``price_ratio`` — their median bill over the median bill of every purchase of the region;
-* ``outside_county_patients`` — patients enrolled outside the ring pharmacy's county.
+* ``outside_county_patients`` — patients enrolled outside the ring pharmacy's county;
+* regularity: ``weeks`` — distinct calendar weeks with ring purchases; ``regular_share`` — of the
+  gaps between a patient's consecutive days of ring purchases, the share within
+  :data:`RHYTHM_DAYS` of the gap before it (a kept rhythm: weekly, fortnightly, ...);
+* ``lift`` — the highest lift over chance of the ring's doctor → pharmacy edges, relative to the
+  data set: shown, not scored (about 1 in a targeted extract where the ring is most of the volume).
+
+Every scored component is absolute (a share of the ring's own purchases, its doctors' or its
+patients'), except ``price``, which compares the ring's bills with the data's median purchase.
 
 The score (0–100) is ``100 × support × Σ weight × component`` with the components of
 :data:`WEIGHTS`, each in [0, 1], and ``support = 1 − exp(−linked_purchases / 20)`` so that a
@@ -31,13 +39,15 @@ from .engines import engine_of
 from .graph import members_by_kind
 
 WEIGHTS = {
-    "same_day": 0.25,       # same_day_sequences / purchases
-    "baskets": 0.20,        # identical_baskets / purchases
+    "same_day": 0.20,       # same_day_share = same_day_sequences / purchases
+    "baskets": 0.20,        # basket_share = identical_baskets / purchases
     "concentration": 0.20,  # (doctor_share + patient_share) / 2
-    "price": 0.15,          # log(price_ratio) / log(PRICE_FULL), clipped to [0, 1]
+    "regular": 0.10,        # regular_share
+    "price": 0.10,          # log(price_ratio) / log(PRICE_FULL), clipped to [0, 1]
     "density": 0.10,
     "outside": 0.10,        # outside_county_patients / patients
 }
+RHYTHM_DAYS = 2  # a gap within 2 days of the gap before it keeps the rhythm
 PRICE_FULL = 5.0  # a median bill 5× the region's median counts fully
 SUPPORT_SCALE = 20.0
 MEMBERS_TABLE = "rings_members"
@@ -48,6 +58,8 @@ RING_COLUMNS = [
     "same_day_sequences", "identical_baskets", "doctor_share", "patient_share", "density",
     "outside_county_patients", "hifp_pay", "medfee_sumamt", "price_ratio",
     "active_days", "first_day", "last_day",
+    # added after the contract's first columns (docs/rings.md): the shares scored, regularity, lift
+    "same_day_share", "basket_share", "weeks", "regular_share", "lift",
 ]
 
 
@@ -88,7 +100,7 @@ def evidence(session, rings, graph) -> pd.DataFrame:
     eng.register(MEMBERS_TABLE, members)
     try:
         baskets = sql_text("baskets") if eng.has("fee") else sql_text("no_baskets")
-        ev = eng.frame(sql_text("evidence", baskets=baskets))
+        ev = eng.frame(sql_text("evidence", baskets=baskets, rhythm_days=int(RHYTHM_DAYS)))
     finally:
         eng.unregister(MEMBERS_TABLE)
     by_id = {r["ring_id"]: r for r in rings}
@@ -99,7 +111,14 @@ def evidence(session, rings, graph) -> pd.DataFrame:
     ev["doctors"] = [len(by_id[i]["members"]["dr"]) for i in ev.ring_id]
     ev["pharmacies"] = [len(by_id[i]["members"]["pharmacy"]) for i in ev.ring_id]
     ev["density"] = [round(density(graph, by_id[i]["nodes"]), 4) for i in ev.ring_id]
+    ev["lift"] = [round(anchor_lift(graph, by_id[i]["nodes"]), 3) for i in ev.ring_id]
     return ev
+
+
+def anchor_lift(graph, nodes) -> float:
+    """The highest lift of the doctor → pharmacy edges among ``nodes`` (0 when there is none)."""
+    sub = graph.subgraph(nodes)
+    return max((d["lift"] for _, _, d in sub.edges(data=True) if d.get("kind") == "dr_pharmacy"), default=0.0)
 
 
 def _share(num, den) -> np.ndarray:
@@ -115,10 +134,14 @@ def score(ev: pd.DataFrame) -> pd.DataFrame:
     ev["patient_share"] = _share(ev.purchases, ev.patient_purchases).round(4)
     ratio = _share(ev.median_bill.astype(float).fillna(0), ev.region_median_bill.astype(float).fillna(0))
     ev["price_ratio"] = ratio.round(3)
+    ev["same_day_share"] = _share(ev.same_day_sequences, ev.purchases).round(4)
+    ev["basket_share"] = _share(ev.identical_baskets, ev.purchases).round(4)
+    ev["regular_share"] = _share(ev.regular_intervals, ev.rhythm_intervals).round(4)
     comp = {
         "same_day": _share(ev.same_day_sequences, ev.purchases),
         "baskets": _share(ev.identical_baskets, ev.purchases),
         "concentration": (ev.doctor_share.to_numpy(float) + ev.patient_share.to_numpy(float)) / 2,
+        "regular": _share(ev.regular_intervals, ev.rhythm_intervals),
         "price": np.clip(np.log(np.maximum(ratio, 1e-9)) / math.log(PRICE_FULL), 0, 1),
         "density": ev.density.to_numpy(float),
         "outside": _share(ev.outside_county_patients, ev.patients),

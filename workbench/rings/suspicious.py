@@ -1,15 +1,24 @@
-"""The suspicious-edge filter: keep the edges that chance would not give, so the graph stays small.
+"""The suspicious-edge filter: keep the edges that show a ring's pattern, so the graph stays small.
 
-An edge is kept when it has enough support (events and distinct days) and its lift over the
-expectation from its two nodes' volumes, ``n / (deg_a × deg_b / total)``, reaches ``min_lift``.
+Every test here is absolute evidence an auditor accepts on its own, the same in an extract of
+three pharmacies as in a region of a million persons: counts, distinct days and weeks, and the
+share of the doctor → pharmacy purchases made the day the patient saw the doctor. The lift over
+chance (``n / (deg_a × deg_b / total)``) is relative to the data set — in a targeted extract,
+where a ring is most of the volume, every edge has a lift near 1 — so it is no longer required
+(``min_lift`` and ``min_patient_lift`` default to 0, off); it stays on the edges and the rings
+for ranking and reading.
+
 The doctor → pharmacy edges that pass are the *anchors* of the graph: a collusion ring moves
 prescriptions from doctors to a pharmacy and brings its patients over on the day of the visit,
 so a patient edge is kept only when the patient has same-day sequences on an anchor (bought at
-the anchor's pharmacy the day they saw the anchor's doctor). A patient edge's support and its
-weight in the graph are those sequences (``weight``), not all the patient's visits: a patient's
-ordinary doctor and usual pharmacy do not pull them out of a ring, and a doctor's regular
-patients whose refills carry the doctor's prescription to the same pharmacy do not join it. Patients of
-ordinary doctors and pharmacies never enter the graph, however many there are.
+the anchor's pharmacy the day they saw the anchor's doctor), on several days and weeks, and those
+sequences are a real part of the patient's purchases (``min_patient_share``). A patient edge's
+support and its weight in the graph are those sequences (``weight``), not all the patient's
+visits: a patient's ordinary doctor and usual pharmacy do not pull them out of a ring, and a
+doctor's regular patients whose refills carry the doctor's prescription to the same pharmacy do
+not join it. Patients of ordinary doctors and pharmacies never enter the graph, however many
+there are. How strongly a candidate ring shows the pattern — shares, identical baskets,
+regularity — is scored afterwards (:mod:`~workbench.rings.score`).
 """
 from __future__ import annotations
 
@@ -40,13 +49,21 @@ class RingParams:
         Doctor → pharmacy: least share of the linked purchases that are same-day sequences (a
         busy doctor's few coincidences of a visit and a refill on one day are not a pattern).
     min_lift : float
-        Least lift over chance of a doctor → pharmacy edge.
+        Least lift over chance of a doctor → pharmacy edge. Relative to the data set (about 1
+        for a ring in a targeted extract, where the ring is most of the volume), so 0 (off) by
+        default; set it only to narrow a whole region's graph further.
     min_patient_events : int
         Patient edges: least same-day sequences on anchors with the doctor / at the pharmacy.
+    min_patient_share : float
+        Patient edges: least share of the patient's purchases (at any pharmacy) that those
+        same-day sequences make up (three coincidences among a heavy buyer's hundred purchases
+        are not a pattern).
     min_patient_lift : float
-        Least lift of a patient edge.
+        Least lift of a patient edge (relative, like ``min_lift``; 0, off, by default).
     min_days : int
         Least distinct days of every kept edge (a one-day burst is not a relationship).
+    min_weeks : int
+        Least distinct calendar weeks of every kept edge (nor is a one-week burst).
     min_patients, min_doctors, min_pharmacies : int
         A community is a ring candidate when it has at least this many members of each kind.
     resolution : float
@@ -61,10 +78,12 @@ class RingParams:
     min_rx_patients: int = 3
     min_same_day: int = 5
     min_same_day_share: float = 0.25
-    min_lift: float = 3.0
+    min_lift: float = 0.0
     min_patient_events: int = 3
-    min_patient_lift: float = 3.0
+    min_patient_share: float = 0.2
+    min_patient_lift: float = 0.0
     min_days: int = 2
+    min_weeks: int = 2
     min_patients: int = 3
     min_doctors: int = 1
     min_pharmacies: int = 1
@@ -97,33 +116,47 @@ class RingParams:
 def _filter_sql(p: RingParams) -> str:
     cols = ", ".join(EDGE_COLUMNS)
     pcols = ", ".join(f"e.{c}" for c in EDGE_COLUMNS)
+    week = "floor(DATE_DIFF('day', DATE '2000-01-03', day) / 7)"  # as in edge_counts.sql
     return f"""
 WITH anchors AS (
     SELECT {cols}, n AS weight FROM rings_edges
     WHERE kind = 'dr_pharmacy' AND n >= {int(p.min_rx)} AND patients >= {int(p.min_rx_patients)}
       AND same_day >= {int(p.min_same_day)} AND same_day >= {float(p.min_same_day_share)} * n
-      AND days >= {int(p.min_days)} AND lift >= {float(p.min_lift)}
+      AND days >= {int(p.min_days)} AND weeks >= {int(p.min_weeks)} AND lift >= {float(p.min_lift)}
 ),
 on_anchor AS (  -- same-day sequences on an anchor: (patient, the anchor's doctor, its pharmacy)
     SELECT l.psn_no, l.dr_code, l.fixmedins_code, l.mdtrt_id, l.day
     FROM {LINKS} l JOIN anchors x ON x.a = l.dr_code AND x.b = l.fixmedins_code
     WHERE l.same_day
 ),
+bought AS (  -- every purchase of the patients on anchors, at any pharmacy
+    SELECT a AS psn_no, max(deg_a) AS purchases FROM rings_edges
+    WHERE kind = 'psn_pharmacy' AND a IN (SELECT psn_no FROM on_anchor)
+    GROUP BY a
+),
 pd AS (
-    SELECT psn_no AS a, dr_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd
+    SELECT psn_no AS a, dr_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd,
+           count(DISTINCT {week}) AS ww
     FROM on_anchor GROUP BY psn_no, dr_code
 ),
 pf AS (
-    SELECT psn_no AS a, fixmedins_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd
+    SELECT psn_no AS a, fixmedins_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd,
+           count(DISTINCT {week}) AS ww
     FROM on_anchor GROUP BY psn_no, fixmedins_code
+),
+patient_edges AS (
+    SELECT 'psn_dr' AS kind, pd.* FROM pd
+    UNION ALL
+    SELECT 'psn_pharmacy' AS kind, pf.* FROM pf
 )
 SELECT * FROM anchors
 UNION ALL
-SELECT {pcols}, x.w AS weight FROM rings_edges e JOIN pd x ON e.kind = 'psn_dr' AND e.a = x.a AND e.b = x.b
-WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND e.lift >= {float(p.min_patient_lift)}
-UNION ALL
-SELECT {pcols}, x.w AS weight FROM rings_edges e JOIN pf x ON e.kind = 'psn_pharmacy' AND e.a = x.a AND e.b = x.b
-WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND e.lift >= {float(p.min_patient_lift)}
+SELECT {pcols}, x.w AS weight
+FROM patient_edges x
+JOIN rings_edges e ON e.kind = x.kind AND e.a = x.a AND e.b = x.b
+JOIN bought ON bought.psn_no = x.a
+WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND x.ww >= {int(p.min_weeks)}
+  AND x.w >= {float(p.min_patient_share)} * bought.purchases AND e.lift >= {float(p.min_patient_lift)}
 """
 
 

@@ -19,6 +19,7 @@ rl AS (  -- ring purchases linked to one of the ring's doctors
 ),
 pur AS (
     SELECT ring_id, count(*) AS purchases, count(DISTINCT day) AS active_days,
+           count(DISTINCT floor(DATE_DIFF('day', DATE '2000-01-03', day) / 7)) AS weeks,
            min(day) AS first_day, max(day) AS last_day,
            CAST(sum(hifp_pay) AS DECIMAL(18,2)) AS hifp_pay,
            CAST(sum(medfee_sumamt) AS DECIMAL(18,2)) AS medfee_sumamt,
@@ -52,8 +53,22 @@ oc AS (  -- patients enrolled outside the county of a ring pharmacy they bought 
     WHERE p.insuplc_admdvs IS DISTINCT FROM i.admdvs
     GROUP BY rp.ring_id
 ),
+gaps AS (  -- days between a patient's consecutive days of ring purchases
+    SELECT ring_id, psn_no, day,
+           DATE_DIFF('day', lag(day) OVER (PARTITION BY ring_id, psn_no ORDER BY day), day) AS gap
+    FROM (SELECT DISTINCT ring_id, psn_no, day FROM rp) d
+),
+rhythm AS (  -- each gap beside the one before it: a kept rhythm (weekly, fortnightly, ...) repeats it
+    SELECT ring_id, gap, lag(gap) OVER (PARTITION BY ring_id, psn_no ORDER BY day) AS prev_gap
+    FROM gaps
+),
+rg AS (
+    SELECT ring_id, count(*) FILTER (WHERE prev_gap IS NOT NULL) AS rhythm_intervals,
+           count(*) FILTER (WHERE abs(gap - prev_gap) <= {rhythm_days}) AS regular_intervals
+    FROM rhythm GROUP BY ring_id
+),
 ib AS ({baskets})
-SELECT pur.ring_id, pur.purchases, pur.active_days, pur.first_day, pur.last_day,
+SELECT pur.ring_id, pur.purchases, pur.active_days, CAST(pur.weeks AS BIGINT) AS weeks, pur.first_day, pur.last_day,
        pur.hifp_pay, pur.medfee_sumamt, pur.median_bill,
        coalesce(lk.linked_purchases, 0) AS linked_purchases,
        coalesce(lk.prescriptions, 0) AS prescriptions,
@@ -63,6 +78,8 @@ SELECT pur.ring_id, pur.purchases, pur.active_days, pur.first_day, pur.last_day,
        coalesce(pc.patient_purchases, 0) AS patient_purchases,
        coalesce(oc.outside_county_patients, 0) AS outside_county_patients,
        coalesce(ib.identical_baskets, 0) AS identical_baskets,
+       coalesce(rg.rhythm_intervals, 0) AS rhythm_intervals,
+       coalesce(rg.regular_intervals, 0) AS regular_intervals,
        (SELECT median(CAST(medfee_sumamt AS DOUBLE)) FROM rings_visits WHERE purchase) AS region_median_bill
 FROM pur
 LEFT JOIN lk USING (ring_id)
@@ -70,4 +87,5 @@ LEFT JOIN dc USING (ring_id)
 LEFT JOIN pc USING (ring_id)
 LEFT JOIN oc USING (ring_id)
 LEFT JOIN ib USING (ring_id)
+LEFT JOIN rg USING (ring_id)
 ORDER BY pur.ring_id
