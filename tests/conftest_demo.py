@@ -3,6 +3,7 @@
 ``demo_data`` is ``workbench synth --scale demo --seed 2024`` and ``demo_run`` is ``workbench audit``
 of it; both live in a temporary folder and are read-only for tests (copy before changing).
 ``demo_home`` is an empty workbench home, so no test writes decisions into ``~/.workbench``.
+``demo_extract`` is ``workbench extract`` of the demo region's planted institutions.
 """
 from __future__ import annotations
 
@@ -31,6 +32,28 @@ def demo_run(demo_data, demo_root):
 
     out = demo_root / "run"
     assert main(["audit", str(demo_data), "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def planted_institutions(data) -> list:
+    """Institutions of planted cases of a synthetic data folder: the splitting hospitals, the ring
+    pharmacies, and the institution of the first case of every visit-level scenario."""
+    import pandas as pd
+
+    t = pd.read_parquet(data / "truth.parquet")
+    first = t[t.mdtrt_id.notna()].sort_values("case_id").groupby("scenario").head(1)
+    whole = t[t.scenario.isin(["split_stay_hospital", "collusion_ring"])]
+    return sorted(set(first.fixmedins_code) | set(whole.fixmedins_code.dropna()))
+
+
+@pytest.fixture(scope="session")
+def demo_extract(demo_data, demo_root):
+    """``workbench extract`` of the demo region's planted institutions (:func:`planted_institutions`)."""
+    from workbench.cli import main
+
+    out = demo_root / "extract"
+    codes = ",".join(planted_institutions(demo_data))
+    assert main(["extract", str(demo_data), "--out", str(out), "--institutions", codes, "--no-progress"]) == 0
     return out
 
 

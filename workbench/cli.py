@@ -30,6 +30,7 @@ HANDLERS = {
     "export": "workbench.export:cli_export",
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
+    "extract": "workbench.extract:cli_extract",
 }
 
 
@@ -154,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8866)
     s.add_argument("--token", default=None, help="access token (default: a new random one, printed in the URL)")
     s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+
+    s = sub.add_parser("extract", help="a consistent data folder of some institutions, a county or a period")
+    s.add_argument("data", metavar="DATA")
+    s.add_argument("--out", required=True, metavar="SUB", help="the new data folder (absent or empty unless --force)")
+    s.add_argument("--institutions", default=None, metavar="CODE,…", help="fixmedins_code values, comma-separated")
+    s.add_argument("--county", default=None, metavar="ADMDVS", help="the institutions whose medins.admdvs is this")
+    s.add_argument("--from", dest="date_from", default=None, metavar="DATE", help="first day (YYYY-MM-DD) of visit begntime")
+    s.add_argument("--to", dest="date_to", default=None, metavar="DATE", help="last day (YYYY-MM-DD) of visit begntime")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out, replacing only the files an extract writes")
 
     s = sub.add_parser("demo", help="synth demo data, audit it, serve the dashboards")
     s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
