@@ -117,46 +117,57 @@ def _filter_sql(p: RingParams) -> str:
     cols = ", ".join(EDGE_COLUMNS)
     pcols = ", ".join(f"e.{c}" for c in EDGE_COLUMNS)
     week = "floor(DATE_DIFF('day', DATE '2000-01-03', day) / 7)"  # as in edge_counts.sql
+    repeated = (f"count(DISTINCT mdtrt_id) >= {int(p.min_patient_events)} AND count(DISTINCT day) >= {int(p.min_days)}"
+                f" AND count(DISTINCT {week}) >= {int(p.min_weeks)}")
     return f"""
-WITH anchors AS (
+WITH candidates AS (  -- doctor -> pharmacy edges with the support and the same-day share of a ring
     SELECT {cols}, n AS weight FROM rings_edges
     WHERE kind = 'dr_pharmacy' AND n >= {int(p.min_rx)} AND patients >= {int(p.min_rx_patients)}
       AND same_day >= {int(p.min_same_day)} AND same_day >= {float(p.min_same_day_share)} * n
       AND days >= {int(p.min_days)} AND weeks >= {int(p.min_weeks)} AND lift >= {float(p.min_lift)}
 ),
-on_anchor AS (  -- same-day sequences on an anchor: (patient, the anchor's doctor, its pharmacy)
+sequences AS (  -- the same-day sequences on candidates: (patient, doctor, pharmacy, purchase, day)
     SELECT l.psn_no, l.dr_code, l.fixmedins_code, l.mdtrt_id, l.day
-    FROM {LINKS} l JOIN anchors x ON x.a = l.dr_code AND x.b = l.fixmedins_code
+    FROM {LINKS} l JOIN candidates c ON c.a = l.dr_code AND c.b = l.fixmedins_code
     WHERE l.same_day
 ),
-bought AS (  -- every purchase of the patients on anchors, at any pharmacy
+bought AS (  -- every purchase of those patients, at any pharmacy
     SELECT a AS psn_no, max(deg_a) AS purchases FROM rings_edges
-    WHERE kind = 'psn_pharmacy' AND a IN (SELECT psn_no FROM on_anchor)
+    WHERE kind = 'psn_pharmacy' AND a IN (SELECT psn_no FROM sequences)
     GROUP BY a
 ),
-pd AS (
-    SELECT psn_no AS a, dr_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd,
-           count(DISTINCT {week}) AS ww
-    FROM on_anchor GROUP BY psn_no, dr_code
+repeated AS (  -- (patient, pharmacy): brought over again and again, from any of the pharmacy's
+               -- candidate doctors, on several days and weeks, a real part of the patient's purchases
+    SELECT q.psn_no, q.fixmedins_code
+    FROM sequences q JOIN bought b ON b.psn_no = q.psn_no
+    GROUP BY q.psn_no, q.fixmedins_code, b.purchases
+    HAVING {repeated} AND count(DISTINCT q.mdtrt_id) >= {float(p.min_patient_share)} * b.purchases
 ),
-pf AS (
-    SELECT psn_no AS a, fixmedins_code AS b, count(DISTINCT mdtrt_id) AS w, count(DISTINCT day) AS wd,
-           count(DISTINCT {week}) AS ww
-    FROM on_anchor GROUP BY psn_no, fixmedins_code
+ring_sequences AS (  -- the sequences of those patients at that pharmacy
+    SELECT q.* FROM sequences q
+    JOIN repeated r ON r.psn_no = q.psn_no AND r.fixmedins_code = q.fixmedins_code
+),
+anchors AS (  -- candidates with enough such patients
+    SELECT c.* FROM candidates c
+    JOIN (SELECT dr_code, fixmedins_code FROM ring_sequences GROUP BY dr_code, fixmedins_code
+          HAVING count(DISTINCT psn_no) >= {int(p.min_rx_patients)}) r ON r.dr_code = c.a AND r.fixmedins_code = c.b
+),
+on_anchor AS (
+    SELECT q.* FROM ring_sequences q JOIN anchors x ON x.a = q.dr_code AND x.b = q.fixmedins_code
 ),
 patient_edges AS (
-    SELECT 'psn_dr' AS kind, pd.* FROM pd
+    SELECT 'psn_dr' AS kind, psn_no AS a, dr_code AS b, count(DISTINCT mdtrt_id) AS w
+    FROM on_anchor GROUP BY psn_no, dr_code HAVING {repeated}
     UNION ALL
-    SELECT 'psn_pharmacy' AS kind, pf.* FROM pf
+    SELECT 'psn_pharmacy' AS kind, psn_no AS a, fixmedins_code AS b, count(DISTINCT mdtrt_id) AS w
+    FROM on_anchor GROUP BY psn_no, fixmedins_code HAVING {repeated}
 )
 SELECT * FROM anchors
 UNION ALL
 SELECT {pcols}, x.w AS weight
 FROM patient_edges x
 JOIN rings_edges e ON e.kind = x.kind AND e.a = x.a AND e.b = x.b
-JOIN bought ON bought.psn_no = x.a
-WHERE x.w >= {int(p.min_patient_events)} AND x.wd >= {int(p.min_days)} AND x.ww >= {int(p.min_weeks)}
-  AND x.w >= {float(p.min_patient_share)} * bought.purchases AND e.lift >= {float(p.min_patient_lift)}
+WHERE e.lift >= {float(p.min_patient_lift)}
 """
 
 
