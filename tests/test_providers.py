@@ -128,6 +128,46 @@ def test_institution_profile_exact_values(prov_session):
     assert (h2.fixmedins_name, h2.fixmedins_type, h2.hosp_lv) == ("乙卫生院", "1", "3")
 
 
+def test_measures_that_need_no_fee_lines_exact_values(prov_session):
+    p = institution_profiles(prov_session)
+    h1, h2 = _row(p, fixmedins_code="H1"), _row(p, fixmedins_code="H2")
+    # stay length against the diagnosis category: the region's K35 stays last 4, 2, 19 and 2 days
+    # (mean 6.75), its J18 stay 2; H1 stayed 4 + 2 + 2 + 19 = 27 where 3 x 6.75 + 2 were expected
+    assert h1.los_index == pytest.approx(27 / 22.25, **APPROX)
+    assert h2.los_index == pytest.approx(2 / 6.75, **APPROX)  # M7, K35, 2 days; outpatient visits have no stay
+    assert (h1.claims_per_person, h2.claims_per_person) == (2.0, 2.0)  # 4 visits of 2 persons each
+    assert h1.repeat_person_share == 0.5 and h2.repeat_person_share == 0.0  # P2 stayed 3 times at H1, P3 once
+    assert h1.claims_per_doctor == 4.0 and h1.top_doctor_share == 1.0  # D1 alone
+    assert h2.claims_per_doctor == 2.0 and h2.top_doctor_share == 0.75  # D1 3 visits, D2 1
+
+
+def test_credibility_and_priority_exact():
+    from workbench.providers.analysis import credibility, detector_matrix, exposure, inspection_priority
+
+    assert credibility([0, 20, 60, np.nan]).tolist() == [0.0, 0.5, 0.75, 0.0]
+    z = pd.DataFrame({"drug_share": [4.0, -2.0], "repeat_interval_median": [-3.0, 1.0]})
+    m = detector_matrix(z, ["drug_share", "repeat_interval_median"], weight=[0.5, 1.0])
+    # high drug share suspicious; low repeat interval suspicious (negated); harmless side x 0.3
+    assert m.to_numpy().tolist() == [[2.0, 1.5], [-0.6, -0.3]]
+    # same abnormality, twice the exposure: twice the priority; same exposure: the abnormal first
+    assert inspection_priority([1000.0, 2000.0, 2000.0], [0.5, 0.5, 0.9]).tolist() == [500.0, 1000.0, 1800.0]
+    with pytest.raises(ValueError):
+        inspection_priority([1.0], [1.5])
+    frame = pd.DataFrame({"hifp_total": [Decimal("10.50"), None], "visits": [3, 4]})
+    assert exposure(frame).tolist() == [10.5, 0.0]
+    assert exposure(pd.DataFrame({"hifp_total": [None, None], "visits": [3, 4]})).tolist() == [3.0, 4.0]
+
+
+def test_exposure_reasons_name_the_place_among_peers():
+    from workbench.providers.reasons import exposure_texts, join_reasons
+
+    t = exposure_texts([500.0, 1234567.0, 20.0], ["1-3", "1-3", "1-2"])
+    assert t["zh"] == ["基金支付 500.00，同级 2 家中第 2", "基金支付 1,234,567.00，同级 2 家中第 1", "基金支付 20.00，同级 1 家中第 1"]
+    assert t["en"][1] == "fund paid 1,234,567.00, #1 of 2 peers"
+    assert exposure_texts([7.0], ["1-9"], money=False)["en"] == ["7 visits, #1 of 1 peers"]
+    assert join_reasons("a", "b") == "a；b" and join_reasons("a", "b", "en") == "a; b"
+
+
 def test_profile_parameters_change_the_measures(prov_session):
     p = institution_profiles(prov_session, window_days=4, short_stay_days=4, night_from=23, night_to=9)
     h1, h2 = _row(p, fixmedins_code="H1"), _row(p, fixmedins_code="H2")
@@ -365,15 +405,18 @@ def region_result(region):
 
 def test_planted_drug_heavy_clinic_ranks_first_with_its_reason(region_result):
     inst = region_result.institutions
-    assert list(inst.columns[:5]) == LEAD_COLUMNS
+    assert list(inst.columns[:7]) == LEAD_COLUMNS
     top = inst.iloc[0]
-    assert top.fixmedins_code == "C07" and top["rank"] == 1 and bool(top.outlier)
+    assert top.fixmedins_code == "C07" and top["rank"] == 1 and top.priority_rank == 1 and bool(top.outlier)
     assert top.peer_group == "1-3" and top.peer_label == "医疗机构·一级" and top.peer_basis == "group"
     # four times the drugs: the bill per visit moves most, then the case-mix index, then per person
-    assert [r.split(" ")[0] for r in top.reasons.split("；")] == ["次均费用", "病种调整费用指数", "人均费用"]
-    assert top.reasons_en.startswith("cost per visit 241.68 vs peer median 89.68, ")
+    # the exposure first (C07 was paid the most of the 14 clinics), then what sets it apart
+    assert [r.split(" ")[0] for r in top.reasons.split("；")] == ["基金支付", "次均费用", "病种调整费用指数", "人均费用"]
+    assert top.reasons_en.startswith("fund paid 5,075.30, #1 of 14 peers; cost per visit 241.68 vs peer median 89.68, ")
+    assert top.priority == pytest.approx(float(top.hifp_total) * top.risk_score, abs=0.006)
     assert sorted(inst.peer_group.unique()) == ["1-2", "1-3"]
-    assert (inst.risk_score.diff().dropna() <= 0).all()
+    assert (inst.priority.diff().dropna() <= 0).all() and list(inst.priority_rank) == list(range(1, 21))
+    assert sorted(inst["rank"]) == list(range(1, 21))  # rank: by risk_score, the size-neutral view
     d = region_result.deviations("C07")
     assert d.measure.iloc[0] == "cost_per_visit" and d.scored.all()
     assert _row(d, measure="drug_share").z > 5 and _row(d, measure="drug_share").peer_median == pytest.approx(inst.drug_share[inst.peer_group == "1-3"].median(), **APPROX)
@@ -383,6 +426,28 @@ def test_planted_drug_heavy_clinic_ranks_first_with_its_reason(region_result):
     assert set(region_result.peer_groups().peer_group) == {"1-2", "1-3"}
     with pytest.raises(WorkbenchError, match="NOPE"):
         region_result.row("NOPE")
+
+
+def test_priority_puts_the_bigger_of_two_equally_abnormal_first(tmp_path, region_result):
+    """C02 (80 visits) bills four times the drugs as C07 (30 visits) does: same abnormality, more
+    money at stake, so C02 is inspected first; C07, abnormal, comes before the normal clinics
+    with about its exposure (C11, C06: 70 and 60 visits, less paid)."""
+    t = region_tables()
+    drug = t["fee"].mdtrt_id.str.startswith("C02-") & (t["fee"].med_chrgitm_type == "09")
+    amt = t["fee"].loc[drug, "det_item_fee_sumamt"].astype(float) * 4
+    t["fee"].loc[drug, ["pric", "det_item_fee_sumamt"]] = np.column_stack([amt.map("{:.2f}".format)] * 2)
+    total = t["fee"].assign(a=t["fee"].det_item_fee_sumamt.astype(float)).groupby("mdtrt_id").a.sum()
+    c02 = t["setl"].mdtrt_id.str.startswith("C02-")
+    t["setl"].loc[c02, "medfee_sumamt"] = t["setl"].loc[c02, "mdtrt_id"].map(total).map("{:.2f}".format)
+    t["setl"].loc[c02, "hifp_pay"] = (t["setl"].loc[c02, "mdtrt_id"].map(total) * 0.7).map("{:.2f}".format)
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    with workbench.open(tmp_path / "d") as s:
+        inst = profile_providers(s, seed=3).institutions
+    assert list(inst.fixmedins_code[:2]) == ["C02", "C07"]
+    assert _row(inst, fixmedins_code="C02").risk_score >= _row(inst, fixmedins_code="C07").risk_score
+    # in the original region C07 (paid 5,075) ranks above C02 (paid 4,962, nothing abnormal)
+    base = region_result.institutions
+    assert _row(base, fixmedins_code="C07").priority_rank < _row(base, fixmedins_code="C02").priority_rank
 
 
 def test_same_seed_same_scores_different_seed_same_top(region, region_result):
@@ -413,6 +478,8 @@ def test_evaluate_auc_against_truth(region_result):
     ev = evaluate(region_result, truth)
     assert ev["positives"] == 1 and ev["institutions"] == 20
     assert ev["auc"] == 1.0 and ev["precision_at_k"] == 1.0 and ev["positive_ranks"] == {"C07": 1}
+    assert ev["auc_priority"] == 1.0 and ev["positive_priority_ranks"] == {"C07": 1}
+    assert ev["auc_money"] == 1.0  # C07 was paid the most of all 20
     # plain size: C07 has 30 visits; 6 clinics are bigger, 7 smaller, the 6 hospitals equal
     assert ev["auc_size"] == pytest.approx((7 + 0.5 * 6) / 19, **APPROX)
     assert set(ev["auc_by_detector"]) == {"isolation_forest", "lof", "robust_z"}
@@ -440,11 +507,13 @@ def test_cli_writes_the_ranked_table(region, tmp_path, capsys):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     header = raw.decode("utf-8-sig").splitlines()[0].split(",")
-    assert header[:5] == ["fixmedins_code", "peer_group", "cluster", "risk_score", "reasons"]
-    assert header[5:5 + len(MEASURE_COLUMNS)] == MEASURE_COLUMNS
-    assert len(rows) == 20 and rows[0]["fixmedins_code"] == "C07" and rows[0]["reasons"].startswith("次均费用 241.68，同级中位数 89.68，高 ")
-    scores = [float(r["risk_score"]) for r in rows]
-    assert scores == sorted(scores, reverse=True)
+    assert header[:7] == ["fixmedins_code", "peer_group", "cluster", "risk_score", "priority", "priority_rank", "reasons"]
+    assert header[7:7 + len(MEASURE_COLUMNS)] == MEASURE_COLUMNS
+    assert len(rows) == 20 and rows[0]["fixmedins_code"] == "C07"
+    assert rows[0]["reasons"].startswith("基金支付 5,075.30，同级 14 家中第 1；次均费用 241.68，同级中位数 89.68，高 ")
+    priorities = [float(r["priority"]) for r in rows]
+    assert priorities == sorted(priorities, reverse=True) and [r["priority_rank"] for r in rows] == [str(i) for i in range(1, 21)]
+    assert rows[0]["priority"] == "5075.30" and rows[0]["risk_score"] == "1.000000"
     assert rows[0]["medfee_total"].count(".") == 1 and len(rows[0]["medfee_total"].split(".")[1]) == 2
     assert rows[0]["findings_per_1000"] == "" and rows[0]["outlier"] == "true"
     assert main(["providers", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
@@ -475,10 +544,40 @@ def test_cms_import_profiles_without_fee(tmp_path):
         assert inst.drug_share.isna().all() and inst.cost_per_visit.notna().all()
         assert set(inst.peer_group) == {"1-9"} and len(inst) == 5  # CMS providers: type 1, level 9 (unknown)
         assert not {"drug_share", "test_share", "tcm_therapy_share"} & set(r.scored)
+        assert (inst.los_index.notna() == (inst.inpatient_stays > 0)).all()  # stays only; the fixture has outpatients too
+        assert inst.claims_per_person.notna().all() and inst.top_doctor_share.notna().all()
+        assert "los_index" in r.scored and list(inst.priority_rank) == [1, 2, 3, 4, 5]
+        assert inst.reasons.str.startswith("基金支付 ").all()
         labels = pd.read_parquet(tmp_path / "cms" / "cms_labels.parquet")
         if labels.potential_fraud.any() and not labels.potential_fraud.all() and labels.fixmedins_code.isin(inst.fixmedins_code).all():
             ev = evaluate(r)  # finds cms_labels.parquet in the data folder
             assert 0.0 <= ev["auc"] <= 1.0 and ev["positives"] == int(labels.potential_fraud.sum())
+
+
+CMS_DEV = ROOT.parent / "shared" / "data" / "cms-dev"
+
+
+@pytest.mark.skipif(not CMS_DEV.is_dir(), reason="the real labelled claims (../shared/data/cms-dev) are not here")
+def test_priority_beats_money_on_the_dev_half_of_real_claims(tmp_path):
+    """1,037 real providers (import ~1.5 s, profile ~2 s): priority ranks the fraud-labelled ones
+    above money paid, and the size-neutral risk score is far from blind (bench/providers_cms.py)."""
+    import gzip
+    import shutil
+
+    from workbench.importer import import_extract
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in CMS_DEV.glob("*.csv.gz"):
+        with gzip.open(f) as src, open(raw / f.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    import_extract(raw, "cms", tmp_path / "data")
+    with workbench.open(tmp_path / "data") as s:
+        ev = evaluate(profile_providers(s))
+    assert ev["institutions"] == 1037 and ev["positives"] == 215
+    assert ev["auc_money"] == pytest.approx(0.881, abs=0.001) and ev["auc_size"] == pytest.approx(0.861, abs=0.001)
+    assert ev["auc_priority"] > ev["auc_money"], ev
+    assert ev["auc"] >= 0.78, ev
 
 
 # --- demo synthetic data: planted outlier institutions -------------------------------------------

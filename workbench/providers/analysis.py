@@ -1,4 +1,4 @@
-"""Who is an outlier among comparable providers, and why: profile, standardise, score, explain.
+"""Who is an outlier among comparable providers, why, and whom to inspect first.
 
 :func:`profile_providers` runs the whole chain on a session and returns a
 :class:`ProviderProfiles` (what the CLI writes and the widgets show):
@@ -8,11 +8,16 @@
 2. peer groups and robust z against them (:mod:`.peers`);
 3. the detector matrix: the scored measures' z turned so that "higher is more suspicious"
    (a ``LOW`` measure is negated, an ``EITHER`` one taken absolute), the harmless side weighted
-   0.3 (:data:`HARMLESS_WEIGHT`), nulls at 0, clipped at ``z_clip``; volume is never in it;
+   0.3 (:data:`HARMLESS_WEIGHT`), nulls at 0, clipped at ``z_clip``, then each row weighted by
+   its credibility ``visits / (visits + CREDIBILITY_VISITS)``: a rate from 3 claims is mostly
+   noise, one from 3,000 is evidence; volume itself is never in the matrix;
 4. an ensemble of isolation forest, local outlier factor and robust z on that matrix
-   (:mod:`.detectors`) gives ``risk_score`` in (0, 1], and its ``labels_`` the ``outlier`` flag;
-5. k-means clusters and a PCA map within each peer group on the signed z (:mod:`.clusters`);
-6. reasons: the top 3 measures by |z| in words (:mod:`.reasons`).
+   (:mod:`.detectors`) gives ``risk_score`` in (0, 1] (the size-neutral view), and its
+   ``labels_`` the ``outlier`` flag;
+5. ``priority`` = exposure x ``risk_score``: the fund money an inspection is expected to put
+   right (:func:`inspection_priority`), ``priority_rank`` 1 = inspect first;
+6. k-means clusters and a PCA map within each peer group on the signed z (:mod:`.clusters`);
+7. reasons: the exposure, then the top 3 measures by |z| in words (:mod:`.reasons`).
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from . import clusters, peers, profiles, reasons
 from .detectors import default_ensemble
 from .measures import BY_NAME, EITHER, LOW, MEASURES, SCORED
 
-LEAD_COLUMNS = ["fixmedins_code", "peer_group", "cluster", "risk_score", "reasons"]
+LEAD_COLUMNS = ["fixmedins_code", "peer_group", "cluster", "risk_score", "priority", "priority_rank", "reasons"]
 MEASURE_COLUMNS = [m.name for m in MEASURES]
 TRAIL_COLUMNS = ["fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs", "peer_label", "peer_basis",
                  "outlier", "rank", "reasons_en"]
@@ -36,6 +41,10 @@ Z_CLIP = 10.0
 # and exact ties break density-based detectors (LOF divides by near-zero distances).
 HARMLESS_WEIGHT = 0.3
 DOCTOR_MIN_VISITS = 20
+# A provider's deviations count in proportion visits / (visits + this): at this many visits a rate
+# is half credible (the same number below which a doctor's rates are too noisy to compare).
+CREDIBILITY_VISITS = 20
+VIEWS = ("priority", "risk_score")
 
 
 def _session(data):
@@ -44,10 +53,18 @@ def _session(data):
     return data if isinstance(data, Session) else Session(data)
 
 
-def detector_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP, harmless_weight: float = HARMLESS_WEIGHT) -> pd.DataFrame:
+def credibility(visits, credibility_visits: float = CREDIBILITY_VISITS) -> np.ndarray:
+    """``visits / (visits + credibility_visits)``: how far a provider's rates are evidence rather
+    than chance (0 without visits, 0.5 at ``credibility_visits``, towards 1 for large providers)."""
+    n = np.nan_to_num(np.asarray(visits, dtype=float), nan=0.0)
+    return n / (n + credibility_visits) if credibility_visits > 0 else np.ones_like(n)
+
+
+def detector_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP, harmless_weight: float = HARMLESS_WEIGHT,
+                    weight=None) -> pd.DataFrame:
     """The "suspicious direction" matrix the detectors fit (see the module): z turned so that
     higher is more suspicious, the harmless side scaled by ``harmless_weight``, nulls at 0,
-    clipped at +/- ``z_clip``."""
+    clipped at +/- ``z_clip``, each row multiplied by ``weight`` (its credibility) when given."""
     cols = {}
     for name in scored:
         d = BY_NAME[name].direction
@@ -55,7 +72,40 @@ def detector_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP, harmless_we
         v = np.abs(v) if d == EITHER else -v if d == LOW else v
         v = np.nan_to_num(v, nan=0.0, posinf=z_clip, neginf=-z_clip)
         cols[name] = np.clip(np.where(v > 0, v, harmless_weight * v), -z_clip, z_clip)
-    return pd.DataFrame(cols, index=z.index)
+    out = pd.DataFrame(cols, index=z.index)
+    return out if weight is None else out.mul(np.asarray(weight, dtype=float), axis=0)
+
+
+def exposure(frame: pd.DataFrame) -> np.ndarray:
+    """What the fund paid each provider (``hifp_total``, yuan; 0 where it has no settlement); the
+    number of visits when the data has no money at all (no ``setl``)."""
+    fund = pd.to_numeric(frame["hifp_total"], errors="coerce").astype(float) if "hifp_total" in frame else None
+    if fund is None or fund.isna().all():
+        return frame["visits"].to_numpy(dtype=float)
+    return fund.fillna(0.0).clip(lower=0.0).to_numpy()
+
+
+def inspection_priority(exposure_values, abnormality) -> np.ndarray:
+    """Expected recovery: ``exposure x abnormality``.
+
+    Parameters
+    ----------
+    exposure_values : array
+        What the fund paid (:func:`exposure`).
+    abnormality : array
+        Probability-like, in [0, 1]: the ``risk_score`` (the share of providers ranked no more
+        abnormal by the detectors on credibility-weighted deviations).
+
+    Returns
+    -------
+    ndarray
+        Higher = inspect first. A provider twice the size with the same abnormality has twice
+        the priority; of two with the same exposure the more abnormal comes first.
+    """
+    e, a = np.asarray(exposure_values, dtype=float), np.asarray(abnormality, dtype=float)
+    if ((a < 0) | (a > 1)).any():
+        raise ValueError("abnormality must be in [0, 1]")
+    return e * a
 
 
 def cluster_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP) -> pd.DataFrame:
@@ -85,7 +135,7 @@ def score_frame(frame: pd.DataFrame, scored, seed, contamination: float, z_clip:
     if not use:
         raise WorkbenchError("providers: no scored measure has a value; nothing to compare")
     det = detector if detector is not None else default_ensemble(seed, contamination)
-    det.fit(detector_matrix(z, use, z_clip).to_numpy())
+    det.fit(detector_matrix(z, use, z_clip, weight=credibility(frame["visits"])).to_numpy())
     rows = list(zip(frame[use].apply(pd.to_numeric, errors="coerce").to_dict("records"),
                     med[use].to_dict("records"), z[use].to_dict("records")))
     texts = {lang: [reasons.reasons_text(v, m, zz, lang) for v, m, zz in rows] for lang in ("zh", "en")}
@@ -140,12 +190,19 @@ def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_
     det = parts["detector"]
     inst["risk_score"] = np.round(det.decision_scores_, 12)
     inst["outlier"] = det.labels_.astype(bool)
-    inst["reasons"], inst["reasons_en"] = parts["reasons"]["zh"], parts["reasons"]["en"]
+    exp = exposure(inst)
+    inst["priority"] = np.round(inspection_priority(exp, inst["risk_score"].to_numpy(dtype=float)), 2)
+    lead = reasons.exposure_texts(exp, inst["peer_group"].to_numpy(), money="hifp_total" in inst and inst["hifp_total"].notna().any())
+    inst["reasons"] = [reasons.join_reasons(a, b, "zh") for a, b in zip(lead["zh"], parts["reasons"]["zh"])]
+    inst["reasons_en"] = [reasons.join_reasons(a, b, "en") for a, b in zip(lead["en"], parts["reasons"]["en"])]
     cl = clusters.by_peer_group(cluster_matrix(parts["z"], parts["scored"], z_clip), inst["peer_group"], seed)
     inst = inst.join(cl)
-    order = inst.sort_values(["risk_score", "fixmedins_code"], ascending=[False, True], kind="mergesort").index
+    by_risk = inst.sort_values(["risk_score", "fixmedins_code"], ascending=[False, True], kind="mergesort").index
+    inst.loc[by_risk, "rank"] = np.arange(1, len(inst) + 1)
+    order = inst.sort_values(["priority", "risk_score", "fixmedins_code"], ascending=[False, False, True], kind="mergesort").index
     inst, z, med = (f.loc[order].reset_index(drop=True) for f in (inst, parts["z"], parts["medians"]))
-    inst["rank"] = np.arange(1, len(inst) + 1, dtype="int64")
+    inst["rank"] = inst["rank"].astype("int64")
+    inst["priority_rank"] = np.arange(1, len(inst) + 1, dtype="int64")
     for c in MEASURE_COLUMNS:
         if c not in inst.columns:
             inst[c] = np.nan

@@ -51,7 +51,8 @@ def find_labels(folder):
 
 
 def evaluate(profile_result, truth=None) -> dict:
-    """ROC-AUC of ``risk_score`` against the labels, and of plain size (visits) beside it.
+    """ROC-AUC of ``risk_score`` and ``priority`` against the labels, and of plain size (visits,
+    money paid) beside them.
 
     Parameters
     ----------
@@ -62,11 +63,13 @@ def evaluate(profile_result, truth=None) -> dict:
     Returns
     -------
     dict
-        ``institutions``, ``positives``, ``auc`` (risk score), ``auc_size`` (visits),
+        ``institutions``, ``positives``, ``auc`` (risk score), ``auc_priority``, ``auc_size``
+        (visits), ``auc_money`` (``hifp_total``, the fund's share; None without money),
         ``auc_by_detector`` (each ensemble member), ``precision_at_k`` (share of positives
         among the top k, k = number of positives), ``top_decile_recall``, ``by_scenario``
         (scenario -> AUC of that scenario's institutions against the negatives) and
-        ``positive_ranks`` (code -> rank, 1 = most suspicious).
+        ``positive_ranks`` (code -> rank by risk score, 1 = most suspicious) and
+        ``positive_priority_ranks`` (code -> ``priority_rank``).
     """
     from sklearn.metrics import roc_auc_score
 
@@ -89,14 +92,18 @@ def evaluate(profile_result, truth=None) -> dict:
         if mask.any():
             keep = mask | ~y
             by_scenario[sc] = float(roc_auc_score(mask[keep], risk[keep]))
+    money = pd.to_numeric(inst.hifp_total, errors="coerce").astype(float)
     return {
         "institutions": int(len(y)),
         "positives": k,
         "auc": float(roc_auc_score(y, risk)),
+        "auc_priority": float(roc_auc_score(y, inst.priority.to_numpy(dtype=float))),
         "auc_size": float(roc_auc_score(y, inst.visits.to_numpy(dtype=float))),
+        "auc_money": None if money.isna().all() else float(roc_auc_score(y, money.fillna(0.0).to_numpy())),
         "auc_by_detector": {c: float(roc_auc_score(y, members[c].to_numpy(dtype=float))) for c in members.columns},
         "precision_at_k": float(y[np.argsort(-risk, kind="stable")[:k]].mean()),
-        "top_decile_recall": float(y[:top].sum() / k),
+        "top_decile_recall": float(y[np.argsort(inst["rank"].to_numpy(), kind="stable")[:top]].sum() / k),
         "by_scenario": by_scenario,
         "positive_ranks": dict(zip(inst.fixmedins_code[y], inst["rank"][y].astype(int))),
+        "positive_priority_ranks": dict(zip(inst.fixmedins_code[y], inst["priority_rank"][y].astype(int))),
     }

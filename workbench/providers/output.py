@@ -1,4 +1,4 @@
-"""The ``workbench providers`` CSV: UTF-8 with a BOM, one row per institution, most suspicious first."""
+"""The ``workbench providers`` CSV: UTF-8 with a BOM, one row per institution, inspect first (``priority_rank``) first."""
 from __future__ import annotations
 
 import csv
@@ -16,7 +16,8 @@ CSV_DECIMALS = {"money": 2, "share": 4, "ratio": 4, "days": 1}
 
 def _cell(column: str, v) -> str:
     """Nulls empty; booleans ``true``/``false``; exact money as stored; other numbers rounded
-    by their kind (shares and ratios 4 decimals, days 1, averages of money 2); ``risk_score`` 6."""
+    by their kind (shares and ratios 4 decimals, days 1, averages of money 2); ``risk_score`` 6,
+    ``priority`` (yuan) 2."""
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return ""
     if isinstance(v, (bool, np.bool_)):
@@ -25,6 +26,8 @@ def _cell(column: str, v) -> str:
         return str(v)
     if column == "risk_score":
         return f"{float(v):.6f}"
+    if column == "priority":
+        return f"{float(v):.2f}"
     m = BY_NAME.get(column)
     if m is not None and m.kind == "count":
         return str(int(round(float(v))))

@@ -7,10 +7,16 @@ interval, either way for ``EITHER``) — with the largest |robust z| (top 3, at 
 ``drug share 0.78 vs peer median 0.41, 5.1 MAD above``. "MAD" here is the robust scale of
 :mod:`~workbench.providers.peers` (1.4826 x the median absolute deviation), so "5.1 MAD" reads as
 "5.1 robust standard deviations".
+
+The reasons of the ``providers.csv`` begin with the exposure (:func:`exposure_texts`: what the
+fund paid and where that stands among the peers), then name the abnormality, so both halves of
+the ``priority`` are in words.
 """
 from __future__ import annotations
 
 import numpy as np
+
+import pandas as pd
 
 from .measures import BY_NAME, EITHER, format_value
 
@@ -60,3 +66,25 @@ def reasons_text(values: dict, medians: dict, z: dict, lang: str = "zh", top: in
         return NONE_TEXT[lang]
     sep = "; " if lang == "en" else "；"
     return sep.join(reason_sentence(n, values.get(n), medians.get(n), z[n], lang) for n in names)
+
+
+def exposure_texts(exposure, peer_group, money: bool = True) -> dict:
+    """The exposure sentence of each provider, ``{"zh": [...], "en": [...]}``: what the fund paid
+    and its place among its peer group (1 = paid most), e.g. ``基金支付 1,234,567.00，同级 20 家中第 3``
+    / ``fund paid 1,234,567.00, #3 of 20 peers``; visits instead when ``money`` is False."""
+    e = pd.Series(np.asarray(exposure, dtype=float))
+    g = pd.Series(np.asarray(peer_group))
+    place = e.groupby(g).rank(method="min", ascending=False).astype(int).to_numpy()
+    size = g.map(g.value_counts()).to_numpy()
+    if money:
+        zh = [f"基金支付 {v:,.2f}，同级 {n} 家中第 {k}" for v, n, k in zip(e, size, place)]
+        en = [f"fund paid {v:,.2f}, #{k} of {n} peers" for v, n, k in zip(e, size, place)]
+    else:
+        zh = [f"就诊 {int(v):,} 人次，同级 {n} 家中第 {k}" for v, n, k in zip(e, size, place)]
+        en = [f"{int(v):,} visits, #{k} of {n} peers" for v, n, k in zip(e, size, place)]
+    return {"zh": zh, "en": en}
+
+
+def join_reasons(exposure_text: str, abnormality_text: str, lang: str = "zh") -> str:
+    """Exposure first, then the abnormality (``；`` in Chinese, ``; `` in English)."""
+    return ("; " if lang == "en" else "；").join((exposure_text, abnormality_text))

@@ -5,6 +5,9 @@
 -- its diagnosis category (a condition almost always treated as an outpatient).
 -- Shares are of the rows that have the value: fee shares of fee sums, inpatient measures of
 -- inpatient stays, tcm_therapy_share of outpatient visits; a measure with no such rows is NULL.
+-- Doctors: claims_per_doctor = visits with a doctor / doctors; top_doctor_share = the largest
+-- number of visits of one doctor / visits with a doctor. repeat_person_share: persons with two or
+-- more inpatient stays here / persons with a stay (repeat admissions of the same persons).
 -- Sums of doubles are summed as DECIMAL (expected admissions, entropy terms: DECIMAL(38,9)) so
 -- that DuckDB and Spark, which add in different orders, give the same bits.
 WITH v AS (
@@ -15,6 +18,16 @@ cats AS (
     FROM v
     WHERE dise_cat IS NOT NULL
     GROUP BY {keys}, dise_cat
+),
+by_doctor AS (
+    SELECT {keys}, MAX(n) AS top_doctor_visits
+    FROM (SELECT {keys}, dr_code, COUNT(*) AS n FROM v WHERE dr_code IS NOT NULL GROUP BY {keys}, dr_code)
+    GROUP BY {keys}
+),
+by_person AS (
+    SELECT {keys}, AVG(CAST(n >= 2 AS DOUBLE)) AS repeat_person_share
+    FROM (SELECT {keys}, psn_no, COUNT(*) AS n FROM v WHERE inpatient GROUP BY {keys}, psn_no)
+    GROUP BY {keys}
 ),
 diversity AS (
     SELECT {keys}, COUNT(*) AS dise_categories, CAST(-SUM(CAST(p * LOG2(p) AS DECIMAL(38,9))) AS DOUBLE) AS dise_entropy
@@ -36,6 +49,8 @@ agg AS (
         COUNT(medfee) AS billed_visits,
         COUNT(DISTINCT psn_no) FILTER (WHERE medfee IS NOT NULL) AS billed_persons,
         SUM(expected_cost) AS expected_cost,
+        SUM(los_days) FILTER (WHERE inpatient) AS los_sum,
+        SUM(expected_los) AS expected_los,
         SUM(fee_total) AS fee_total,
         SUM(fee_drug) AS fee_drug,
         SUM(fee_test) AS fee_test,
@@ -84,9 +99,14 @@ SELECT
     a.short_stay_share,
     a.minor_admission_share,
     a.los_mean,
+    CASE WHEN a.expected_los > 0 THEN CAST(a.los_sum AS DOUBLE) / CAST(a.expected_los AS DOUBLE) END AS los_index,
     a.readmission_rate,
+    CAST(a.visits AS DOUBLE) / a.persons AS claims_per_person,
+    bp.repeat_person_share,
     CASE WHEN a.doctor_days > 0 THEN CAST(a.doctor_visits AS DOUBLE) / a.doctor_days END AS visits_per_doctor_day,
     CASE WHEN a.doctors > 0 THEN CAST(a.doctor_persons AS DOUBLE) / a.doctors END AS patients_per_doctor,
+    CASE WHEN a.doctors > 0 THEN CAST(a.doctor_visits AS DOUBLE) / a.doctors END AS claims_per_doctor,
+    CASE WHEN a.doctor_visits > 0 THEN CAST(bd.top_doctor_visits AS DOUBLE) / a.doctor_visits END AS top_doctor_share,
     a.weekend_share,
     a.night_share,
     CAST(COALESCE(d.dise_categories, 0) AS BIGINT) AS dise_categories,
@@ -97,4 +117,6 @@ SELECT
     CAST(a.repeat_interval_median AS DOUBLE) AS repeat_interval_median
 FROM agg AS a
 LEFT JOIN diversity AS d USING ({keys})
+LEFT JOIN by_doctor AS bd USING ({keys})
+LEFT JOIN by_person AS bp USING ({keys})
 ORDER BY {a_keys}

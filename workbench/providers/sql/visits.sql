@@ -17,6 +17,8 @@
 -- days_since_prev: days since the person's previous visit (any kind) at the same institution.
 -- expected_cost: the region's mean net bill of visits of the same med_type and diagnosis category
 --   (an exact decimal sum over a count), as DECIMAL(38,6) so that its sums do not depend on the order.
+-- expected_los: for an inpatient stay, the region's mean length of stay of stays with the same
+--   diagnosis category (DECIMAL(38,6) for the same reason).
 -- weekend: Saturday or Sunday, counted from Monday 2000-01-03 (sqlglot's Spark form of ISODOW is wrong).
 -- Runs on DuckDB and, translated by workbench/rules/sqltext.py, on Spark (docs/providers.md).
 -- p_admit: for outpatient and inpatient visits, the region's inpatient share of the visits with
@@ -74,7 +76,8 @@ kept AS MATERIALIZED (
 -- region-wide expectations as grouped means joined back (a hash aggregate, cheaper than a window)
 cost_norm AS (
     SELECT med_type, dise_cat,
-           CASE WHEN COUNT(medfee) > 0 THEN CAST(SUM(medfee) AS DOUBLE) / COUNT(medfee) END AS mean_cost
+           CASE WHEN COUNT(medfee) > 0 THEN CAST(SUM(medfee) AS DOUBLE) / COUNT(medfee) END AS mean_cost,
+           AVG(CAST(los_days AS DOUBLE)) AS mean_los
     FROM kept
     GROUP BY med_type, dise_cat
 ),
@@ -107,6 +110,7 @@ SELECT
     k.medfee,
     k.hifp,
     CASE WHEN k.medfee IS NOT NULL THEN CAST(cn.mean_cost AS DECIMAL(38,6)) END AS expected_cost,
+    CASE WHEN k.inpatient THEN CAST(cn.mean_los AS DECIMAL(38,6)) END AS expected_los,
     CASE WHEN k.care THEN an.admit_share END AS p_admit,
     k.fee_total,
     k.fee_drug,
