@@ -27,7 +27,7 @@ def test_evidence_rows_fetches_exactly_those_rows_masked(tmp_path):
     with workbench.open(d) as s:
         rows = evidence_rows(s, ["fee:M1/3", "fee:M1/1", "psn:0001", "setl:S1"])
         assert rows["fee"]["feedetl_sn"].tolist() == ["1", "3"]
-        assert rows["psn"]["certno"].tolist() == ["3701**********1234"]
+        assert rows["psn"]["certno"].tolist() == ["*" * 18] and rows["psn"]["brdy"].tolist() == ["1990-**-**"]
         assert rows["setl"]["setl_id"].tolist() == ["S1"]
         raw = evidence_rows(s, ["psn:0001"], include_pii=True)
         assert raw["psn"]["certno"].tolist() == ["370102199001011234"]

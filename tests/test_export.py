@@ -89,10 +89,15 @@ def test_pack_masks_personal_data_unless_asked(run, home, tmp_path):
     masked = tmp_path / "death.zip"
     export_pack(run, masked, rule="fx_after_death", home=home)
     psn = _csv(masked, "evidence/psn.csv")
-    assert psn[["evidence_key", "finding_ids", "certno"]].values.tolist() == [["psn:P1", AFTER_DEATH, "3701**********1234"]]
+    assert psn[["evidence_key", "finding_ids", "certno", "brdy"]].values.tolist() == [
+        ["psn:P1", AFTER_DEATH, "*" * 18, "1950-**-**"]]
+    meta = json.loads(_read(masked, "pack.json"))
+    assert meta["pii"]["mode"] == "masked" and meta["pii"]["masked_columns"] == ["brdy", "certno", "dr_name", "inspector_name", "psn_name"]
+    assert meta["pii"]["policy"]["brdy"] == "year" and "出生日期仅留年份" in _read(masked, "report.html").decode("utf-8")
     open_pack = tmp_path / "death-pii.zip"
     meta = export_pack(run, open_pack, rule="fx_after_death", include_pii=True, requested_by="稽核科 王五", home=home)
-    assert meta["pii"] == {"included": True, "requested_by": "稽核科 王五", "masked_columns": []}
+    assert meta["pii"] == {"included": True, "mode": "included", "requested_by": "稽核科 王五", "masked_columns": [],
+                           "policy": {}}
     assert _csv(open_pack, "evidence/psn.csv")["certno"].tolist() == ["370102195001011234"]
     assert "稽核科 王五" in _read(open_pack, "report.html").decode("utf-8")
     assert meta["rules"] == ["fx_after_death"]

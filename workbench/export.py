@@ -10,7 +10,9 @@ one zip:
 ``run/manifest.json``     the run manifest, byte for byte
 ``findings.parquet/.csv`` the selected findings
 ``evidence/T.parquet/.csv`` the rows behind them, one pair per table, with ``evidence_key`` and
-                          ``finding_ids``; certno and names masked unless ``--include-pii``
+                          ``finding_ids``; personal data masked by row (:mod:`workbench.privacy`:
+                          certno hidden, names ``张*``, birth dates to the year) unless
+                          ``--include-pii``; ``pack.json`` says which (``pii.mode``)
 ``evidence/keys.csv``     finding_id, table, key: which rows back which finding
 ``rules/library/*.yaml``  each rule's file as it was run (checked against the recorded hash),
 ``rules/views``,          with the derived views and knowledge tables the run read, so
@@ -35,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__, evidence
+from . import __version__, evidence, privacy
 from . import manifest as _manifest
 from .cases import CaseStore, action_names, canonical, current_frame, fine_of, now, run_id, yuan
 from .errors import DataFolderError, RuleError, WorkbenchError
@@ -197,8 +199,10 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
         "rules": rule_ids,
         "counts": {"findings": len(chosen), "amount_at_risk": str(_total(chosen["amount_at_risk"])),
                    "evidence_rows": {t: len(df) for t, df in sorted(tables.items())}, "decisions": len(events)},
-        "pii": {"included": bool(include_pii), "requested_by": requested_by if include_pii else None,
-                "masked_columns": [] if include_pii else ["certno", "psn_name", "dr_name"]},
+        "pii": {"included": bool(include_pii), "mode": "included" if include_pii else "masked",
+                "requested_by": requested_by if include_pii else None,
+                "masked_columns": [] if include_pii else privacy.masked_columns(),
+                "policy": {} if include_pii else dict(sorted(privacy.POLICY.items()))},
         "exported_by": requested_by,
         "case_store": {"path": str(store.path), "events": trail.events, "head_seq": trail.head_seq,
                        "head_hash": trail.head_hash, "intact": trail.ok},

@@ -108,7 +108,7 @@ def summary_rows(ctx) -> list:
         ("涉及金额(元) money at risk", meta["counts"]["amount_at_risk"]),
         ("处理事件 decision events", str(meta["counts"]["decisions"])),
         ("个人信息 personal data", f"已包含，申请人 {pii['requested_by']} — INCLUDED at the request of {pii['requested_by']}"
-         if pii["included"] else "已脱敏 masked (certno, names)"),
+         if pii["included"] else "已脱敏 masked: 身份证号隐藏、姓名仅留姓、出生日期仅留年份 (certno hidden, names 张*, birth dates to the year)"),
         ("审计轨迹 case trail", f"{'完整 intact' if meta['case_store']['intact'] else '已损坏 BROKEN'}, "
                              f"head {meta['case_store']['head_seq']} {meta['case_store']['head_hash'][:16]}"),
         ("导出时间 exported (UTC)", meta["created"]),
