@@ -268,3 +268,150 @@ def test_cli_extract_and_its_errors(demo_data, tmp_path, capsys):
     assert cli.main(["extract", str(demo_data), "--out", str(bad), "--institutions", "H0", "--no-progress"]) == 1
     assert "H0" in capsys.readouterr().err and not bad.exists()
     assert "extract" in cli.build_parser().format_help()
+
+
+# --- every analysis on an extract: rules ---------------------------------------------------------
+
+# Rules whose findings at an institution depend on data outside it, and why. An extract can make
+# them miss a case the region shows (a person's stay at a hospital left out), or, for peer
+# statistics, judge an institution against other peers. docs/extract.md says the same.
+REGION_DEPENDENT = {
+    "cost_share_outlier": "peer statistics: an institution's cost shares against the median of its peer group in the data",
+    "doctor_impossible_volume": "a doctor's visits of a day are counted at every institution",
+    "outpatient_during_stay": "the person's inpatient stays at any institution",
+    "overlapping_stays": "the person's stays at any institution",
+    "frequent_outpatient": "one finding per person over visits at every institution",
+    "frequent_admission": "one finding per person over stays at every institution",
+    "frequent_purchase": "one finding per person over purchases at every pharmacy",
+    "duplicate_enrollment": "one finding per person's enrolment spells, no institution",
+}
+KEYS = ["rule_id", "fixmedins_code", "dr_code", "psn_no", "mdtrt_id"]
+COMPARED = ["finding_id", *KEYS, "amount_at_risk", "evidence", "detail", "detail_en"]
+
+
+@pytest.fixture(scope="module", params=["demo_extract", "county_extract"])
+def extract_run(request, tmp_path_factory):
+    """(extract folder, its audit findings) for the planted institutions and for a county."""
+    ex = request.getfixturevalue(request.param)
+    out = tmp_path_factory.mktemp("exrun") / "run"
+    assert cli.main(["audit", str(ex), "--out", str(out), "--no-progress"]) == 0
+    return ex, pd.read_parquet(out / "findings.parquet")
+
+
+def test_region_dependent_rules_are_rules_of_the_library():
+    from workbench.rules import load_library
+
+    assert set(REGION_DEPENDENT) < set(load_library())
+
+
+def test_findings_of_the_extracts_institutions_are_those_of_the_region(extract_run, demo_run):
+    ex, found = extract_run
+    chosen = set(datafolder.read_manifest(ex)["source"]["institutions"])
+    region = pd.read_parquet(demo_run / "findings.parquet")
+    local = ~region.rule_id.isin(list(REGION_DEPENDENT))
+    want = region[local & region.fixmedins_code.isin(chosen)][COMPARED]
+    got = found[~found.rule_id.isin(list(REGION_DEPENDENT))][COMPARED]
+    assert set(got.fixmedins_code) <= chosen
+    pd.testing.assert_frame_equal(got.sort_values("finding_id").reset_index(drop=True),
+                                  want.sort_values("finding_id").reset_index(drop=True))
+    # not a vacuous comparison: visit-level and institution-level rules both have findings there
+    assert len(want) >= 30 and {"split_hospitalization", "duplicate_billing", "price_over_cap"} <= set(want.rule_id)
+
+
+def test_region_dependent_rules_on_an_extract_only_miss_never_invent(extract_run, demo_run):
+    ex, found = extract_run
+    region = pd.read_parquet(demo_run / "findings.parquet")
+    cross = [r for r in REGION_DEPENDENT if r != "cost_share_outlier"]  # peers: may go either way
+    keys = lambda df: set(df[df.rule_id.isin(cross)][KEYS].astype(str).itertuples(index=False, name=None))  # noqa: E731
+    got = keys(found)
+    assert got and got <= keys(region)
+
+
+def test_evaluation_on_an_extract_recalls_what_the_region_recalls(extract_run, demo_run, demo_data):
+    from workbench.rules.evaluate import match_truth
+
+    ex, found = extract_run
+    truth_x, truth_r = read(ex, "truth"), read(demo_data, "truth")
+    region = pd.read_parquet(demo_run / "findings.parquet")
+
+    def recalled(findings, truth):
+        pairs = match_truth(findings, truth)
+        return set(truth.reset_index(drop=True).loc[pairs.truth_row, "case_id"] + "/" +
+                   truth.reset_index(drop=True).loc[pairs.truth_row, "rule_id"])
+
+    local = truth_x[~truth_x.rule_id.isin(list(REGION_DEPENDENT)) & truth_x.mdtrt_id.notna()]
+    assert len(local) >= 15
+    ids = set(local.case_id + "/" + local.rule_id)
+    assert recalled(found, truth_x) & ids == recalled(region, truth_r) & ids == ids
+
+
+# --- every analysis on an extract: stays ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stays_pair(demo_data, demo_extract):
+    import workbench
+
+    with workbench.open(demo_data) as r, workbench.open(demo_extract) as x:
+        yield r, x
+
+
+def test_readmission_pairs_of_the_extracts_institutions_are_those_of_the_region(stays_pair, demo_extract, tmp_path):
+    from workbench import stays
+
+    r, x = stays_pair
+    chosen = set(datafolder.read_manifest(demo_extract)["source"]["institutions"])
+    want = stays.readmission_pairs(r, 15)
+    want = want[want.fixmedins_code.isin(chosen)].reset_index(drop=True)
+    got = stays.readmission_pairs(x, 15)
+    assert len(want) >= 10
+    pd.testing.assert_frame_equal(got, want)
+    out = tmp_path / "pairs.csv"
+    assert cli.main(["stays", str(demo_extract), "--out", str(out)]) == 0
+    csv = pd.read_csv(out, dtype=str)
+    assert list(csv.second_mdtrt_id) == list(want.second_mdtrt_id)
+
+
+def test_planted_splitting_hospitals_are_still_found_in_the_extract(stays_pair):
+    from workbench import stays
+
+    r, x = stays_pair
+    planted = stays.planted_split_hospitals(x)
+    assert planted == stays.planted_split_hospitals(r) and len(planted) == 2
+    inst_r = stays.institution_patterns(r, 15).set_index("fixmedins_code")
+    inst_x = stays.institution_patterns(x, 15).set_index("fixmedins_code")
+    # their own figures are the region's ...
+    cols = ["stays", "readmissions", "short_gap_readmissions", "short_gap_rate", "short_gap_share"]
+    pd.testing.assert_frame_equal(inst_x.loc[planted, cols], inst_r.loc[planted, cols])
+    # ... and on them alone they lead the extract: most readmitted within 1-3 days, most beyond expected
+    for measure in ("short_gap_rate", "excess_short_gap"):
+        assert set(inst_x[measure].nlargest(2).index) == set(planted), measure
+
+
+@pytest.mark.xfail(strict=True, reason="stays.split_rank is a robust z against the peer group in the data: in "
+                   "the extract a 3-hospital peer group makes one short-gap readmission in 223 stays "
+                   "(H37081100004) outrank a planted hospital's 7 in 75 (reported, issue 18; stays.py is "
+                   "not this change's)")
+def test_planted_splitting_hospitals_rank_top_in_the_extract(stays_pair):
+    from workbench import stays
+
+    r, x = stays_pair
+    planted = stays.planted_split_hospitals(x)
+    ranks = stays.institution_patterns(x, 15).set_index("fixmedins_code").split_rank[planted]
+    assert ranks.max() <= len(planted), ranks.to_dict()
+
+
+def test_a_cms_layout_folder_without_fee_lines_keeps_its_labels_of_the_kept_institutions(tmp_path):
+    from pathlib import Path
+
+    from workbench.importer import import_extract
+
+    src = tmp_path / "cms"
+    import_extract(Path(__file__).parent / "fixtures" / "cms", "cms", src)
+    m = extract(src, tmp_path / "ex", institutions="PRV55912")
+    assert "fee" not in m["tables"] and set(m["tables"]) >= {"psn", "medins", "dr", "mdtrt", "setl"}
+    mdtrt = read(src, "mdtrt")
+    assert list(read(tmp_path / "ex", "mdtrt").mdtrt_id) == list(mdtrt[mdtrt.fixmedins_code == "PRV55912"].mdtrt_id)
+    labels = pd.read_parquet(tmp_path / "ex" / "cms_labels.parquet")
+    assert labels.to_dict("records") == [{"fixmedins_code": "PRV55912", "potential_fraud": True}]
+    assert m["source"]["provenance"]["cms_labels"]["rows"] == 1
+    assert m["source"]["origin"] == {"format": "cms"}
