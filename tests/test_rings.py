@@ -237,6 +237,26 @@ def test_communities_are_seeded_and_split_two_rings():
     assert rings.communities(nx.Graph(), seed=1) == []
 
 
+def test_a_group_without_a_pharmacy_joins_the_ring_of_the_pharmacy_it_buys_at():
+    from workbench.rings.graph import attach_to_pharmacies
+
+    rows = [("dr_pharmacy", "D1", "F1", 9), ("dr_pharmacy", "D2", "F1", 9), ("dr_pharmacy", "D3", "F2", 9),
+            ("psn_dr", "P1", "D1", 3), ("psn_dr", "P2", "D2", 3), ("psn_pharmacy", "P2", "F1", 3),
+            ("psn_dr", "P3", "D3", 3), ("psn_pharmacy", "P3", "F1", 1)]
+    e = pd.DataFrame(rows, columns=["kind", "a", "b", "n"]).assign(
+        days=2, patients=1, rx=0, same_day=0, hifp_pay=None, medfee_sumamt=None, lift=1.0)
+    g = rings.build_graph(e)
+    # a split Louvain may make of one ring in a small graph: {D2, P2} and {P1, D1} lack the pharmacy;
+    # {D2, P2} is tied to F1's group by 9 + 3, to {D1, P1} by nothing; {D1, P1} to F1's by 9
+    split = [["dr:D2", "psn:P2"], ["dr:D1", "psn:P1"], ["pharmacy:F1"], ["dr:D3", "pharmacy:F2", "psn:P3"]]
+    assert attach_to_pharmacies(g, split) == [
+        ["dr:D1", "dr:D2", "pharmacy:F1", "psn:P1", "psn:P2"], ["dr:D3", "pharmacy:F2", "psn:P3"]]
+    # a group with no neighbour stays as it is
+    g.add_edge("psn:P9", "dr:D9", weight=3)
+    g.nodes["psn:P9"]["kind"], g.nodes["dr:D9"]["kind"] = "psn", "dr"
+    assert attach_to_pharmacies(g, [["dr:D9", "psn:P9"]]) == [["dr:D9", "psn:P9"]]
+
+
 # ---- rings: evidence and score -------------------------------------------------------------
 def test_ring_evidence_and_score(analysis):
     r = analysis.rings

@@ -6,7 +6,6 @@ written exactly as stored (2 decimals), persons by psn_no only — never names o
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import networkx as nx
@@ -33,14 +32,9 @@ def _cell(v) -> str:
 
 def write_csv(frame, columns, path) -> Path:
     """Write ``frame[columns]`` as UTF-8-with-BOM CSV, values as text (exact money)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=ENCODING, newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for row in frame[columns].itertuples(index=False, name=None):
-            w.writerow([_cell(v) for v in row])
-    return path
+    from ..csvfile import write_csv as write  # the one CSV writer: no cell a spreadsheet runs as a formula
+
+    return write(frame, path, columns=columns, cell=lambda _column, v: _cell(v), lineterminator="\r\n")
 
 
 def write_rings_csv(rings, path) -> Path:

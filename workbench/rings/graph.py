@@ -57,7 +57,15 @@ def build_graph(edges) -> nx.Graph:
 
 
 def communities(graph: nx.Graph, seed: int, resolution: float = 1.0) -> list:
-    """Louvain communities of ``graph`` with a fixed ``seed``, as sorted lists of node names.
+    """Louvain communities of ``graph`` with a fixed ``seed``, as sorted lists of node names, each
+    holding a pharmacy where the graph allows it.
+
+    Modularity compares a community with the rest of the graph, so on a small graph — an extract
+    holding one ring — Louvain splits a lone ring (one community has modularity 0): a group of
+    the ring's doctors and patients comes out without the pharmacy they send to. Every edge of
+    the suspicious graph hangs on a pharmacy, so such a group is merged into the neighbouring
+    community it shares the most edge weight with (:func:`attach_to_pharmacies`); rings around
+    different pharmacies stay apart.
 
     Returns the communities ordered by their first member, so the result depends only on the
     graph, the seed and the resolution.
@@ -65,7 +73,30 @@ def communities(graph: nx.Graph, seed: int, resolution: float = 1.0) -> list:
     if graph.number_of_nodes() == 0:
         return []
     found = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=seed)
-    return sorted((sorted(c) for c in found), key=lambda c: c[0])
+    return attach_to_pharmacies(graph, found)
+
+
+def attach_to_pharmacies(graph: nx.Graph, groups) -> list:
+    """Merge each group without a pharmacy into the neighbouring group it shares the most edge
+    weight with (ties: the group whose first member sorts first), until every group has a
+    pharmacy or no neighbour; groups as sorted lists, ordered by their first member."""
+    groups = sorted((sorted(g) for g in groups), key=lambda g: g[0])
+    while True:
+        where = {n: i for i, g in enumerate(groups) for n in g}
+        lone = next((i for i, g in enumerate(groups)
+                     if not any(graph.nodes[n]["kind"] == "pharmacy" for n in g)
+                     and any(where[m] != i for n in g for m in graph[n])), None)
+        if lone is None:
+            return groups
+        weight = {}
+        for n in groups[lone]:
+            for m, d in graph[n].items():
+                j = where[m]
+                if j != lone:
+                    weight[j] = weight.get(j, 0) + d.get("weight", 1)
+        into = min(weight, key=lambda j: (-weight[j], groups[j][0]))
+        merged = sorted(groups[lone] + groups[into])
+        groups = sorted([g for k, g in enumerate(groups) if k not in (lone, into)] + [merged], key=lambda g: g[0])
 
 
 def members_by_kind(nodes) -> dict:
