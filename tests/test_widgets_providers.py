@@ -88,6 +88,28 @@ def test_explorer_initial_selection_and_ranking(result):
     assert "20 家机构" in banner and "2 个同级组" in banner and "规则线索 2 条" in banner and "随机种子 3" in banner
 
 
+def test_explorer_sorts_by_priority_and_switches_to_the_size_neutral_view(result):
+    e = ProviderExplorer(result)
+    by_priority = list(result.members("1-3", "priority").fixmedins_code)
+    by_risk = list(result.members("1-3", "risk_score").fixmedins_code)
+    # C11 (70 visits, little abnormal) is inspected before C13 (35 visits, more abnormal)
+    assert by_priority[:4] == ["C07", "C02", "C11", "C06"] and by_risk[:4] == ["C07", "C02", "C13", "C11"]
+    assert e.view == "priority" and e.view_toggle.value == "priority"
+    assert [v for _, v in e.picker.options] == by_priority and e.picker.options[1][0].startswith("#2 C02 ")
+    e.view_toggle.value = "risk_score"  # the user switches the order
+    assert e.view == "risk_score" and [v for _, v in e.picker.options] == by_risk
+    assert e.selected == "C07" and "风险" in e.picker.options[0][0]
+    e.view = "priority"
+    assert e.view_toggle.value == "priority" and [v for _, v in e.picker.options] == by_priority
+    with pytest.raises(TraitError):
+        e.view = "size"
+    rows = ranking_html(result, 3, view="risk_score").value
+    codes = list(result.ranked("risk_score").fixmedins_code[:3])
+    assert [rows.index(c) for c in codes] == sorted(rows.index(c) for c in codes)
+    assert codes == ["C07", "H06", "H03"] and "C02" in ranking_html(result, 3).value and "C02" not in rows
+    assert ProviderExplorer(result, view="risk_score").picker.options[0][1] == "C07"
+
+
 def test_chinese_labels_render():
     family = _fonts.use_cjk_font()
     if family is None:

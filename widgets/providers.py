@@ -4,7 +4,9 @@ The widget takes a :class:`workbench.providers.ProviderProfiles` and shows its r
 number comes from the workbench (``result.peer_groups()``, ``result.points()``,
 ``result.deviations()``, ``result.findings_of()``, ``result.reasons()``). Selections are traits:
 ``peer_group``, ``x``, ``y`` (a measure name, or ``pc1`` / ``pc2`` for the PCA map the workbench
-computed) and ``selected`` (a ``fixmedins_code``). Charts are matplotlib figures rendered to
+computed), ``selected`` (a ``fixmedins_code``) and ``view``: ``priority`` (inspect first, the
+default) or ``risk_score`` (the size-neutral view); the order of each view is the workbench's
+(``result.ranked(view)``, ``result.members(group, view)``). Charts are matplotlib figures rendered to
 PNG in an ``ipywidgets.Image`` (no pyplot state), so they look the same in a notebook, in Voilà
 and in a test; an institution is picked from a dropdown synced with the highlighted point.
 """
@@ -74,16 +76,20 @@ class ProviderExplorer(W.VBox):
     ----------
     result : workbench.providers.ProviderProfiles
     peer_group, x, y, selected : str, optional
-        Initial selections (default: the group of the most suspicious institution, the PCA map,
-        the most suspicious institution of the group).
+        Initial selections (default: the group of the first institution of the view, the PCA
+        map, the first institution of the group).
+    view : {"priority", "risk_score"}
+        Order of institutions: inspect first (default) or the size-neutral risk score.
     """
 
     peer_group = Unicode("", help="peer group shown (fixmedins_type-hosp_lv, e.g. '1-3')")
     x = Unicode("pc1", help="measure on the x axis, or pc1 / pc2")
     y = Unicode("pc2", help="measure on the y axis, or pc1 / pc2")
     selected = Unicode("", help="institution selected (fixmedins_code); its profile is shown")
+    view = Unicode("priority", help="order: 'priority' (inspect first) or 'risk_score' (size-neutral)")
 
-    def __init__(self, result, peer_group: str = "", x: str = "pc1", y: str = "pc2", selected: str = "", **kw):
+    def __init__(self, result, peer_group: str = "", x: str = "pc1", y: str = "pc2", selected: str = "",
+                 view: str = "priority", **kw):
         self.result = result
         self.font = use_cjk_font()
         self.points = result.points(result.institutions.peer_group.iloc[0]).iloc[0:0]
@@ -96,20 +102,24 @@ class ProviderExplorer(W.VBox):
         self.x_picker = W.Dropdown(description="横轴 x", options=axes, layout=W.Layout(width="30em"))
         self.y_picker = W.Dropdown(description="纵轴 y", options=axes, layout=W.Layout(width="30em"))
         self.scatter = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.view_toggle = W.ToggleButtons(options=[("检查优先级 priority", "priority"), ("风险分（不计规模） risk score", "risk_score")],
+                                           value="priority", description="排序")
         self.picker = W.Dropdown(description="机构", options=[], layout=W.Layout(width="40em"))
         self.header = W.HTML()
         self.profile = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
         self.findings = W.HTML()
-        super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.picker,
+        super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.view_toggle, self.picker,
                           self.header, self.profile, self.findings], **kw)
         self._syncing = False
         self.group_picker.observe(lambda ch: self._from_control("peer_group", ch["new"]), names="value")
         self.x_picker.observe(lambda ch: self._from_control("x", ch["new"]), names="value")
         self.y_picker.observe(lambda ch: self._from_control("y", ch["new"]), names="value")
         self.picker.observe(lambda ch: self._from_control("selected", ch["new"]), names="value")
+        self.view_toggle.observe(lambda ch: self._from_control("view", ch["new"]), names="value")
         with self.hold_trait_notifications():
             self.x, self.y = x, y
-        first = result.row(selected).peer_group if selected else result.institutions.peer_group.iloc[0]
+        self.view = view
+        first = result.row(selected).peer_group if selected else result.ranked(self.view).peer_group.iloc[0]
         self.peer_group = peer_group or first
         if selected:
             self.selected = selected
@@ -140,6 +150,12 @@ class ProviderExplorer(W.VBox):
             raise TraitError(f"unknown axis {proposal['value']!r}; choose pc1, pc2 or a measure with values")
         return proposal["value"]
 
+    @validate("view")
+    def _known_view(self, proposal):
+        if proposal["value"] not in ("priority", "risk_score"):
+            raise TraitError(f"unknown view {proposal['value']!r}; use priority or risk_score")
+        return proposal["value"]
+
     @validate("selected")
     def _known_institution(self, proposal):
         code = proposal["value"]
@@ -148,15 +164,27 @@ class ProviderExplorer(W.VBox):
         return code
 
     # --- reactions ------------------------------------------------------------------------
+    def _option(self, r) -> str:
+        name = "" if _missing(r.fixmedins_name) else r.fixmedins_name
+        flag = "  ⚠" if r.outlier else ""
+        if self.view == "priority":
+            return f"#{r.priority_rank} {r.fixmedins_code} {name}  优先级 {r.priority:,.0f}  风险 {r.risk_score:.3f}{flag}"
+        return f"#{r.rank} {r.fixmedins_code} {name}  风险 {r.risk_score:.3f}  优先级 {r.priority:,.0f}{flag}"
+
+    @observe("view")
+    def _view_changed(self, change):
+        with self._quiet():
+            self.view_toggle.value = self.view
+        if self.peer_group:
+            self._group_changed(None)
+
     @observe("peer_group")
     def _group_changed(self, change):
-        members = self.result.members(self.peer_group)
+        members = self.result.members(self.peer_group, self.view)
         codes = list(members.fixmedins_code)
         with self._quiet():
             self.group_picker.value = self.peer_group
-            self.picker.options = [(f"#{r.rank} {r.fixmedins_code} {'' if _missing(r.fixmedins_name) else r.fixmedins_name}  "
-                                    f"风险 {r.risk_score:.3f}{'  ⚠' if r.outlier else ''}", r.fixmedins_code)
-                                   for r in members.itertuples(index=False)]
+            self.picker.options = [(self._option(r), r.fixmedins_code) for r in members.itertuples(index=False)]
         self.points = self.result.points(self.peer_group, self.x, self.y)
         if self.selected in codes:
             self._render_selection()
@@ -219,7 +247,8 @@ class ProviderExplorer(W.VBox):
         name = "" if _missing(r.fixmedins_name) else html.escape(str(r.fixmedins_name))
         self.header.value = (
             f"<b>{html.escape(code)} {name}</b>（{html.escape(r.peer_label)}，簇 {r.cluster}，比较范围 {r.peer_basis}）"
-            f"：风险分 <b>{r.risk_score:.3f}</b>，排名第 {r['rank']}{'，<b>异常</b>' if r.outlier else ''}；"
+            f"：检查优先级 <b>{r.priority:,.2f}</b>（第 {r.priority_rank} 位）；风险分 <b>{r.risk_score:.3f}</b>，"
+            f"排名第 {r['rank']}{'，<b>异常</b>' if r.outlier else ''}；"
             f"就诊 {r.visits} 人次<br>{html.escape(self.result.reasons(code))}")
         fig = Figure(figsize=(7, 0.6 + 0.32 * max(1, len(self.bars))))
         ax = fig.add_subplot()
@@ -243,12 +272,14 @@ def summary_banner(result) -> W.HTML:
                   f"<b>{s['outliers']}</b> 家标为异常；{found}；随机种子 {s['seed']}")
 
 
-def ranking_html(result, n: int = 20) -> W.HTML:
-    """The ``n`` most suspicious institutions with their reasons, as an HTML table."""
-    top = result.institutions.head(n)
+def ranking_html(result, n: int = 20, view: str = "priority") -> W.HTML:
+    """The first ``n`` institutions of a view (``result.ranked(view)``: ``priority``, inspect
+    first, or ``risk_score``, size-neutral) with their reasons, as an HTML table."""
+    top = result.ranked(view).head(n)
+    key = "priority_rank" if view == "priority" else "rank"
     rows = "".join(
-        f"<tr><td>{r.rank}</td><td>{html.escape(r.fixmedins_code)}</td><td>{html.escape('' if _missing(r.fixmedins_name) else str(r.fixmedins_name))}</td>"
-        f"<td>{html.escape(r.peer_label)}</td><td>{r.risk_score:.3f}</td><td>{html.escape(r.reasons)}</td></tr>"
+        f"<tr><td>{getattr(r, key)}</td><td>{html.escape(r.fixmedins_code)}</td><td>{html.escape('' if _missing(r.fixmedins_name) else str(r.fixmedins_name))}</td>"
+        f"<td>{html.escape(r.peer_label)}</td><td>{r.priority:,.2f}</td><td>{r.risk_score:.3f}</td><td>{html.escape(r.reasons)}</td></tr>"
         for r in top.itertuples(index=False))
     return W.HTML("<table class='wb-table'><thead><tr><th>排名</th><th>机构编号</th><th>名称</th><th>同级组</th>"
-                  f"<th>风险分</th><th>原因</th></tr></thead><tbody>{rows}</tbody></table>")
+                  f"<th>检查优先级</th><th>风险分</th><th>原因</th></tr></thead><tbody>{rows}</tbody></table>")

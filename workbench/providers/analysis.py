@@ -221,7 +221,7 @@ class ProviderProfiles:
     Attributes
     ----------
     institutions : DataFrame
-        One row per institution, most suspicious first: :data:`LEAD_COLUMNS`, every measure,
+        One row per institution, inspect first (``priority_rank``): :data:`LEAD_COLUMNS`, every measure,
         :data:`TRAIL_COLUMNS`, ``reference``, ``pc1``, ``pc2``.
     z, medians : DataFrame
         Robust z of every measure and the reference median, indexed by ``fixmedins_code``.
@@ -270,9 +270,18 @@ class ProviderProfiles:
             institutions=("fixmedins_code", "size"), clusters=("cluster", "nunique"), outliers=("outlier", "sum"))
         return g.sort_values(["institutions", "peer_group"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
-    def members(self, peer_group: str) -> pd.DataFrame:
-        """The institutions of a peer group, most suspicious first."""
-        return self.institutions[self.institutions.peer_group == peer_group].reset_index(drop=True)
+    def ranked(self, view: str = "priority") -> pd.DataFrame:
+        """The institutions in the order of a view: ``"priority"`` (inspect first: ``priority_rank``,
+        the table's own order) or ``"risk_score"`` (the size-neutral view: ``rank``)."""
+        if view not in VIEWS:
+            raise WorkbenchError(f"providers: unknown view {view!r}; use one of {', '.join(VIEWS)}")
+        key = "priority_rank" if view == "priority" else "rank"
+        return self.institutions.sort_values(key, kind="mergesort").reset_index(drop=True)
+
+    def members(self, peer_group: str, view: str = "priority") -> pd.DataFrame:
+        """The institutions of a peer group in the order of ``view`` (:meth:`ranked`)."""
+        r = self.ranked(view)
+        return r[r.peer_group == peer_group].reset_index(drop=True)
 
     def axis_options(self) -> list:
         """``(label, name)`` pairs for a scatter axis: the PCA map, then measures with values."""
@@ -281,7 +290,7 @@ class ProviderProfiles:
 
     def points(self, peer_group: str, x: str = "pc1", y: str = "pc2") -> pd.DataFrame:
         """Scatter points of a peer group: ``fixmedins_code, fixmedins_name, x, y, cluster,
-        outlier, risk_score`` (x and y: ``pc1``, ``pc2`` or a measure name)."""
+        outlier, risk_score, priority`` (x and y: ``pc1``, ``pc2`` or a measure name)."""
         for axis in (x, y):
             if axis not in ("pc1", "pc2") and axis not in BY_NAME:
                 raise WorkbenchError(f"providers: unknown axis {axis!r}")
@@ -289,7 +298,7 @@ class ProviderProfiles:
         return pd.DataFrame({
             "fixmedins_code": m.fixmedins_code, "fixmedins_name": m.fixmedins_name,
             "x": pd.to_numeric(m[x], errors="coerce").astype(float), "y": pd.to_numeric(m[y], errors="coerce").astype(float),
-            "cluster": m.cluster, "outlier": m.outlier, "risk_score": m.risk_score,
+            "cluster": m.cluster, "outlier": m.outlier, "risk_score": m.risk_score, "priority": m.priority,
         })
 
     def deviations(self, code: str, scored_only: bool = True) -> pd.DataFrame:
