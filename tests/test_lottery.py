@@ -354,3 +354,31 @@ def test_draw_properties(case):
         assert max(load.values()) - min(load.values()) <= 1  # no conflict: every inspector within one visit of the others
     assert lottery_check.check(rec) == []
     assert lottery.Draw(rec).to_json() == lottery.Draw(json.loads(lottery.Draw(rec).to_json())).to_json()
+
+
+# --- 飞行检查 shortlist weighted by priority -------------------------------------------------------
+
+def test_flying_shortlist_weighted_by_priority_and_reproducible():
+    import math
+
+    import pandas as pd
+
+    from workbench.lottery import flying_shortlist, rank
+
+    frame = pd.DataFrame({"fixmedins_code": ["BIG", "A", "B", "C", "ZERO"], "priority": [1000.0, 1.0, 1.0, 1.0, 0.0]})
+    s = flying_shortlist(frame, 2, "2024-飞检")
+    assert list(s.columns) == ["order", "fixmedins_code", "priority", "key"] and list(s.order) == [1, 2]
+    pd.testing.assert_frame_equal(s, flying_shortlist(frame, 2, "2024-飞检"))  # same seed, same shortlist
+    # the published rule: key = ln(u) / priority, u from the SHA-256 rank of seed|code
+    keys = {c: math.log((int(rank("2024-飞检", c)[:16], 16) + 0.5) / 2.0 ** 64) / p for c, p in zip(frame.fixmedins_code[:4], frame.priority[:4])}
+    assert list(s.fixmedins_code) == sorted(keys, key=lambda c: -keys[c])[:2]
+    assert "ZERO" not in set(flying_shortlist(frame, 10, 1).fixmedins_code) and len(flying_shortlist(frame, 10, 1)) == 4
+    # chance grows with priority: BIG (1000 of 1003) comes first under nearly every seed
+    firsts = [flying_shortlist(frame, 1, seed).fixmedins_code.iloc[0] for seed in range(100)]
+    assert firsts.count("BIG") >= 95
+    even = pd.DataFrame({"fixmedins_code": [f"H{i}" for i in range(10)], "priority": 5.0})
+    assert len({tuple(flying_shortlist(even, 3, seed).fixmedins_code) for seed in range(20)}) > 10  # equal weights: a lottery
+    with pytest.raises(LotteryError, match="n must be"):
+        flying_shortlist(frame, 0, 1)
+    with pytest.raises(LotteryError, match="priority"):
+        flying_shortlist(frame.drop(columns="priority"), 1, 1)
