@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from . import datafolder
 from . import manifest as _manifest
 from . import session as _session
+from .csvfile import write_csv
 from .errors import RuleError
 from .rules import views as _views
 from .rules.engine import run_rules
@@ -78,13 +79,13 @@ def findings_table(df: pd.DataFrame) -> pa.Table:
 
 
 def write_findings(df: pd.DataFrame, folder) -> dict:
-    """Write ``findings.parquet`` and ``findings.csv`` (UTF-8 with BOM, plain decimal text)."""
+    """Write ``findings.parquet`` and ``findings.csv`` (UTF-8 with BOM, plain decimal text, no live formulas)."""
     folder = Path(folder)
     table = findings_table(df)
     pq.write_table(table, folder / "findings.parquet")
     csv_df = df.copy()
     csv_df["amount_at_risk"] = [format(a, "f") for a in csv_df["amount_at_risk"]]
-    csv_df.to_csv(folder / "findings.csv", index=False, encoding="utf-8-sig")
+    write_csv(csv_df, folder / "findings.csv")
     return {
         "findings.parquet": {"sha256": datafolder.sha256_file(folder / "findings.parquet"), "rows": table.num_rows},
         "findings.csv": {"sha256": datafolder.sha256_file(folder / "findings.csv"), "rows": table.num_rows},
@@ -141,7 +142,7 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     with datafolder.staged_folder(out, force=True, what="run folder") as tmp:
         outputs = write_findings(result.findings, tmp)
         if ev is not None:
-            ev.to_csv(tmp / "evaluation.csv", index=False, encoding="utf-8")
+            write_csv(ev, tmp / "evaluation.csv", bom=False)
             outputs["evaluation.csv"] = {"sha256": datafolder.sha256_file(tmp / "evaluation.csv"), "rows": len(ev)}
         m = _manifest.build(
             data=data_info, result=result, started=started, ended=_manifest.now(),

@@ -366,8 +366,9 @@ class CreditReport:
     def write_classes(self, path) -> Path:
         """CSV of ``fixmedins_code, credit_class`` (what ``workbench lottery draw --credit`` reads)."""
         path = Path(path)
-        self.institution_current[["fixmedins_code", "credit_class"]].to_csv(path, index=False, lineterminator="\n")
-        return path
+        from .csvfile import write_csv  # the one CSV writer: no cell a spreadsheet runs as a formula
+
+        return write_csv(self.institution_current, path, columns=["fixmedins_code", "credit_class"], bom=False)
 
 
 def credit_report(findings: pd.DataFrame, data=None, policy=None, as_of=None, base=None) -> CreditReport:

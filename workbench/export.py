@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from . import __version__, evidence, privacy
 from . import manifest as _manifest
+from .csvfile import csv_bytes
 from .cases import CaseStore, action_names, canonical, current_frame, fine_of, now, run_id, yuan
 from .errors import DataFolderError, RuleError, WorkbenchError
 from .reproduce import PACK_FILE, read_findings, sha256_bytes, table_changes
@@ -274,8 +275,8 @@ def _parquet(df: pd.DataFrame) -> bytes:
 
 
 def _csv(df: pd.DataFrame) -> bytes:
-    """UTF-8 with a BOM (Excel opens it as UTF-8), money as plain decimal text."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with a BOM (Excel opens it as UTF-8), money as plain decimal text, no live formulas."""
+    return csv_bytes(df)
 
 
 def _write_zip(out, files: dict) -> None:

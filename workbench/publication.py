@@ -9,7 +9,6 @@ standard-library script that re-checks the draw from the record alone.
 from __future__ import annotations
 
 import html
-import io
 from itertools import repeat
 from pathlib import Path
 
@@ -122,9 +121,9 @@ def notice_csv(d: Draw, table: pd.DataFrame) -> bytes:
     out = table.copy()
     out.insert(0, "随机种子", d.seed)
     out.insert(0, "抽查日期", d.date)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8-sig")
+    from .csvfile import csv_bytes  # the one CSV writer: no cell a spreadsheet runs as a formula
+
+    return csv_bytes(out)
 
 
 _CSS = """

@@ -24,9 +24,7 @@ minus admission date (住院天数, 0 for a same-day stay), ``stay_days`` = cale
 """
 from __future__ import annotations
 
-import csv
 import decimal
-import os
 from functools import cached_property
 from pathlib import Path
 
@@ -437,20 +435,9 @@ def write_pairs_csv(pairs: pd.DataFrame, path) -> Path:
     Money is written exactly as stored (``1234.50``), booleans as ``true``/``false``, nulls
     empty. The file is written beside ``path`` and renamed into place.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(list(pairs.columns))
-            for row in pairs.itertuples(index=False, name=None):
-                w.writerow([_csv_value(v) for v in row])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    from .csvfile import write_csv  # the one CSV writer: no cell a spreadsheet runs as a formula
+
+    return write_csv(pairs, path, cell=lambda _column, v: _csv_value(v))
 
 
 def readmission_pairs_spark(session, window_days: int = 15, spark=None) -> pd.DataFrame:

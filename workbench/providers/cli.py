@@ -10,12 +10,13 @@ def cli_providers(args) -> int:
     """
     from ..session import Session, resource_options
     from .analysis import profile_providers
+    from .output import write_csv
 
     engine = getattr(args, "engine", None) or "duckdb"
     with Session(args.data, **resource_options(args)) as session:
         session.con.execute("SET enable_progress_bar = false")  # the command prints one summary line
         result = profile_providers(session, engine=engine)
-        result.to_csv(args.out)
+        write_csv(result.institutions, args.out)
         n_out = int(result.institutions.outlier.sum())
     print(f"{len(result)} institution(s) in {result.institutions.peer_group.nunique()} peer group(s), "
           f"{n_out} flagged as outliers -> {args.out}")

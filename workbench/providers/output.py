@@ -1,9 +1,7 @@
 """The ``workbench providers`` CSV: UTF-8 with a BOM, one row per institution, inspect first (``priority_rank``) first."""
 from __future__ import annotations
 
-import csv
 import decimal
-import os
 from pathlib import Path
 
 import numpy as np
@@ -37,18 +35,7 @@ def _cell(column: str, v) -> str:
 def write_csv(institutions: pd.DataFrame, path, columns=None) -> Path:
     """Write the table (``columns``: default every column but the internal ``reference``,
     ``pc1``, ``pc2``) atomically: written beside ``path`` and renamed into place."""
-    path = Path(path)
+    from ..csvfile import write_csv as write  # the one CSV writer: no cell a spreadsheet runs as a formula
+
     columns = columns or [c for c in institutions.columns if c not in ("reference", "pc1", "pc2")]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(columns)
-            for row in institutions[columns].itertuples(index=False, name=None):
-                w.writerow([_cell(c, v) for c, v in zip(columns, row)])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write(institutions, path, columns=columns, cell=_cell)
