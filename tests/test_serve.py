@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.ipynb"))
 
 
-def test_voila_serves_on_localhost_with_token_and_code_hidden():
-    argv = serve.voila_argv("/x/dashboards", 8899, "tok", open_browser=False)
+def test_voila_serves_on_localhost_with_code_hidden_and_no_token_in_its_arguments():
+    argv = serve.voila_argv("/x/dashboards", 8899, open_browser=False)
     assert argv[0] == "/x/dashboards"
-    for expected in ("--Voila.ip=127.0.0.1", "--port=8899", "--Voila.token=tok", "--Voila.port_retries=0",
+    for expected in ("--Voila.ip=127.0.0.1", "--port=8899", "--Voila.port_retries=0",
                      "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
                      "--Voila.open_browser=False"):
         assert expected in argv
+    assert not [a for a in argv if "token" in a.lower()]
     assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") for a in argv)
 
 
@@ -92,18 +93,39 @@ def test_every_dashboard_takes_its_folders_from_the_url(path):
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "committed without outputs"
 
 
-def test_serve_refuses_a_busy_port_and_an_empty_token(capsys, tmp_path):
+def test_serve_refuses_a_busy_port_and_a_short_or_blank_token(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBENCH_TOKEN", raising=False)
+    good = "k" * 32
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
         assert not serve.port_free(port)
-        assert main(["serve", "--port", str(port), "--token", "x", "--no-browser"]) == 1
+        assert main(["serve", "--port", str(port), "--token", good, "--no-browser"]) == 1
         assert f"port {port}" in capsys.readouterr().err
-    assert main(["serve", "--port", str(port), "--token", " ", "--no-browser"]) == 1
-    assert "--token must not be empty" in capsys.readouterr().err
+    for bad, says in [("x", "the token has 1 characters, at least 32"), (" " * 40, "blanks or control"),
+                      ("k" * 31, "the token has 31 characters"), ("k" * 20 + " " + "k" * 20, "blanks or control")]:
+        assert main(["serve", "--port", str(port), "--token", bad, "--no-browser"]) == 1
+        assert says in capsys.readouterr().err
+    monkeypatch.setenv("WORKBENCH_TOKEN", "short")
+    assert main(["serve", "--port", str(port), "--no-browser"]) == 1
+    assert "$WORKBENCH_TOKEN: the token has 5 characters" in capsys.readouterr().err
+    f = tmp_path / "token"
+    f.write_text(good + "\n")
+    f.chmod(0o644)
+    assert main(["serve", "--port", str(port), "--token-file", str(f), "--no-browser"]) == 1
+    assert "readable by others (mode 644); chmod 600" in capsys.readouterr().err
+    f.chmod(0o600)
+    assert serve.read_token_file(f) == good
+    assert serve.resolve_token(token_file=f) == (good, "file")
+    assert serve.resolve_token(environ={"WORKBENCH_TOKEN": good}) == (good, "environment")
+    new, source = serve.resolve_token(environ={})
+    assert source == "new" and len(new) == 48 and new != serve.resolve_token(environ={})[0]
     assert main(["serve", "--run", str(tmp_path), "--no-browser"]) == 1
     assert "not a run folder" in capsys.readouterr().err
+    monkeypatch.setenv("WORKBENCH_TOKEN", good)
+    assert main(["serve", "--port", str(port), "--memory-ceiling", "10MB", "--no-browser"]) == 1
+    assert "--memory-ceiling 10MB: give a size of at least 256MiB" in capsys.readouterr().err
 
 
 def test_demo_serves_the_run_it_made(monkeypatch, tmp_path):
@@ -133,3 +155,240 @@ def test_demo_without_serving_makes_data_and_a_run(tmp_path, capsys):
     again = capsys.readouterr().out
     assert main(["demo", "--out", str(out), "--no-serve"]) == 0
     assert "demo data already in" in capsys.readouterr().out and again
+
+
+# ------------------------------------------- the served server: token, protocol guard, watchdog
+# (issue 23, items 5 and 6). A tiny dashboards folder keeps each start to a few seconds.
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+def test_the_legacy_websocket_format_read_as_v1_is_bounded():
+    """Voilà 0.5.13 reads a legacy binary message's first 8 bytes as the v1 offset count and builds
+    a list that long; the guarded reader returns None at once and still reads real v1 messages."""
+    from jupyter_server.services.kernels.connection.base import serialize_binary_message, serialize_msg_to_ws_v1
+
+    from widgets.voila_server import header_of_binary_message, requested_subprotocols
+
+    msg = {"header": {"msg_id": "1", "msg_type": "comm_msg"}, "parent_header": {}, "metadata": {},
+           "content": {"data": {"method": "update_states"}}, "buffers": [b"\x00" * 16, b"\x01" * 8], "channel": "iopub"}
+    legacy = serialize_binary_message(dict(msg))
+    assert int.from_bytes(legacy[:8], "little") > 10**15  # the count the stock reader iterates over
+    assert header_of_binary_message(legacy) is None
+    v1 = serialize_msg_to_ws_v1([b"{}"] * 0 + [json.dumps(msg["header"]).encode(), b"{}", b"{}", b"{}", *msg["buffers"]], "iopub")
+    assert header_of_binary_message(v1) == msg["header"]
+    for junk in (b"", b"\x05", (2**63).to_bytes(8, "little") + b"x" * 40, (3).to_bytes(8, "little") + b"\xff" * 24):
+        assert header_of_binary_message(junk) is None
+    assert requested_subprotocols(f" {V1} , other") == [V1, "other"] and requested_subprotocols(None) == []
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tiny_dashboards(folder: Path) -> Path:
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# 小 Tiny\n\none slider"),
+                nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(value=3)")]
+    nbformat.write(nb, folder / "tiny.ipynb")
+    return folder
+
+
+class Served:
+    """``workbench serve`` in its own process group, token from the environment."""
+
+    def __init__(self, tmp_path, *extra):
+        import os
+        import secrets
+        import subprocess
+        import sys
+
+        self.port, self.token = _free_port(), secrets.token_hex(24)
+        self.log = tmp_path / "serve.log"
+        env = {**os.environ, "WORKBENCH_TOKEN": self.token, "PYTHONUNBUFFERED": "1",
+               "WORKBENCH_DASHBOARDS": str(_tiny_dashboards(tmp_path / "dash"))}
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--port", str(self.port),
+                                          "--no-browser", *extra], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                         cwd=ROOT, start_new_session=True)
+        self.wait_answering()
+
+    def wait_answering(self, seconds=60):
+        import time
+
+        from workbench.serve_watch import probe
+
+        deadline = time.monotonic() + seconds
+        while not probe(self.port, timeout=2):
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.log.read_text(errors="replace")
+            time.sleep(0.2)
+
+    def family(self):
+        import psutil
+
+        p = psutil.Process(self.proc.pid)
+        return [p] + p.children(recursive=True)
+
+    def voila(self):
+        import psutil
+
+        kids = [c for c in psutil.Process(self.proc.pid).children() if "widgets.voila_server" in " ".join(c.cmdline())]
+        assert len(kids) == 1, kids
+        return kids[0]
+
+    def get(self, path, **headers):
+        import http.client
+
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            c.request("GET", path, headers=headers)
+            r = c.getresponse()
+            return r.status, r.read().decode("utf-8", "replace")
+        finally:
+            c.close()
+
+    def kernel_id(self):
+        import re
+
+        status, page = self.get(f"/voila/render/tiny.ipynb?token={self.token}")
+        assert status == 200, page[:500]
+        return re.search(r'"kernelId": "([0-9a-f-]{36})"', page).group(1)
+
+    def stop(self):
+        import os
+        import signal
+        import subprocess
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(40)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def served(tmp_path):
+    pytest.importorskip("voila")
+    s = Served(tmp_path, "--watchdog", "4")
+    yield s
+    s.stop()
+
+
+def test_the_token_is_in_no_command_line_and_opens_the_server(served):
+    import psutil
+
+    assert served.get("/voila/render/tiny.ipynb")[0] in (302, 403)  # no token: the login page
+    served.kernel_id()  # a page open, so a kernel runs too
+    family = served.family()
+    assert len(family) >= 3, [p.cmdline() for p in family]  # workbench serve, Voilà, a kernel
+    for p in family:
+        assert served.token not in "\0".join(p.cmdline()), p.cmdline()
+    voila = served.voila()
+    assert served.token not in str(voila.environ())
+    handoff = voila.environ()["WORKBENCH_VOILA_TOKEN_FILE"]  # the file the token came in: removed once read
+    assert not Path(handoff).exists() and Path(handoff).parent.stat().st_mode & 0o077 == 0
+    assert served.token not in served.log.read_text(errors="replace").replace(f"token={served.token}", "")
+    assert psutil.Process(served.proc.pid).is_running()
+
+
+def test_a_legacy_protocol_kernel_websocket_is_refused_and_the_server_stays_up(served):
+    """The attack of issue 23: a kernel websocket without the v1 subprotocol asking for the widget
+    states. The handshake is refused; a v1 client (what Voilà's page uses) is served."""
+    import websocket
+
+    kid = served.kernel_id()
+    url = f"ws://127.0.0.1:{served.port}/api/kernels/{kid}/channels?session_id=attacker"
+    auth = [f"Authorization: token {served.token}"]
+    rss_before = served.voila().memory_info().rss
+    for protocols in (None, ["legacy"], ["v0.kernel.websocket.jupyter.org"]):
+        with pytest.raises(websocket.WebSocketBadStatusException) as e:
+            websocket.create_connection(url, header=auth, subprotocols=protocols, timeout=10)
+        assert e.value.status_code == 400 and V1 in str(e.value)
+    ws = websocket.create_connection(url, header=auth, subprotocols=[V1], timeout=10)
+    try:
+        assert ws.subprotocol == V1
+        # ask for the widget states, as the attack did, but in v1: answered, bounded
+        from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
+
+        header = {"msg_id": "m1", "msg_type": "comm_open", "session": "attacker", "username": "a", "version": "5.3",
+                  "date": "2024-01-01T00:00:00+00:00"}
+        content = {"comm_id": "c1", "target_name": "jupyter.widget.control", "data": {}}
+        meta = json.dumps({"version": "1.0.0"}).encode()  # the widget control protocol's version
+        ws.send_binary(serialize_msg_to_ws_v1([json.dumps(header).encode(), b"{}", meta, json.dumps(content).encode()], "shell"))
+        header2 = dict(header, msg_id="m2", msg_type="comm_msg")
+        ask = {"comm_id": "c1", "data": {"method": "request_states"}}
+        ws.send_binary(serialize_msg_to_ws_v1([json.dumps(header2).encode(), b"{}", meta, json.dumps(ask).encode()], "shell"))
+        got = None
+        for _ in range(200):
+            frame = ws.recv()
+            if isinstance(frame, bytes):
+                channel, parts = deserialize_msg_from_ws_v1(frame)
+                h = json.loads(parts[0])
+                if h["msg_type"] == "comm_msg" and json.loads(parts[3])["data"].get("method") == "update_states":
+                    got = json.loads(parts[3])["data"]["states"]
+                    break
+        assert got and any(s["state"].get("value") == 3 for s in got.values())  # the page's slider
+    finally:
+        ws.close()
+    assert served.get("/login")[0] == 200
+    assert served.voila().memory_info().rss < rss_before + 200 * 2**20
+
+
+def test_the_watchdog_restarts_a_server_that_stopped_answering_and_sigterm_ends_everything(served):
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    served.kernel_id()
+    first = served.voila()
+    kernels = first.children(recursive=True)
+    assert kernels
+    first.send_signal(signal.SIGSTOP)  # alive but deaf, like the stuck server of issue 23
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        kids = [c for c in psutil.Process(served.proc.pid).children() if c.pid != first.pid]
+        if kids:
+            break
+        time.sleep(0.5)
+    served.wait_answering()
+    assert not first.is_running() or first.status() == psutil.STATUS_ZOMBIE
+    assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kernels)
+    assert "restarting the server: it has not answered for" in served.log.read_text(errors="replace")
+    assert served.get(f"/voila/render/tiny.ipynb?token={served.token}")[0] == 200  # same token after the restart
+    family = served.family()
+    os.kill(served.proc.pid, signal.SIGTERM)  # to workbench serve alone, not its group
+    served.proc.wait(40)
+    time.sleep(1)
+    assert [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    assert served.proc.returncode == 0
+
+
+def test_the_server_is_restarted_when_its_memory_passes_the_ceiling(tmp_path):
+    """The Supervisor with a ceiling below an idle Voilà's memory restarts it each time."""
+    import os
+    import signal
+    import threading
+
+    pytest.importorskip("voila")
+    from workbench.serve_watch import Supervisor
+
+    port, messages = _free_port(), []
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    sup = Supervisor(serve.voila_argv(_tiny_dashboards(tmp_path / "dash"), port), env, port, "t" * 40,
+                     memory_ceiling=30 * 2**20, log=messages.append)
+    timer = threading.Timer(25, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        assert sup.run() == 0
+    finally:
+        timer.cancel()
+    assert sup.restarts >= 1 and sup.child is None
+    assert any("passed the ceiling (30 MiB)" in m for m in messages), messages

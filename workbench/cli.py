@@ -153,7 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", default=None)
     s.add_argument("--run", default=None)
     s.add_argument("--port", type=int, default=8866)
-    s.add_argument("--token", default=None, help="access token (default: a new random one, printed in the URL)")
+    s.add_argument("--token", default=None,
+                   help="access token, at least 32 characters (visible in `ps`: prefer $WORKBENCH_TOKEN or "
+                        "--token-file; default: a new random one, printed in the URL)")
+    s.add_argument("--token-file", default=None, metavar="FILE", help="read the token from FILE (mode 600)")
+    s.add_argument("--memory-ceiling", default=None, metavar="SIZE",
+                   help="restart the server when its memory passes SIZE (default 2GiB; kernels not counted)")
+    s.add_argument("--watchdog", type=float, default=None, metavar="SECONDS",
+                   help="restart the server when it has not answered for SECONDS (default 30)")
     s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
     s = sub.add_parser("extract", help="a consistent data folder of some institutions, a county or a period")

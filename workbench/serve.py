@@ -10,7 +10,14 @@ folders reach the dashboards' ``parameters`` cells in two ways (:mod:`workbench.
   the query string to the kernel as ``QUERY_STRING``).
 
 The Jupyter server's token is on: the printed URL carries it once, the browser keeps a cookie.
-Voilà keeps a kernel per open page; idle kernels are culled after :data:`CULL_IDLE_SECONDS`.
+The token is in no process's command line (``ps`` shows every argv to every local user): it
+comes from ``$WORKBENCH_TOKEN`` or a ``--token-file`` only its owner can read (or is made anew),
+and reaches Voilà in a 0600 file that the server removes once read (:mod:`workbench.serve_watch`).
+Tokens shorter than :data:`MIN_TOKEN_LENGTH` characters are refused.
+
+Voilà keeps a kernel per open page; idle kernels are culled after :data:`CULL_IDLE_SECONDS`. The
+server is watched: restarted when its memory passes a ceiling or it stops answering, and ended
+with its kernels on SIGTERM (:class:`workbench.serve_watch.Supervisor`).
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import json
 import os
 import secrets
 import socket
+import sys
 from pathlib import Path
 
 from .errors import DataFolderError, WorkbenchError
@@ -26,6 +34,9 @@ HOST = "127.0.0.1"
 CULL_IDLE_SECONDS = 3600
 CULL_INTERVAL_SECONDS = 300
 LANDING = "index.ipynb"
+MIN_TOKEN_LENGTH = 32
+TOKEN_ENV = "WORKBENCH_TOKEN"
+DEFAULT_MEMORY_CEILING = "2GiB"
 _REPO_DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
 
 
@@ -107,11 +118,11 @@ def kernel_env(data=None, run=None) -> dict:
     return env
 
 
-def voila_argv(folder, port: int, token: str, open_browser: bool = False) -> list:
-    """The Voilà command-line arguments of ``workbench serve``."""
+def voila_argv(folder, port: int, open_browser: bool = False) -> list:
+    """The Voilà command-line arguments of ``workbench serve`` (the token is not one of them)."""
     return [
         str(folder), f"--Voila.ip={HOST}", f"--port={int(port)}", "--Voila.port_retries=0",
-        f"--Voila.token={token}", f"--Voila.open_browser={open_browser}",
+        f"--Voila.open_browser={open_browser}",
         "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
@@ -138,12 +149,60 @@ def port_free(port: int) -> bool:
     return True
 
 
-def serve(data=None, run=None, port: int = 8866, token: str | None = None, open_browser: bool = False,
-          folder=None) -> int:
-    """Serve the dashboards until interrupted; return Voilà's exit code.
+def check_token(token: str, source: str = "--token") -> str:
+    """``token`` when it is long enough and has no blank or control character; else raise.
 
-    Voilà runs as a child process (``python -m voila``) with the kernels' environment; Ctrl-C or
-    SIGTERM stop it, and Voilà shuts its kernels down.
+    Raises
+    ------
+    WorkbenchError
+        Shorter than :data:`MIN_TOKEN_LENGTH` characters, or holding a blank or control character.
+    """
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise WorkbenchError(f"{source}: the token has {len(token)} characters, at least {MIN_TOKEN_LENGTH} are "
+                             "needed (the dashboards show claims data); leave it out for a random one")
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise WorkbenchError(f"{source}: the token must not hold blanks or control characters")
+    return token
+
+
+def read_token_file(path) -> str:
+    """The token in file ``path`` (surrounding blank lines stripped), which only its owner may read.
+
+    Raises
+    ------
+    WorkbenchError
+        The file is missing, or its group or others may read or write it (``chmod 600``).
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkbenchError(f"--token-file {p}: cannot be read ({e})") from None
+    if st.st_mode & 0o077:
+        raise WorkbenchError(f"--token-file {p}: readable by others (mode {st.st_mode & 0o777:o}); chmod 600 it")
+    return check_token(text.strip(), f"--token-file {p}")
+
+
+def resolve_token(token=None, token_file=None, environ=None) -> tuple:
+    """The token and where it came from: ``token_file``, ``token``, ``$WORKBENCH_TOKEN``, or new."""
+    environ = os.environ if environ is None else environ
+    if token_file is not None:
+        return read_token_file(token_file), "file"
+    if token is not None:
+        return check_token(token, "--token"), "argument"
+    if environ.get(TOKEN_ENV):
+        return check_token(environ[TOKEN_ENV], f"${TOKEN_ENV}"), "environment"
+    return secrets.token_hex(24), "new"
+
+
+def serve(data=None, run=None, port: int = 8866, token: str | None = None, open_browser: bool = False,
+          folder=None, token_file=None, memory_ceiling=DEFAULT_MEMORY_CEILING,
+          unanswered_seconds: float = 30.0) -> int:
+    """Serve the dashboards until SIGTERM or Ctrl-C; return 0, or the server's code if it cannot start.
+
+    Voilà runs as a watched child process (:class:`workbench.serve_watch.Supervisor`) with the
+    kernels' environment; SIGTERM or Ctrl-C stop it and its kernels.
 
     Parameters
     ----------
@@ -151,76 +210,69 @@ def serve(data=None, run=None, port: int = 8866, token: str | None = None, open_
         The data and run folders every dashboard opens by default.
     port : int
     token : str, optional
-        The access token (default: a new random one). Never empty: the dashboards show claims data.
+        The access token, at least :data:`MIN_TOKEN_LENGTH` characters. Default: ``token_file``,
+        else ``$WORKBENCH_TOKEN``, else a new random one. It never reaches a command line.
     open_browser : bool
     folder : path, optional
         The dashboards folder (default :func:`dashboards_dir`).
+    token_file : path, optional
+        A file holding the token, readable by its owner only.
+    memory_ceiling : str or int
+        Resident memory of the server process (kernels apart) beyond which it is restarted:
+        bytes, or a size such as ``2GiB``.
+    unanswered_seconds : float
+        The server is restarted when it has not answered HTTP on 127.0.0.1 for this long.
     """
     import importlib.util
-    import signal
-    import subprocess
-    import sys
+
+    from .serve_watch import Supervisor
 
     if importlib.util.find_spec("voila") is None:
         raise WorkbenchError("Voilà is not installed: pip install voila (see requirements.lock)")
     folder = dashboards_dir() if folder is None else Path(folder)
     data, run = check_folders(data, run)
-    if token is not None and not token.strip():
-        raise WorkbenchError("--token must not be empty: the dashboards show claims data")
-    token = token or secrets.token_hex(24)
+    token, source = resolve_token(token, token_file)
+    ceiling = _ceiling_bytes(memory_ceiling)
+    if not unanswered_seconds > 0:
+        raise WorkbenchError(f"--watchdog must be a positive number of seconds, not {unanswered_seconds}")
     if not port_free(port):
         raise WorkbenchError(f"port {port} on {HOST} is in use: choose another with --port")
+    if source == "argument":
+        print(f"warning: --token is visible to every local user in `ps` while the command starts; "
+              f"prefer ${TOKEN_ENV} or --token-file", file=sys.stderr)
     print(f"数据 data: {data or '(each dashboard default)'}\n筛查结果 run: {run or '(each dashboard default)'}")
     print("dashboards 看板:")
     for e in dashboard_entries(folder):
         print(f"  {e['title']}: {url(port, page=e['file'])}")
     print(f"open 打开 (token included 含访问令牌):\n  {url(port, token)}\nCtrl-C stops the server.", flush=True)
     env = {**os.environ, **kernel_env(data, run)}
-    child = subprocess.Popen([sys.executable, "-m", "voila", *voila_argv(folder, port, token, open_browser=False)], env=env)
-    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
-    try:
-        if open_browser:
-            _open_when_listening(url(port, token))
-        while True:
-            try:
-                return child.wait()
-            except KeyboardInterrupt:  # Ctrl-C reached Voilà too (same process group): let it stop its kernels
-                continue
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    supervisor = Supervisor(voila_argv(folder, port, open_browser=False), env, port, token,
+                            memory_ceiling=ceiling, unanswered_seconds=unanswered_seconds)
+    on_ready = (lambda: _open_browser(url(port, token))) if open_browser else None
+    return supervisor.run(on_ready=on_ready)
 
 
-def _open_when_listening(address: str, port_timeout: float = 60.0):
-    """Open ``address`` (the landing page, token included) in a browser once the server listens.
+def _ceiling_bytes(value) -> int:
+    from .session import size_bytes
 
-    Voilà's own ``open_browser`` opens the page without the token, which lands on a login form.
-    """
+    n = value if isinstance(value, (int, float)) else size_bytes(str(value).replace(" ", ""))
+    if n is None or n < 256 * 2**20:
+        raise WorkbenchError(f"--memory-ceiling {value}: give a size of at least 256MiB, such as 2GiB")
+    return int(n)
+
+
+def _open_browser(address: str) -> None:
+    """Open ``address`` (the landing page, token included); Voilà's own opens it without the token."""
     import threading
-    import time
     import webbrowser
-    from urllib.parse import urlsplit
 
-    port = urlsplit(address).port
-
-    def wait_then_open():
-        deadline = time.monotonic() + port_timeout
-        while time.monotonic() < deadline:
-            if not port_free(port):
-                webbrowser.open(address)
-                return
-            time.sleep(0.3)
-
-    threading.Thread(target=wait_then_open, daemon=True).start()
+    threading.Thread(target=webbrowser.open, args=(address,), daemon=True).start()
 
 
 def cli_serve(args) -> int:
-    """``workbench serve [--data DATA] [--run RUN] [--port 8866] [--token T] [--no-browser]``."""
+    """``workbench serve [--data DATA] [--run RUN] [--port 8866] [--token-file F] [--no-browser] …``."""
     rc = serve(data=args.data, run=args.run, port=args.port, token=getattr(args, "token", None),
-               open_browser=not getattr(args, "no_browser", True))
+               open_browser=not getattr(args, "no_browser", True), token_file=getattr(args, "token_file", None),
+               memory_ceiling=getattr(args, "memory_ceiling", None) or DEFAULT_MEMORY_CEILING,
+               unanswered_seconds=getattr(args, "watchdog", None) or 30.0)
     return 0 if rc in (0, -15, 130) else rc

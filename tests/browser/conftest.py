@@ -74,10 +74,10 @@ def voila_server(demo_data, demo_run, demo_home, tmp_path_factory):
     pytest.importorskip("voila")
     port, token = _free_port(), secrets.token_hex(16)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**os.environ, "WORKBENCH_HOME": str(demo_home), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "WORKBENCH_HOME": str(demo_home), "PYTHONUNBUFFERED": "1", "WORKBENCH_TOKEN": token}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--data", str(demo_data), "--run", str(demo_run),
-                                 "--port", str(port), "--token", token, "--no-browser"],
+                                 "--port", str(port), "--no-browser"],
                                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
     try:
         deadline = time.monotonic() + START_SECONDS
