@@ -533,3 +533,58 @@ def test_cli_exit_codes_and_messages(tmp_path, capsys):
     with pytest.raises(SystemExit) as ei:
         cli.main(["import", str(src), "--format", "hl7", "--out", str(tmp_path / "data3")])
     assert ei.value.code == 2
+
+
+# ------------------------------------------------------- issue 23, item 7: empty tables, NUL, formulas
+def test_a_header_only_required_table_is_refused_by_name_and_an_optional_one_is_an_empty_table(tmp_path):
+    src = make_extract(tmp_path / "src")
+    (src / "psn.csv").write_text(",".join(BASE["psn"][0]) + "\n", encoding="utf-8")
+    err = rejected(src, tmp_path / "data")
+    p = only(err, "empty table")
+    assert (p.file, p.row) == ("psn.csv", None) and "table psn is required and may not be empty" in p.message
+    assert not [q for q in err.problems if q.kind == "dangling reference"]  # not the misleading message
+    src2 = make_extract(tmp_path / "src2")
+    (src2 / "fee.csv").write_text(",".join(BASE["fee"][0]) + "\n", encoding="utf-8")
+    result = import_extract(src2, "platform", tmp_path / "data2")
+    assert result.rows["fee"] == 0 and pq.read_table(tmp_path / "data2" / "fee.parquet").num_rows == 0
+
+
+def test_a_nul_byte_in_a_cell_is_refused_naming_file_row_and_column(tmp_path):
+    src = make_extract(tmp_path / "src")
+    write_csv(src / "medins.csv", rows_of("medins", r1={"fixmedins_name": "康民\x00大药房"}))
+    p = only(rejected(src, tmp_path / "data"), "bad character")
+    assert (p.file, p.row, p.column) == ("medins.csv", 3, "fixmedins_name") and "NUL byte" in p.message
+    src2 = make_extract(tmp_path / "src2", medins=None)
+    pq.write_table(pa.table({k: [r[k] for r in BASE["medins"]] for k in BASE["medins"][0]}).set_column(
+        0, "fixmedins_code", pa.array(["H0001", "P00\x0002"])), src2 / "medins.parquet")
+    p = only(rejected(src2, tmp_path / "data2"), "bad character")
+    assert (p.file, p.row, p.column) == ("medins.parquet", 2, "fixmedins_code")
+
+
+def test_an_xlsx_formula_without_a_cached_value_is_refused_and_one_with_a_value_is_read(tmp_path):
+    src = make_extract(tmp_path / "src", medins=None)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    cols = list(BASE["medins"][0])
+    ws.append(cols)
+    for r in BASE["medins"]:
+        ws.append([r[c] for c in cols])
+    ws["B3"] = '=A3&"药房"'  # openpyxl writes no cached value, as any program that is not Excel
+    wb.save(src / "medins.xlsx")
+    p = only(rejected(src, tmp_path / "data"), "formula without value")
+    assert (p.file, p.row, p.column, p.value) == ("medins.xlsx", 3, "fixmedins_name", '=A3&"药房"')
+    # the same cell with the value Excel computed and kept: that value is imported
+    import zipfile
+
+    with zipfile.ZipFile(src / "medins.xlsx") as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    sheet = files["xl/worksheets/sheet1.xml"].decode()
+    cell = sheet[sheet.index('<c r="B3"'):]
+    cell = cell[:cell.index("</c>") + 4]
+    files["xl/worksheets/sheet1.xml"] = sheet.replace(cell, cell.replace("</f>", "</f><v>康民药房</v>").replace("<c ", '<c t="str" ', 1)).encode()
+    with zipfile.ZipFile(src / "medins.xlsx", "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    import_extract(src, "platform", tmp_path / "data")
+    names = pq.read_table(tmp_path / "data" / "medins.parquet").column("fixmedins_name").to_pylist()
+    assert names == ["第一人民医院", "康民药房"]

@@ -102,7 +102,12 @@ def read_platform(src: Path, con, log, warnings: list):
                     log.add(Problem("missing column", sources[src_index].name, None, c, None,
                                     f"no column {c}, which other files of table {name} have"))
         if parts:
-            stage_text_table(con, f"raw_{name}", parts, columns=union)
+            staged_rows = stage_text_table(con, f"raw_{name}", parts, columns=union).num_rows
+            if staged_rows == 0 and name in schema.REQUIRED_TABLES:
+                files = ", ".join(sources[i].name for i, _ in parts)
+                log.add(Problem("empty table", files, None, None, None,
+                                f"a header but no rows: table {name} is required and may not be empty "
+                                f"(an optional table such as fee may be)"))
             staged.append(name)
             for src_index, _ in parts:
                 sources[src_index].release()

@@ -283,13 +283,50 @@ def _cell_text(v):
     return str(v)
 
 
+def _has_formulas(path) -> bool:
+    """Whether any worksheet of the XLSX file holds a formula (an ``<f>`` element); cheap, no parse."""
+    import re
+    import zipfile
+
+    tag = re.compile(rb"<(?:\w+:)?f[ >/]")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with z.open(name) as f:
+                    tail = b""
+                    for chunk in iter(lambda: f.read(_CHUNK), b""):
+                        if tag.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+def _formula_rows(path):
+    """Rows of the first sheet as formulas (text beginning with ``=``), or None without formulas."""
+    import openpyxl
+
+    if not _has_formulas(path):
+        return None, None
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    return wb, wb.worksheets[0].iter_rows(values_only=True)
+
+
+def _is_formula(v) -> bool:
+    return (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in ("ArrayFormula", "DataTableFormula")
+
+
 def _read_xlsx(sf: SourceFile):
     import openpyxl
 
     wb = openpyxl.load_workbook(sf.path, read_only=True, data_only=True)
+    # A formula cell keeps the value Excel last computed; a file written by a program (or saved
+    # without recalculation) has none, and the cell would read as empty: refused, by cell.
+    fwb, formulas = _formula_rows(sf.path)
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
+        if formulas is not None:
+            rows = _check_formula_values(sf, rows, formulas)
         header, header_row = None, 0
         for number, values in enumerate(rows, start=1):
             if any(v is not None and str(v).strip() for v in values):
@@ -317,8 +354,30 @@ def _read_xlsx(sf: SourceFile):
             numbers.append(number)
     finally:
         wb.close()
+        if fwb is not None:
+            fwb.close()
     arrays = [pa.array(c, type=pa.string()) for c in cols]
     sf.data = pa.table(arrays + [pa.array(numbers, type=pa.int64())], names=sf.columns + [ROW])
+
+
+def _check_formula_values(sf: SourceFile, rows, formulas):
+    """Yield ``rows`` (cached values) unchanged, reporting each formula cell that has no value."""
+    import itertools
+
+    header = None
+    for number, (values, texts) in enumerate(itertools.zip_longest(rows, formulas, fillvalue=()), start=1):
+        values = tuple(values or ())
+        for i, f in enumerate(texts or ()):
+            if _is_formula(f) and (i >= len(values) or values[i] is None):
+                name = (sf.columns[i] if header is not None and i < len(sf.columns) else None) or f"column {i + 1}"
+                shown = f if isinstance(f, str) else "(array formula)"
+                sf.problems.append(Problem("formula without value", sf.name, number, name, shown[:60],
+                                           "a formula with no computed value (open and save the file in Excel, or "
+                                           "paste it as values)"))
+        if header is None and any(v is not None and str(v).strip() for v in values):
+            header = values
+            sf.header = [str(h).strip() if h is not None else "" for h in values]
+        yield values
 
 
 # ----------------------------------------------------------------------------------- Parquet

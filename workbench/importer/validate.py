@@ -227,6 +227,10 @@ class Validator:
         self.con.execute(f"CREATE OR REPLACE VIEW {typed} AS SELECT *{parsed} FROM {raw}")
         for c in cols:
             col = q(c.name)
+            # A NUL byte is no text a person typed (a binary export, a truncated C string): stored,
+            # it would cut the value short in most tools that read the data folder later.
+            self.flag("bad character", raw, f"strpos({col}, chr(0)) > 0", c.name, f"replace({col}, chr(0), '\\0')",
+                      "a NUL byte (\\0) in the value")
             if not c.nullable:
                 self.flag("null value", typed, f"{col} IS NULL", c.name, "NULL", f"empty, but {name}.{c.name} may not be empty")
             if c.type != "str":
