@@ -494,7 +494,7 @@ def test_spark_engine_writes_the_same_csv(demo_data, tmp_path, spark, monkeypatc
 MONDAY = pd.Timestamp("2024-01-01")  # a Monday
 CONSULT = [("110200005", "02", 1, "13.50")]
 DRUGS = [(f"XW{i:03d}", "09", f"{8 + 3 * i}.{i % 10}0") for i in range(40)]  # ordinary drugs, 8-125 yuan
-CHRONIC = [[DRUGS[i], DRUGS[i + 10]] for i in range(6)]  # the common chronic baskets of a clinic
+CHRONIC = [[DRUGS[i], DRUGS[i + 10]] for i in range(6)]  # the common chronic baskets of a clinic (one box each)
 RING_BASKETS = [[("ZC0001", "11", 6, "268.00"), ("ZC0002", "11", 4, "189.50")],
                 [("ZC0001", "11", 6, "268.00"), ("ZC0003", "11", 3, "312.00")]]
 
@@ -510,7 +510,7 @@ class Visits:
         self.rows.append((mid, psn, inst, med, when, dr))
         total = D("0.00")
         for k, (code, typ, cnt, price) in enumerate(items, 1):
-            amt = (D(price) * cnt).quantize(D("0.01"))
+            amt = (D(price) * D(str(cnt))).quantize(D("0.01"))
             self.fees.append((f"{k:04d}", mid, psn, when, code, typ, float(cnt), D(price), amt, dr))
             total += amt
         self.money.append((f"S{mid}", mid, psn, inst, when, total, (total * D("0.6")).quantize(D("0.01")), "0"))
@@ -535,16 +535,18 @@ def _ordinary_basket(rng):
     return [(c, t, int(rng.integers(1, 4)), p) for c, t, p in (DRUGS[i] for i in rng.choice(40, int(rng.integers(1, 4)), replace=False))]
 
 
-def clinic_beside_pharmacy(v, rng, patients, clinic, doctors, pharmacy, elsewhere):
+def clinic_beside_pharmacy(v, rng, patients, clinic, doctors, pharmacy, elsewhere, baskets):
     """The control: most of a clinic's prescriptions filled at the pharmacy next door, many the same
-    day, but as a clinic's patients do: a quarter chronic, seen about monthly (26-34 days apart) with
-    one of the clinic's six common chronic baskets (28 or 30 days' supply), the others a few times a
-    year with what they need; a tenth of the prescriptions filled elsewhere, three in ten days later."""
+    day, but as a clinic's patients do: a quarter chronic, seen about monthly (26-34 days apart), each
+    with one of the clinic's six common chronic baskets (one or two months' supply), the others a
+    few times a year with what they need (the other ``baskets``, one each); a tenth of the prescriptions
+    filled elsewhere, three in ten days later."""
+    chronic_baskets, other = baskets[:6], iter(baskets[6:])  # each other basket bought once
     for k, p in enumerate(patients):
         chronic = k % 4 == 0
         if chronic:
             days = np.cumsum(rng.integers(26, 35, 12)) - int(rng.integers(0, 26))
-            basket = CHRONIC[int(rng.integers(len(CHRONIC)))]
+            basket = chronic_baskets[int(rng.integers(len(chronic_baskets)))]
         else:
             days = np.sort(rng.choice(364, int(rng.integers(1, 6)), replace=False))
         dr = doctors[k % len(doctors)]
@@ -552,9 +554,10 @@ def clinic_beside_pharmacy(v, rng, patients, clinic, doctors, pharmacy, elsewher
             t = int(rng.integers(8 * 3600, 17 * 3600))
             v.add(p, clinic, "11", _at(day, t), dr, CONSULT)
             if chronic:
-                items = [(c, ty, int(rng.choice([28, 30])) // 7, pr) for c, ty, pr in basket]
+                months = int(rng.integers(1, 3))
+                items = [(c, ty, n * months, pr) for c, ty, n, pr in basket]
             else:
-                items = _ordinary_basket(rng)
+                items = next(other)
             later = 0 if rng.random() < 0.7 else int(rng.integers(1, 6))
             where = pharmacy if rng.random() < 0.9 else elsewhere[int(rng.integers(len(elsewhere)))]
             v.add(p, where, "41", _at(day + later, t + 1800), dr, items)
@@ -619,7 +622,8 @@ def extract_like_tables(seed=18):
                   _ordinary_basket(rng))
     ring_doctors = ["DC0101", "DC0301"]
     weekly_ring(v, rng, ring_patients, ring_doctors, clinic_of, "F1")
-    clinic_beside_pharmacy(v, rng, control_patients, "C02", doctors_at["C02"], "F2", ["F1", "F3"])
+    clinic_beside_pharmacy(v, rng, control_patients, "C02", doctors_at["C02"], "F2", ["F1", "F3"],
+                           [[(c, t, 1, p) for c, t, p in b] for b in CHRONIC] + [_ordinary_basket(rng) for _ in range(600)])
     tables = {"psn": psn, "medins": medins, "dr": dr, **v.tables()}
     return tables, set(ring_patients) | set(ring_doctors) | {"F1"}
 
@@ -653,6 +657,8 @@ def test_ring_is_found_in_an_extract_where_it_is_most_of_the_volume(extract_like
         # linked purchases go to F1
         assert ring_edges.deg_b.iloc[0] > 0.5 * ring_edges.total.iloc[0]
         assert (ring_edges.lift < 2).all() and (ring_edges.share > 0.95).all(), ring_edges.to_string()
+        # the former filter (lift >= 3 on every kept edge) finds nothing here
+        assert RingAnalysis(s, RingParams(min_lift=3.0, min_patient_lift=3.0), seed=2024).rings.empty
         a = RingAnalysis(s, seed=2024)
         found = a.rings
         assert len(found) >= 1
@@ -669,3 +675,117 @@ def test_ring_is_found_in_an_extract_where_it_is_most_of_the_volume(extract_like
         c = control.iloc[0]
         assert c.doctor_share > 0.8 and 0.5 < c.same_day_share < 0.85 and c.regular_share < top.regular_share
         assert c.score < top.score - 10, found.head().to_string()
+
+
+def with_clinic_beside_pharmacy(source, out, seed=5):
+    """A copy of a synthetic region's tables that rings read, with the control added in the county of
+    its first planted ring: a new clinic and, next door, a new pharmacy that fills most of its
+    prescriptions (:func:`clinic_beside_pharmacy`), for 120 of the county's persons who are in no
+    ring. Returns the control's pharmacy and doctors."""
+    rng = np.random.default_rng(seed)
+    t = {n: pd.read_parquet(Path(source) / f"{n}.parquet") for n in ("psn", "medins", "dr", "mdtrt", "setl", "fee")}
+    truth = pd.read_parquet(Path(source) / "truth.parquet")
+    ring = truth[truth.rule_id == "rings"].sort_values("case_id").iloc[0]
+    county = t["medins"].set_index("fixmedins_code").admdvs[ring.fixmedins_code]
+    in_rings = {k for m in truth[truth.rule_id == "rings"].members for k in m.split(";")}
+    people = t["psn"][(t["psn"].insuplc_admdvs == county) & ~t["psn"].psn_no.isin(in_rings)].psn_no
+    patients = sorted(people)[:120]
+    clinic, pharmacy = f"H{county}99001", f"P{county}99001"
+    doctors = [f"D{county}99000{i}" for i in (1, 2)]
+    elsewhere = sorted(t["medins"][(t["medins"].admdvs == county) & (t["medins"].fixmedins_type == "2")].fixmedins_code)
+    t["medins"] = pd.concat([t["medins"], pd.DataFrame({
+        "fixmedins_code": [clinic, pharmacy], "fixmedins_name": ["社区诊所", "诊所旁药店"], "fixmedins_type": ["1", "2"],
+        "hosp_lv": ["9", "9"], "admdvs": [county, county], "agrmt_stas": ["active", "active"]})], ignore_index=True)
+    t["dr"] = pd.concat([t["dr"], pd.DataFrame({"dr_code": doctors, "dr_name": "医生", "fixmedins_code": clinic,
+                                                "dept_codg": "A03", "dr_type": "doctor"})], ignore_index=True)
+    # what the clinic's patients buy: the baskets of 600 of the region's own purchases (so their bills
+    # are the region's), the first six its chronic patients' baskets
+    purchases = t["mdtrt"][t["mdtrt"].med_type == "41"].mdtrt_id
+    picked = sorted(rng.choice(purchases.to_numpy(), 600, replace=False))
+    lines = t["fee"][t["fee"].mdtrt_id.isin(picked) & (t["fee"].cnt > 0)]
+    baskets = [[(r.med_list_codg, r.med_chrgitm_type, float(r.cnt), str(r.pric)) for r in g.itertuples()]
+               for _, g in lines.groupby("mdtrt_id", sort=True)]
+    v = Visits("CTRL")
+    clinic_beside_pharmacy(v, rng, patients, clinic, doctors, pharmacy, elsewhere[:2], baskets)
+    for name, rows in v.tables().items():
+        t[name] = pd.concat([t[name], rows], ignore_index=True)
+    datafolder.write_data_folder(out, t, source={"kind": "test", "what": "synthetic region with a clinic beside a pharmacy"},
+                                 truth=truth)
+    return pharmacy, doctors
+
+
+def test_a_normal_pharmacy_beside_a_clinic_ranks_below_every_planted_ring(demo_data, tmp_path):
+    pharmacy, doctors = with_clinic_beside_pharmacy(demo_data, tmp_path / "data")
+    with workbench.open(tmp_path / "data") as s:
+        e = rings.edges(s, "dr_pharmacy").set_index(["a", "b"])
+        # the control is what it says: nearly all the clinic's linked purchases are filled next door,
+        # seven in ten the day of the visit
+        for d in doctors:
+            assert e.loc[(d, pharmacy)].share > 0.8 and 0.6 < e.loc[(d, pharmacy)].same_day / e.loc[(d, pharmacy)].n < 0.8
+        found = RingAnalysis(s, seed=2024).rings
+        ev = rings.evaluate(found, s.df("SELECT * FROM truth"))
+    assert (ev.jaccard >= 0.8).all() and sorted(ev["rank"]) == list(range(1, len(ev) + 1)), ev.to_string()
+    control = found[found.fixmedins_code.str.contains(pharmacy)]
+    # it is listed (its chronic patients come back monthly and buy there the same day), below the rings
+    assert len(control) == 1 and control["rank"].iloc[0] > ev["rank"].max(), found.head(8).to_string()
+    assert control.score.iloc[0] < found.score.iloc[len(ev) - 1] - 5
+
+
+# ---- planted rings of a synthetic region in its extracts (workbench.extract) -------------------------
+@pytest.fixture(scope="module")
+def demo_seed11(tmp_path_factory):
+    """A second demo region (seed 11), so that nothing here is tuned to one seed's data."""
+    out = tmp_path_factory.mktemp("demo11") / "data"
+    assert main(["synth", "--scale", "demo", "--seed", "11", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def ring_extract_filters(data):
+    """Per planted ring: ``(case_id, planted keys, institutions, county)`` — the ring's institutions
+    (its pharmacy and its doctors' institutions) plus five ordinary ones (of no ring, first by code:
+    up to two pharmacies of its county, then its medical institutions, then other counties'), and
+    its pharmacy's county."""
+    truth = pd.read_parquet(Path(data) / "truth.parquet")
+    medins = pd.read_parquet(Path(data) / "medins.parquet")
+    inst_of = dict(pd.read_parquet(Path(data) / "dr.parquet")[["dr_code", "fixmedins_code"]].values)
+    county_of = dict(medins[["fixmedins_code", "admdvs"]].values)
+    planted = truth[truth.rule_id == "rings"].sort_values("case_id")
+    own = {r.case_id: {r.fixmedins_code} | {inst_of[k] for k in r.members.split(";") if k in inst_of}
+           for r in planted.itertuples()}
+    in_rings = set().union(*own.values())
+    out = []
+    for r in planted.itertuples():
+        county = county_of[r.fixmedins_code]
+        others = medins[~medins.fixmedins_code.isin(in_rings)].sort_values("fixmedins_code")
+        here = others[others.admdvs == county]
+        pool = (list(here[here.fixmedins_type == "2"].fixmedins_code[:2]) + list(here[here.fixmedins_type == "1"].fixmedins_code)
+                + list(others[others.admdvs != county].fixmedins_code))  # a small county: the next ones
+        ordinary = list(dict.fromkeys(pool))[:5]
+        assert len(ordinary) == 5, (r.case_id, ordinary)
+        out.append((r.case_id, set(r.members.split(";")) | {r.fixmedins_code}, sorted(own[r.case_id]) + ordinary, county))
+    return out
+
+
+@pytest.mark.parametrize("region", ["demo_data", "demo_seed11"])
+def test_planted_rings_are_found_in_their_extracts_and_counties(region, request, tmp_path):
+    from workbench.extract import extract
+
+    data = request.getfixturevalue(region)
+    truth = pd.read_parquet(Path(data) / "truth.parquet")
+    whole = rings.evaluate(rings.find_rings(data), truth).set_index("case_id")
+    assert (whole.jaccard >= 0.8).all() and sorted(whole["rank"]) == list(range(1, len(whole) + 1)), whole.to_string()
+    cases = ring_extract_filters(data)
+    assert len(cases) >= 3
+    for case_id, planted, institutions, county in cases:
+        for what, cut in (("institutions", {"institutions": institutions}), ("county", {"county": county})):
+            out = tmp_path / f"{case_id}-{what}"
+            extract(data, out, **cut)
+            found = rings.find_rings(out)
+            ev = rings.evaluate(found, truth)
+            got = ev[ev.case_id == case_id].iloc[0]
+            where = f"{region} {case_id} in its {what} extract: {got.to_dict()}"
+            assert got.jaccard >= 0.8, where
+            # found as in the whole region: the same members, and no unplanted ring above it
+            assert got.ring_id == whole.loc[case_id, "ring_id"], where
+            ranks = sorted(ev["rank"][ev.jaccard >= 0.8])
+            assert got["rank"] in ranks and ranks == list(range(1, len(ranks) + 1)), (where, ev.to_string())
