@@ -71,6 +71,7 @@ def test_persons_doctors_and_institutions_are_those_the_kept_rows_involve(demo_d
     certs = set(region["psn"][region["psn"].psn_no.isin(visit_psn)].certno)
     psn = read(demo_extract, "psn")
     assert set(psn.psn_no) == visit_psn | set(region["psn"][region["psn"].certno.isin(certs)].psn_no)
+    assert set(psn.psn_no) - visit_psn  # the second enrolment of a person with visits comes along
     rp = region["insu"]
     assert _unordered(read(demo_extract, "insu")).equals(_unordered(rp[rp.psn_no.isin(set(psn.psn_no)) | rp.certno.isin(certs)]))
     named = set(mdtrt.atddr_no.dropna()) | set(fee.bilg_dr_codg.dropna())
@@ -213,6 +214,22 @@ def test_a_table_stored_as_parts_is_read_and_written_as_parts(demo_data, demo_ex
     m = extract(src, tmp_path / "ex", institutions=planted_institutions(demo_data))
     assert (tmp_path / "ex" / "fee").is_dir() and m["tables"]["fee"]["path"] == "fee"
     pd.testing.assert_frame_equal(read(tmp_path / "ex", "fee"), read(demo_extract, "fee"))
+
+
+def test_an_enrolment_spell_under_another_person_number_follows_its_certno(demo_data, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(demo_data, src)
+    mdtrt, psn = read(src, "mdtrt"), read(src, "psn")
+    who = psn.set_index("psn_no").loc[mdtrt[mdtrt.fixmedins_code == "H37088300005"].psn_no.iloc[0]]
+    insu = read(src, "insu")
+    spell = {c: None for c in insu.columns} | {"psn_no": "X0000001", "certno": who.certno, "insutype": "390",
+                                                "insuplc_admdvs": "370811", "begndate": dt.date(2024, 1, 1)}
+    insu = pd.concat([insu, pd.DataFrame([spell])], ignore_index=True)
+    datafolder.write_table(src, "insu", insu)
+    datafolder.write_manifest(src, datafolder.read_manifest(demo_data)["source"])
+    extract(src, tmp_path / "ex", institutions="H37088300005")
+    got = read(tmp_path / "ex", "insu")
+    assert "X0000001" in set(got.psn_no) and set(got.certno) == set(read(tmp_path / "ex", "psn").certno)
 
 
 def test_a_nested_extract_names_its_own_source(demo_data, demo_extract, tmp_path):

@@ -157,18 +157,20 @@ def _copy_rows(con, query: str, schema_: pa.Schema, dest: Path, parts: bool) -> 
     return rows
 
 
-def _copy_table(con, path: Path, where: str | None, dest_folder: Path, name: str) -> int:
+def _copy_table(con, path: Path, where: str | None, dest_folder: Path, name: str) -> None:
+    """Write table ``name`` (stored at ``path``) into ``dest_folder``: the rows ``where`` picks,
+    in source order, or the files unchanged when ``where`` is None."""
     dest = dest_folder / (path.name if path.is_dir() else f"{name}.parquet")
     if where is None:
         if path.is_dir():
             shutil.copytree(path, dest)
         else:
             shutil.copyfile(path, dest)
-        return -1
+        return
     schema_ = pq.read_schema(datafolder.table_files(path)[0])
     query = (f"SELECT * EXCLUDE (filename, file_row_number) FROM {_raw(path)} WHERE {where} "
              f"ORDER BY filename, file_row_number")
-    return _copy_rows(con, query, schema_, dest, parts=path.is_dir())
+    _copy_rows(con, query, schema_, dest, parts=path.is_dir())
 
 
 def _select_institutions(session, codes, county) -> list:
@@ -209,21 +211,20 @@ def _kept_keys(session, selected, date_from, date_to) -> None:
     con.execute("CREATE TEMP TABLE x_visit AS SELECT DISTINCT mdtrt_id FROM mdtrt "
                 f"WHERE fixmedins_code IN (SELECT fixmedins_code FROM x_sel){when}", params)
     kept = "mdtrt_id IN (SELECT mdtrt_id FROM x_visit)"
-    psn_of = [f"SELECT psn_no FROM mdtrt WHERE {kept}"]
-    dr_of = [f"SELECT atddr_no FROM mdtrt WHERE {kept}"]
-    for t in ("setl", "fee"):
-        if session.has(t):
-            psn_of.append(f"SELECT psn_no FROM {t} WHERE {kept}")
+    # one read of each table for both the persons and the doctors it names
+    con.execute(f"CREATE TEMP TABLE x_named AS SELECT DISTINCT psn_no, atddr_no AS dr_code FROM mdtrt WHERE {kept}")
     if session.has("fee"):
-        dr_of.append(f"SELECT bilg_dr_codg FROM fee WHERE {kept}")
-    con.execute(f"CREATE TEMP TABLE x_vpsn AS {' UNION '.join(psn_of)}")
+        con.execute(f"INSERT INTO x_named SELECT DISTINCT psn_no, bilg_dr_codg FROM fee WHERE {kept}")
+    if session.has("setl"):
+        con.execute(f"INSERT INTO x_named SELECT DISTINCT psn_no, NULL FROM setl WHERE {kept}")
+    con.execute("CREATE TEMP TABLE x_vpsn AS SELECT DISTINCT psn_no FROM x_named")
     # The same human under another person number (a second enrolment) comes along, so that
     # duplicate enrolment reads the same in the extract as in the region.
     con.execute("CREATE TEMP TABLE x_cert AS SELECT DISTINCT certno FROM psn "
                 "WHERE psn_no IN (SELECT psn_no FROM x_vpsn) AND certno IS NOT NULL")
     con.execute("CREATE TEMP TABLE x_psn AS SELECT psn_no FROM x_vpsn WHERE psn_no IS NOT NULL "
                 "UNION SELECT psn_no FROM psn WHERE certno IN (SELECT certno FROM x_cert)")
-    con.execute(f"CREATE TEMP TABLE x_dref AS {' UNION '.join(dr_of)}")
+    con.execute("CREATE TEMP TABLE x_dref AS SELECT DISTINCT dr_code FROM x_named WHERE dr_code IS NOT NULL")
     if session.has("dr"):
         con.execute("CREATE TEMP TABLE x_dr AS SELECT DISTINCT dr_code FROM dr "
                     "WHERE fixmedins_code IN (SELECT fixmedins_code FROM x_sel) "
@@ -296,6 +297,7 @@ def extract(source, out, *, institutions=None, county=None, date_from=None, date
         raise WorkbenchError("extract: give --institutions, --county or --from/--to (an extract of everything is a copy)")
     _check_out(source, out, force)
     with Session(source) as session:
+        session.con.execute("SET enable_progress_bar = false")  # our bar, by table, not DuckDB's
         changed = datafolder.verify_manifest(source)
         if changed:
             raise DataFolderError(f"{source}: the data no longer match {datafolder.MANIFEST}: {'; '.join(changed)}")
