@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--out", required=True, metavar="FILE.csv")
         s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
         if extra:
-            s.add_argument("--window-days", type=int, default=15)
+            from .params import days_argument  # 0-9 digits, at most a century (issue 23)
+
+            s.add_argument("--window-days", type=days_argument, default=15)
         _resource_options(s)
 
     s = sub.add_parser("reproduce", help="re-run a recorded run and compare every finding")

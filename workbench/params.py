@@ -15,11 +15,14 @@ while in Voilà the value comes, first match wins, from
 3. the default written in the cell.
 
 A value from the URL or the environment is text; it is converted to the type of the default
-(int, float, bool; anything else stays text).
+(int, float, bool; anything else stays text). Numbers are written in ASCII digits and whole
+numbers are bounded (:func:`parse_int`, :func:`check_int`); rule parameters (``--param``,
+``--config``) are read by the same functions.
 """
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import parse_qsl
 
 from .errors import WorkbenchError
@@ -39,6 +42,71 @@ def query_values(query_string=None) -> dict:
     return {k: v for k, v in parse_qsl(qs, keep_blank_values=True) if k.lower() != "token"}
 
 
+# Whole numbers a parameter may take: a signed 32-bit integer. Python reads any length (10**41) and
+# any script's digits (full-width １５, Arabic-Indic); SQL engines overflow or read them otherwise.
+INT_MAX = 2**31 - 1
+# Day counts (window_days, ...): at most a century; date arithmetic beyond it leaves every calendar.
+DAYS_MAX = 36_600
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
+
+
+def check_int(name: str, value: int) -> int:
+    """``value`` when it fits a parameter (:data:`INT_MAX`, :data:`DAYS_MAX` for ``*_days``); else raise.
+
+    Raises
+    ------
+    WorkbenchError
+        Naming ``name``, the value and the bound.
+    """
+    limit = DAYS_MAX if str(name).lower().endswith("days") else INT_MAX
+    if not -limit <= value <= limit:
+        shown = str(value) if len(str(value)) <= 24 else f"a number of {len(str(abs(value)))} digits"
+        raise WorkbenchError(f"parameter {name}: {shown} is out of range (at most {limit:,} in size)")
+    return value
+
+
+def parse_int(name: str, text: str) -> int:
+    """A whole number written in ASCII digits (``15``, ``-3``, ``15.0`` is not), checked by :func:`check_int`."""
+    t = str(text).strip()
+    if not _INT_TEXT.fullmatch(t):
+        if any(c.isdigit() and not c.isascii() for c in t):
+            raise WorkbenchError(f"parameter {name}: {text!r} has digits other than 0-9 (full-width?); write them as 0-9")
+        raise WorkbenchError(f"parameter {name}: {text!r} is not a whole number")
+    if len(t.lstrip("+-").lstrip("0")) > 30:  # no int() of a 10,000-digit text
+        raise WorkbenchError(f"parameter {name}: a number of {len(t.lstrip('+-'))} digits is out of range "
+                             f"(at most {DAYS_MAX if name.lower().endswith('days') else INT_MAX:,} in size)")
+    return check_int(name, int(t))
+
+
+def parse_float(name: str, text: str) -> float:
+    """A finite decimal number written in ASCII (``0.5``, ``1e3``)."""
+    import math
+
+    t = str(text).strip()
+    if not _FLOAT_TEXT.fullmatch(t):
+        if any(c.isdigit() and not c.isascii() for c in t):
+            raise WorkbenchError(f"parameter {name}: {text!r} has digits other than 0-9 (full-width?); write them as 0-9")
+        raise WorkbenchError(f"parameter {name}: {text!r} is not a number")
+    v = float(t)
+    if not math.isfinite(v):
+        raise WorkbenchError(f"parameter {name}: {text!r} is out of range")
+    return v
+
+
+def days_argument(text: str) -> int:
+    """``argparse`` type of a day count option (``--window-days``): :func:`parse_int`, at least 0."""
+    import argparse
+
+    try:
+        v = parse_int("window_days", text)
+    except WorkbenchError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"parameter window_days: {v} is negative")
+    return v
+
+
 def coerce(name: str, text: str, default):
     """Convert ``text`` to the type of ``default``; raise :class:`WorkbenchError` naming ``name``."""
     if isinstance(default, bool):
@@ -47,15 +115,9 @@ def coerce(name: str, text: str, default):
             return low in _TRUE
         raise WorkbenchError(f"parameter {name}: {text!r} is not a yes/no value (true/false, 1/0)")
     if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise WorkbenchError(f"parameter {name}: {text!r} is not a whole number") from None
+        return parse_int(name, text)
     if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise WorkbenchError(f"parameter {name}: {text!r} is not a number") from None
+        return parse_float(name, text)
     return text
 
 

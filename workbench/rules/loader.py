@@ -74,13 +74,20 @@ class Param:
                            if self.type in ("int", "float") and (self.min is not None or self.max is not None) else "")
                         + f", got {value!r}")
         if isinstance(value, str) and self.type != "str":
-            value = _parse_text(value, self.type, bad)
+            value = _parse_text(value, self.type, bad, self.name)
         if self.type == "int":
             if isinstance(value, bool) or not isinstance(value, int):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 else:
                     raise bad
+            from ..errors import WorkbenchError
+            from ..params import check_int
+
+            try:
+                check_int(self.name, value)
+            except WorkbenchError as e:
+                raise RuleError(f"{where}: {e}") from None
         elif self.type == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
                 raise bad
@@ -104,7 +111,7 @@ def _fmt(v, none):
     return none if v is None else str(v)
 
 
-def _parse_text(text: str, type_: str, bad: RuleError):
+def _parse_text(text: str, type_: str, bad: RuleError, name: str = "value"):
     t = text.strip()
     if type_ == "bool":
         low = t.lower()
@@ -113,12 +120,13 @@ def _parse_text(text: str, type_: str, bad: RuleError):
         if low in ("false", "no", "0", "off"):
             return False
         raise bad
+    from ..params import parse_float, parse_int  # ASCII digits only, bounded (issue 23)
+    from ..errors import WorkbenchError
+
     try:
-        if type_ == "int":
-            return int(t)
-        return float(t)
-    except ValueError:
-        raise bad from None
+        return parse_int(name, t) if type_ == "int" else parse_float(name, t)
+    except WorkbenchError as e:
+        raise RuleError(f"{bad} ({str(e).split(': ', 1)[-1]})") from None
 
 
 @dataclass(frozen=True)
@@ -393,8 +401,14 @@ def read_config(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise RuleError(f"{path}: no such parameter file")
+    raw = path.read_bytes()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise RuleError(f"{path}: not UTF-8 text (undecodable byte on line {line}; a GBK file? save it as UTF-8)") from None
+    try:
+        doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
         raise RuleError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
