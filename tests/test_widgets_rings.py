@@ -56,7 +56,7 @@ def test_explorer_shows_the_top_ring_and_a_member(analysis):
     assert list(w.transactions.mdtrt_id) == ["B1", "B4", "B2", "B5"]
     assert w.styles["pharmacy:F1"]["size"] == MAX_SIZE and w.styles["dr:D1"]["colour"] == KIND_COLOUR["dr"]
     assert bytes(w.chart.value).startswith(PNG) and bytes(w.timeline_chart.value).startswith(PNG)
-    assert "640.64" in w.evidence.value and "9.94" in w.ring_table.value
+    assert "640.64" in w.evidence.value and "8.93" in w.ring_table.value
     assert "团伙内金额 640.64" in w.node_header.value
     w.node_picker.value = "psn:P1"  # the user picks a patient
     assert w.selected_node == "psn:P1"
