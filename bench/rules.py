@@ -98,6 +98,7 @@ def main(argv=None):
     for r in [("step", "time", "peak RSS", "target", "notes")] + rows:
         print("  " + "  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)))
     print("  per rule (DuckDB, all rules): " + ", ".join(f"{k} {v}" for k, v in sorted(all_rules["per_rule"].items())))
+    OUT.mkdir(parents=True, exist_ok=True)  # --data on a fresh clone: nothing made bench/out yet
     (OUT / "rules.json").write_text(json.dumps({"data": str(data), "fee_rows": fee_rows, "rows": rows, "agree": agree}, indent=1))
     return 0
 

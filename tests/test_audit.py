@@ -174,3 +174,42 @@ def test_every_rule_of_the_library_recalls_every_planted_case_of_the_demo(demo_r
         assert row["planted"] > 0, f"{rid}: nothing planted"
         assert row["recall"] == 1.0, f"{rid}: recall {row['recall']} ({row['recalled']} of {row['planted']})"
         assert row["precision"] == 1.0, f"{rid}: precision {row['precision']} ({row['confirmed']} of {row['findings']})"
+
+
+def test_a_sigkilled_audit_leaves_only_a_private_partial_folder_that_the_next_run_removes(tmp_path, synth_data):
+    """Issue 23: a SIGKILLed audit left a hidden ``.RUN.partial-*`` folder of findings (personal data)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    run = tmp_path / "run"
+    # a real audit, held inside its staged folder once the findings are written (the window is
+    # otherwise a few milliseconds), then SIGKILLed
+    code = ("import sys, time; import workbench.audit as a; w = a._manifest.write\n"
+            "def slow(path, m):\n    w(path, m); print('written', flush=True); time.sleep(600)\n"
+            "a._manifest.write = slow\n"
+            f"a.audit({str(synth_data)!r}, {str(run)!r}, progress=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    try:
+        line = ""
+        deadline = time.monotonic() + 300
+        while "written" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "the audit ended before writing its run"
+        partial = [p for p in tmp_path.iterdir() if p.name.startswith(".run.partial-")]
+        assert len(partial) == 1 and (partial[0] / "findings.parquet").is_file()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stale = partial[0]
+    assert stale.is_dir() and stale.stat().st_mode & 0o777 == 0o700  # only its owner could read it
+    assert not run.exists()
+    assert audit(str(synth_data), "--out", str(run)) == 0
+    assert not stale.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert (run / "findings.parquet").is_file()

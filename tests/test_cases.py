@@ -11,6 +11,7 @@ import sys
 import time
 from decimal import Decimal
 
+import pyarrow.parquet as pq
 import pytest
 
 from workbench import cli
@@ -234,6 +235,8 @@ def test_briefing_figures_count_confirmed_findings_only(store):
 
 def test_cli_decide_list_and_actions_add_up(tmp_path, capsys):
     home = str(tmp_path / "home")
+    CaseStore(home).decide("f1", "open", "李四", finding={"finding_id": "f1", "rule_id": "r"})  # as from a run
+    capsys.readouterr()
     assert cli.main(["case", "decide", "f1", "--status", "confirmed", "--by", "张三", "--recovered", "12.5",
                      "--action", "suspend", "--home", home]) == 0
     assert cli.main(["case", "decide", "f1", "--status", "confirmed", "--by", "张三", "--fine", "300",
@@ -250,4 +253,33 @@ def test_cli_decide_list_and_actions_add_up(tmp_path, capsys):
     assert cli.main(["case", "decide", "f1", "--status", "confirmed", "--by", "", "--home", home]) == 1
     assert "must not be empty" in capsys.readouterr().err
     assert cli.main(["case", "verify", "--home", home]) == 0
-    assert capsys.readouterr().out.startswith("case trail intact: 2 events, head ")
+    assert capsys.readouterr().out.startswith("case trail intact: 3 events, head ")
+
+
+# ------------------------------------------- issue 23, item 7: money range, findings in no run
+def test_recovered_money_beyond_the_contracts_decimal_is_a_clear_error(tmp_path, capsys):
+    home = str(tmp_path / "home")
+    CaseStore(home).decide("f1", "open", "李四", finding={"finding_id": "f1", "rule_id": "r"})
+    for amount in ("1e26", "10000000000000000"):
+        assert cli.main(["case", "decide", "f1", "--status", "confirmed", "--by", "张三", "--recovered", amount,
+                         "--home", home]) == 1
+        assert f"recovered: '{amount}' is out of range: at most 9,999,999,999,999,999.99 yuan" in capsys.readouterr().err
+    assert cli.main(["case", "decide", "f1", "--status", "confirmed", "--by", "张三", "--recovered",
+                     "9999999999999999.99", "--home", home]) == 0
+    assert CaseStore(home).state("f1")["recovered_fen"] == 999_999_999_999_999_999
+
+
+def test_case_decide_refuses_a_finding_in_no_run(tmp_path, tiny_data, capsys):
+    home, run = str(tmp_path / "home"), tmp_path / "run"
+    assert cli.main(["audit", str(tiny_data), "--out", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    fid = pq.read_table(run / "findings.parquet").column("finding_id")[0].as_py()
+    assert cli.main(["case", "decide", "no-such-finding", "--status", "confirmed", "--by", "张三", "--home", home]) == 1
+    assert "has no decision yet and no --run was given" in capsys.readouterr().err
+    assert cli.main(["case", "decide", "no-such-finding", "--status", "confirmed", "--by", "张三",
+                     "--run", str(run), "--home", home]) == 1
+    assert "no finding 'no-such-finding'" in capsys.readouterr().err
+    assert CaseStore(home).events() == []
+    assert cli.main(["case", "decide", fid, "--status", "open", "--by", "张三", "--run", str(run), "--home", home]) == 0
+    assert cli.main(["case", "decide", fid, "--status", "confirmed", "--by", "张三", "--home", home]) == 0  # known now
+    assert [e["status"] for e in CaseStore(home).events()] == ["open", "confirmed"]

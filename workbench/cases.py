@@ -92,6 +92,9 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+MONEY_LIMIT = Decimal("1e16")  # yuan: DECIMAL(18,2) holds 16 digits before the point
+
+
 def to_fen(value, what: str = "amount"):
     """Yuan (text, int or Decimal; at most 2 decimals, not negative) as integer fen; None stays None."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -104,6 +107,9 @@ def to_fen(value, what: str = "amount"):
         raise CaseError(f"{what}: {value!r} is not an amount of yuan") from None
     if not d.is_finite() or d < 0:
         raise CaseError(f"{what}: {value!r} must be a finite amount of yuan, not negative")
+    if d >= MONEY_LIMIT:  # the contract's money is DECIMAL(18,2); the trail keeps 64-bit fen
+        raise CaseError(f"{what}: {value!r} is out of range: at most {MONEY_LIMIT - Decimal('0.01'):,} yuan "
+                        "(16 digits before the point, 2 after)")
     fen = d * 100
     if fen != fen.to_integral_value():
         raise CaseError(f"{what}: {value!r} has more than 2 decimals (fen)")
@@ -483,6 +489,11 @@ def cli_decide(args) -> int:
     """``workbench case decide``: record a decision (``--action`` adds to the finding's actions)."""
     store = CaseStore(getattr(args, "home", None))
     finding = finding_snapshot(args.run, args.finding_id) if getattr(args, "run", None) else None
+    if finding is None and not store.events([args.finding_id]):
+        # A first decision must name the run the finding is in (a mistyped id would otherwise open
+        # a case about nothing); later ones may leave it out: the trail holds the finding.
+        raise CaseError(f"finding {args.finding_id!r} has no decision yet and no --run was given: "
+                        "give --run RUN, the run folder the finding is in")
     e = store.decide(args.finding_id, args.status, args.by, note=args.note, recovered=args.recovered,
                      add_actions=getattr(args, "action", None), fine=getattr(args, "fine", None), finding=finding)
     extra = [f"recovered ¥{yuan(e['recovered_fen'])}"] if e["recovered_fen"] is not None else []
