@@ -740,32 +740,6 @@ def demo_seed11(tmp_path_factory):
     return out
 
 
-def ring_extract_filters(data):
-    """Per planted ring: ``(case_id, planted keys, institutions, county)`` — the ring's institutions
-    (its pharmacy and its doctors' institutions) plus five ordinary ones (of no ring, first by code:
-    up to two pharmacies of its county, then its medical institutions, then other counties'), and
-    its pharmacy's county."""
-    truth = pd.read_parquet(Path(data) / "truth.parquet")
-    medins = pd.read_parquet(Path(data) / "medins.parquet")
-    inst_of = dict(pd.read_parquet(Path(data) / "dr.parquet")[["dr_code", "fixmedins_code"]].values)
-    county_of = dict(medins[["fixmedins_code", "admdvs"]].values)
-    planted = truth[truth.rule_id == "rings"].sort_values("case_id")
-    own = {r.case_id: {r.fixmedins_code} | {inst_of[k] for k in r.members.split(";") if k in inst_of}
-           for r in planted.itertuples()}
-    in_rings = set().union(*own.values())
-    out = []
-    for r in planted.itertuples():
-        county = county_of[r.fixmedins_code]
-        others = medins[~medins.fixmedins_code.isin(in_rings)].sort_values("fixmedins_code")
-        here = others[others.admdvs == county]
-        pool = (list(here[here.fixmedins_type == "2"].fixmedins_code[:2]) + list(here[here.fixmedins_type == "1"].fixmedins_code)
-                + list(others[others.admdvs != county].fixmedins_code))  # a small county: the next ones
-        ordinary = list(dict.fromkeys(pool))[:5]
-        assert len(ordinary) == 5, (r.case_id, ordinary)
-        out.append((r.case_id, set(r.members.split(";")) | {r.fixmedins_code}, sorted(own[r.case_id]) + ordinary, county))
-    return out
-
-
 @pytest.mark.parametrize("region", ["demo_data", "demo_seed11"])
 def test_planted_rings_are_found_in_their_extracts_and_counties(region, request, tmp_path):
     from workbench.extract import extract
@@ -774,10 +748,15 @@ def test_planted_rings_are_found_in_their_extracts_and_counties(region, request,
     truth = pd.read_parquet(Path(data) / "truth.parquet")
     whole = rings.evaluate(rings.find_rings(data), truth).set_index("case_id")
     assert (whole.jaccard >= 0.8).all() and sorted(whole["rank"]) == list(range(1, len(whole) + 1)), whole.to_string()
-    cases = ring_extract_filters(data)
+    tables = {n: pd.read_parquet(Path(data) / f"{n}.parquet") for n in ("medins", "dr")}
+    cases = rings.planted_ring_extracts(truth, tables["medins"], tables["dr"])
     assert len(cases) >= 3
-    for case_id, planted, institutions, county in cases:
-        for what, cut in (("institutions", {"institutions": institutions}), ("county", {"county": county})):
+    in_rings = {i for c in cases for i in c["institutions"][:-5]}
+    pharmacy_of = dict(zip(truth.case_id, truth.fixmedins_code))
+    for c in cases:
+        case_id = c["case_id"]
+        assert pharmacy_of[case_id] in c["institutions"][:-5] and in_rings.isdisjoint(c["institutions"][-5:]), c
+        for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]})):
             out = tmp_path / f"{case_id}-{what}"
             extract(data, out, **cut)
             found = rings.find_rings(out)

@@ -12,7 +12,8 @@ Steps (each its own module):
 5. :mod:`~workbench.rings.cards_doctors` — cards used at many pharmacies in a day, doctors at
    impossible volume;
 6. :mod:`~workbench.rings.export` — the CSVs of ``workbench rings`` and a ring's case-file export;
-7. :mod:`~workbench.rings.recovery` — rank and member overlap of planted rings.
+7. :mod:`~workbench.rings.recovery` — rank and member overlap of planted rings, and the extracts
+   they must be found in.
 
 :class:`RingAnalysis` ties them together; :func:`find_rings` is the one-call form. The SQL
 steps run on DuckDB or, with ``engine="spark"``, on Spark (:mod:`~workbench.rings.engines`).
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from .analysis import DEFAULT_SEED, TRANSACTION_COLUMNS, RingAnalysis
 from .edgelist import EDGE_COLUMNS, EDGE_KINDS, edge_counts, edges, links
-from .recovery import EVAL_COLUMNS, evaluate
+from .recovery import EVAL_COLUMNS, evaluate, planted_ring_extracts
 from .export import export_ring, signals_path, write_rings_csv, write_signals_csv
 from .suspicious import RingParams, suspicious_edges
 from .graph import build_graph, communities, node_id, split_node
@@ -31,7 +32,7 @@ from .cards_doctors import SIGNAL_COLUMNS, signals
 __all__ = [
     "DEFAULT_SEED", "EDGE_COLUMNS", "EDGE_KINDS", "EVAL_COLUMNS", "RING_COLUMNS", "SIGNAL_COLUMNS",
     "TRANSACTION_COLUMNS", "WEIGHTS", "RingAnalysis", "RingParams", "build_graph", "cli_rings", "communities",
-    "edge_counts", "edges", "evaluate", "export_ring", "find_rings", "links", "node_id", "ring_id", "signals",
+    "edge_counts", "edges", "evaluate", "export_ring", "find_rings", "links", "node_id", "planted_ring_extracts", "ring_id", "signals",
     "signals_path", "split_node", "suspicious_edges", "write_rings_csv", "write_signals_csv",
 ]
 

@@ -66,3 +66,41 @@ def evaluate(rings: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=EVAL_COLUMNS)
     out["rank"] = out["rank"].astype("Int64")
     return out
+
+
+def planted_ring_extracts(truth: pd.DataFrame, medins: pd.DataFrame, dr: pd.DataFrame, ordinary: int = 5) -> list:
+    """The extracts a planted ring must be found in (issue 18): its own institutions plus a few
+    ordinary ones, and its county.
+
+    Parameters
+    ----------
+    truth, medins, dr : DataFrame
+        ``truth.parquet`` and the ``medins`` and ``dr`` tables of the synthetic region.
+    ordinary : int
+        How many institutions of no ring to add: first by code, up to two pharmacies of the
+        ring's county, then its medical institutions, then other counties' (a small county).
+
+    Returns
+    -------
+    list of dict
+        Per planted ring (by ``case_id``): ``case_id``, ``members`` (the planted keys, pharmacy
+        included), ``institutions`` (the ring's pharmacy and its doctors' institutions, then the
+        ordinary ones) and ``county`` (``admdvs`` of the ring's pharmacy).
+    """
+    inst_of = dict(zip(dr.dr_code, dr.fixmedins_code))
+    county_of = dict(zip(medins.fixmedins_code, medins.admdvs))
+    planted = truth[truth.rule_id == "rings"].sort_values("case_id")
+    members = planted_members(truth)
+    own = {r.case_id: sorted({r.fixmedins_code} | {inst_of[k] for k in members[str(r.case_id)] if k in inst_of})
+           for r in planted.itertuples()}
+    in_rings = set().union(*own.values()) if own else set()
+    others = medins[~medins.fixmedins_code.isin(in_rings)].sort_values("fixmedins_code")
+    out = []
+    for r in planted.itertuples():
+        county = county_of[r.fixmedins_code]
+        here = others[others.admdvs == county]
+        pool = (list(here[here.fixmedins_type == "2"].fixmedins_code[:2]) + list(here[here.fixmedins_type == "1"].fixmedins_code)
+                + list(others[others.admdvs != county].fixmedins_code))
+        out.append({"case_id": str(r.case_id), "members": members[str(r.case_id)],
+                    "institutions": own[r.case_id] + list(dict.fromkeys(pool))[:ordinary], "county": county})
+    return out
