@@ -38,8 +38,10 @@ def findings_frame() -> pd.DataFrame:
 
 
 def write_hand_run(data, out) -> Path:
-    """Write ``findings.parquet`` and a minimal ``manifest.json`` (recording ``data``) to ``out``."""
+    """Write ``findings.parquet`` and a minimal ``manifest.json`` (recording ``data`` and, as
+    ``workbench audit`` does, the SHA-256 of ``findings.parquet``) to ``out``."""
     from workbench.audit import findings_table
+    from workbench.datafolder import sha256_file
 
     import pyarrow.parquet as pq
 
@@ -48,6 +50,7 @@ def write_hand_run(data, out) -> Path:
     pq.write_table(findings_table(findings_frame()), out / "findings.parquet")
     manifest = {"format": 1, "kind": "audit", "ended": "2024-12-31T08:00:00+00:00", "engine": "duckdb",
                 "data": {"folder": str(Path(data).resolve()), "source": {"kind": "test"}},
-                "counts": {"findings": len(FINDINGS), "amount_at_risk": str(TOTAL), "rules_run": 8}}
+                "counts": {"findings": len(FINDINGS), "amount_at_risk": str(TOTAL), "rules_run": 8},
+                "outputs": {"findings.parquet": {"sha256": sha256_file(out / "findings.parquet"), "rows": len(FINDINGS)}}}
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out

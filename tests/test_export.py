@@ -196,3 +196,75 @@ def test_export_refuses_changed_data_unknown_ids_and_changed_rules(run, home, ti
     (root / "library" / "fx_stock.yaml").write_text((root / "library" / "fx_stock.yaml").read_text() + "\n# edited\n")
     with pytest.raises(RuleError, match="rule fx_stock: no file with the definition the run recorded"):
         export_pack(run2, tmp_path / "y.zip", home=home)
+
+
+def _tampered_copy(run, dest, times=100):
+    """A copy of a run folder with one finding's amount x ``times`` in findings.parquet."""
+    from workbench.audit import findings_table
+    from workbench.reproduce import read_findings
+
+    import pyarrow.parquet as pq
+
+    shutil.copytree(run, dest)
+    f = read_findings(dest / "findings.parquet")
+    f.loc[f["finding_id"] == FEE_M1, "amount_at_risk"] = f.loc[f["finding_id"] == FEE_M1, "amount_at_risk"] * times
+    pq.write_table(findings_table(f), dest / "findings.parquet")
+    return dest
+
+
+def test_a_tampered_run_is_refused_by_export_decisions_and_dashboards(run, tmp_path, capsys):
+    from workbench.briefing import Briefing
+    from workbench.errors import RunTampered
+    from workbench.providers import read_findings as provider_findings
+    from workbench.queue import FindingsQueue
+
+    bad = _tampered_copy(run, tmp_path / "bad")
+    assert read_findings_amount(bad, FEE_M1) == Decimal("24504.00")
+    out = tmp_path / "out" / "pack.zip"
+    with pytest.raises(RunTampered, match=r"bad/findings.parquet was changed after the run wrote it"):
+        export_pack(bad, out, home=tmp_path / "home")
+    assert cli.main(["export", str(bad), "--out", str(out), "--home", str(tmp_path / "home")]) == 1
+    assert "findings.parquet was changed" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "out").exists()  # nothing written
+    home = tmp_path / "home"
+    assert cli.main(["case", "decide", FEE_M1, "--status", "confirmed", "--by", "张三", "--run", str(bad),
+                     "--home", str(home)]) == 1
+    assert "findings.parquet was changed" in capsys.readouterr().err
+    assert len(CaseStore(home).current()) == 0  # no decision recorded
+    # the dashboards' loading paths: findings queue, briefing, providers
+    for load in (lambda: FindingsQueue(bad, home=home), lambda: Briefing(bad, home=home),
+                 lambda: provider_findings(bad)):
+        with pytest.raises(RunTampered, match="findings.parquet"):
+            load()
+    # the same run untouched still opens and decides
+    assert len(FindingsQueue(run, home=home)) == 4
+    assert cli.main(["case", "decide", FEE_M1, "--status", "confirmed", "--by", "张三", "--run", str(run),
+                     "--home", str(home)]) == 0
+    # a changed findings.csv and a missing one are named too
+    csv_changed = tmp_path / "csv"
+    shutil.copytree(run, csv_changed)
+    (csv_changed / "findings.csv").write_text("finding_id\n", encoding="utf-8")
+    with pytest.raises(RunTampered, match="csv/findings.csv was changed"):
+        export_pack(csv_changed, out, home=home)
+    (csv_changed / "findings.csv").unlink()
+    with pytest.raises(RunTampered, match="findings.csv: missing"):
+        FindingsQueue(csv_changed, home=home)
+    # a manifest without the fingerprint (hand-made, or edited to dodge the check) is refused too
+    stripped = _tampered_copy(run, tmp_path / "stripped")
+    m = json.loads((stripped / "manifest.json").read_text(encoding="utf-8"))
+    del m["outputs"]
+    (stripped / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(RunTampered, match="records no SHA-256 of findings.parquet.*re-run workbench audit"):
+        export_pack(stripped, out, home=home)
+    assert cli.main(["case", "decide", FEE_M2, "--status", "open", "--by", "张三", "--run", str(stripped),
+                     "--home", str(home)]) == 1
+    with pytest.raises(RunTampered, match="records no SHA-256"):
+        FindingsQueue(stripped, home=home)
+    assert not out.exists()
+
+
+def read_findings_amount(run, finding_id):
+    from workbench.reproduce import read_findings
+
+    f = read_findings(run / "findings.parquet")
+    return f.loc[f["finding_id"] == finding_id, "amount_at_risk"].iloc[0]

@@ -1,6 +1,7 @@
 """workbench.queue: the in-memory findings queue and its filters, on the hand-made run."""
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
@@ -97,7 +98,11 @@ def test_filter_is_fast_on_many_findings(hand_run, tmp_path):
     run = tmp_path / "big"
     run.mkdir()
     pq.write_table(findings_table(big), run / "findings.parquet")
-    (run / "manifest.json").write_text((hand_run / "manifest.json").read_text())
+    from workbench.datafolder import sha256_file
+
+    m = json.loads((hand_run / "manifest.json").read_text())
+    m["outputs"] = {"findings.parquet": {"sha256": sha256_file(run / "findings.parquet"), "rows": len(big)}}
+    (run / "manifest.json").write_text(json.dumps(m))
     q = FindingsQueue(run, home=tmp_path / "home")
     times = []
     for filters in ({"rule": "price_over_cap", "institution": "H1", "min_amount": "0.01"}, {"county": "370102"},

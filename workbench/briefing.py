@@ -101,6 +101,7 @@ class Briefing:
         recorded = (self.manifest.get("data") or {}).get("folder")
         if data is None and recorded is None:
             raise DataFolderError(f"{self.run}/manifest.json records no data folder: give the data folder")
+        _manifest.verify_run(self.run)  # a changed run is refused, naming the file
         self.data = Path(data if data is not None else recorded)
         self.session = session if session is not None else Session(self.data)
         self.home = home

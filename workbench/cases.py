@@ -190,6 +190,9 @@ def finding_snapshot(run, finding_id: str) -> dict:
     p = Path(run) / "findings.parquet"
     if not p.is_file():
         raise CaseError(f"{run}: no findings.parquet")
+    from .manifest import verify_run
+
+    verify_run(run)  # a decision must not record the snapshot of a changed run
     t = pq.read_table(p)
     rows = t.filter(pc.equal(t["finding_id"], finding_id)).to_pylist()
     if not rows:

@@ -72,3 +72,11 @@ class CaseError(WorkbenchError):
 
 class ReproduceError(WorkbenchError):
     """A run or evidence pack that cannot be read or re-run (missing files, altered pack)."""
+
+
+class RunTampered(WorkbenchError):
+    """A run folder whose files differ from the SHA-256 its manifest records, or that records none.
+
+    Raised by ``workbench export``, ``workbench case decide --run`` and the dashboards that open a
+    run folder (:func:`workbench.manifest.verify_run`); the message names the file.
+    """

@@ -165,7 +165,7 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
     from .pack_report import render_html, write_xlsx
 
     run = Path(run)
-    m = _manifest.read(run)
+    m = _manifest.verify_run(run)  # a changed findings.parquet must not export as genuine
     data = Path(data) if data is not None else Path(m.get("data", {}).get("folder", ""))
     if not data.is_dir():
         raise DataFolderError(f"{data}: the run's data folder is not there; give --data")

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, datafolder
-from .errors import DataFolderError
+from .errors import DataFolderError, RunTampered
 
 FORMAT = 1
 PACKAGES = ("duckdb", "pyarrow", "pandas", "pyspark", "sqlglot", "pyyaml", "numpy")
@@ -146,6 +146,43 @@ def read(run_folder) -> dict:
     if not p.is_file():
         raise DataFolderError(f"{run_folder}: not a run folder (no manifest.json)")
     return json.loads(p.read_text(encoding="utf-8"))
+
+
+def verify_run(run_folder) -> dict:
+    """``RUN/manifest.json``, once every file its ``outputs`` fingerprint still has that SHA-256.
+
+    ``workbench audit`` records the SHA-256 of ``findings.parquet``, ``findings.csv`` (and
+    ``evaluation.csv``) in the manifest's ``outputs``; a run whose files were changed afterwards
+    (one amount x 100) must not export, be decided on or be shown as the run it claims to be.
+    Every run the workbench has written records them, so a manifest without a SHA-256 of
+    ``findings.parquet`` was made by hand or edited (dropping the fingerprint would be the way
+    round this check): it is refused too, with the advice to re-run the audit.
+
+    Raises
+    ------
+    RunTampered
+        Naming the file that is missing or whose content differs from the recorded SHA-256, or
+        the manifest that records none.
+    """
+    run_folder = Path(run_folder)
+    m = read(run_folder)
+    outputs = m.get("outputs") if isinstance(m.get("outputs"), dict) else {}
+    recorded = {name: e.get("sha256") for name, e in outputs.items() if isinstance(e, dict) and e.get("sha256")}
+    if "findings.parquet" not in recorded:
+        raise RunTampered(f"{run_folder / 'manifest.json'} records no SHA-256 of findings.parquet, so the run's "
+                          f"findings cannot be verified (not written by workbench audit, or edited): "
+                          f"re-run workbench audit DATA --out RUN")
+    for name, digest in sorted(recorded.items()):
+        path = run_folder / name
+        if Path(name).name != name or name in (".", ".."):
+            raise RunTampered(f"{run_folder / 'manifest.json'}: output {name!r} is not a file of the run folder")
+        if not path.is_file():
+            raise RunTampered(f"{path}: missing, but the run's manifest records it (sha256 {digest[:12]}…)")
+        actual = datafolder.sha256_file(path)
+        if actual != digest:
+            raise RunTampered(f"{path} was changed after the run wrote it: sha256 {actual[:12]}… where "
+                              f"{run_folder / 'manifest.json'} records {digest[:12]}…; re-run workbench audit")
+    return m
 
 
 def _json_default(v):

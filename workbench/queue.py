@@ -95,7 +95,7 @@ class FindingsQueue:
         path = self.run / "findings.parquet"
         if not path.is_file():
             raise DataFolderError(f"{self.run}: not a run folder (no findings.parquet)")
-        self.manifest = _manifest.read(self.run)
+        self.manifest = _manifest.verify_run(self.run)  # a changed run is refused
         recorded = (self.manifest.get("data") or {}).get("folder")
         self.data = Path(data if data is not None else recorded) if (data or recorded) else None
         self.session = session if session is not None else (Session(self.data) if self.data else None)

@@ -237,6 +237,10 @@ def read_findings(findings) -> pd.DataFrame | None:
         findings = findings.findings
     if isinstance(findings, (str, Path)):
         path = Path(findings)
+        if path.is_dir() and (path / "manifest.json").is_file():  # a run folder: refused if changed
+            from ..manifest import verify_run
+
+            verify_run(path)
         path = path / "findings.parquet" if path.is_dir() else path
         if not path.is_file():
             raise WorkbenchError(f"providers: no findings at {path}")
