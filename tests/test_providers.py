@@ -158,6 +158,22 @@ def test_credibility_and_priority_exact():
     assert exposure(pd.DataFrame({"hifp_total": [None, None], "visits": [3, 4]})).tolist() == [3.0, 4.0]
 
 
+def test_case_mix_intensity_is_the_geometric_mean_of_the_indices_over_the_peer_median():
+    from workbench.providers.analysis import case_mix_intensity, inspection_priority
+
+    frame = pd.DataFrame({"cost_index": [2.0, 1.0, np.nan, 0.5], "los_index": [2.0, 4.0, np.nan, np.nan]})
+    medians = pd.DataFrame({"cost_index": [1.0, 1.0, 1.0, 1.0], "los_index": [1.0, 1.0, 1.0, 2.0]})
+    k = case_mix_intensity(frame, medians)
+    # both indices twice the peers' -> 2; cost as peers', stays 4x -> sqrt(4) = 2; none -> 1;
+    # a pharmacy-like row with only a bill index half its peers' -> 0.5 (its stay index is null)
+    assert np.allclose(k, [2.0, 2.0, 1.0, 0.5])
+    assert np.allclose(case_mix_intensity(frame.drop(columns=["cost_index", "los_index"]), medians), 1.0)
+    # same fund paid and abnormality: the more intense provider first, in proportion
+    assert inspection_priority([1000.0, 1000.0], [0.5, 0.5], [2.0, 1.0]).tolist() == [1000.0, 500.0]
+    with pytest.raises(ValueError):
+        inspection_priority([1.0], [0.5], [0.0])
+
+
 def test_exposure_reasons_name_the_place_among_peers():
     from workbench.providers.reasons import exposure_texts, join_reasons
 
@@ -413,7 +429,11 @@ def test_planted_drug_heavy_clinic_ranks_first_with_its_reason(region_result):
     # the exposure first (C07 was paid the most of the 14 clinics), then what sets it apart
     assert [r.split(" ")[0] for r in top.reasons.split("；")] == ["基金支付", "次均费用", "病种调整费用指数", "人均费用"]
     assert top.reasons_en.startswith("fund paid 5,075.30, #1 of 14 peers; cost per visit 241.68 vs peer median 89.68, ")
-    assert top.priority == pytest.approx(float(top.hifp_total) * top.risk_score, abs=0.006)
+    # case-mix aware: a clinic has no stays, so its intensity is its bill index over the peers'
+    peers_ci = inst.cost_index[inst.peer_group == "1-3"].median()
+    assert np.isnan(top.los_index) and top.intensity == pytest.approx(top.cost_index / peers_ci, **APPROX)
+    assert top.intensity > 2  # four times the drugs
+    assert top.priority == pytest.approx(float(top.hifp_total) * top.intensity * top.risk_score, abs=0.006)
     assert sorted(inst.peer_group.unique()) == ["1-2", "1-3"]
     assert (inst.priority.diff().dropna() <= 0).all() and list(inst.priority_rank) == list(range(1, 21))
     assert sorted(inst["rank"]) == list(range(1, 21))  # rank: by risk_score, the size-neutral view
@@ -513,7 +533,9 @@ def test_cli_writes_the_ranked_table(region, tmp_path, capsys):
     assert rows[0]["reasons"].startswith("基金支付 5,075.30，同级 14 家中第 1；次均费用 241.68，同级中位数 89.68，高 ")
     priorities = [float(r["priority"]) for r in rows]
     assert priorities == sorted(priorities, reverse=True) and [r["priority_rank"] for r in rows] == [str(i) for i in range(1, 21)]
-    assert rows[0]["priority"] == "5075.30" and rows[0]["risk_score"] == "1.000000"
+    # fund paid x case-mix intensity (written to 4 decimals) x risk score 1
+    assert rows[0]["risk_score"] == "1.000000" and len(rows[0]["intensity"].split(".")[1]) == 4
+    assert float(rows[0]["priority"]) == pytest.approx(5075.30 * float(rows[0]["intensity"]), abs=0.3)
     assert rows[0]["medfee_total"].count(".") == 1 and len(rows[0]["medfee_total"].split(".")[1]) == 2
     assert rows[0]["findings_per_1000"] == "" and rows[0]["outlier"] == "true"
     assert main(["providers", str(tmp_path / "nowhere"), "--out", str(out)]) == 1

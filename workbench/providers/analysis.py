@@ -34,7 +34,7 @@ from .measures import BY_NAME, EITHER, LOW, MEASURES, SCORED
 LEAD_COLUMNS = ["fixmedins_code", "peer_group", "cluster", "risk_score", "priority", "priority_rank", "reasons"]
 MEASURE_COLUMNS = [m.name for m in MEASURES]
 TRAIL_COLUMNS = ["fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs", "peer_label", "peer_basis",
-                 "outlier", "rank", "reasons_en"]
+                 "outlier", "rank", "intensity", "reasons_en"]
 Z_CLIP = 10.0
 # Deviations on the harmless side (cheaper, fewer tests than the peers) count at this weight: an
 # audit looks for the expensive side, yet cutting them to exactly 0 ties most rows at the origin,
@@ -85,8 +85,33 @@ def exposure(frame: pd.DataFrame) -> np.ndarray:
     return fund.fillna(0.0).clip(lower=0.0).to_numpy()
 
 
-def inspection_priority(exposure_values, abnormality) -> np.ndarray:
-    """Expected recovery: ``exposure x abnormality``.
+#: The case-mix indices whose ratio to the peer median makes the exposure case-mix aware.
+INTENSITY_MEASURES = ("cost_index", "los_index")
+
+
+def case_mix_intensity(frame: pd.DataFrame, medians: pd.DataFrame, measures=INTENSITY_MEASURES) -> np.ndarray:
+    """How much more each yuan of the provider buys than its diagnoses do at its peers.
+
+    The geometric mean, over the case-mix indices it has (:data:`INTENSITY_MEASURES`: the bill
+    and the length of stay against what the same diagnosis categories cost and last in the
+    region), of the index over its peer group's median; 1 where it has none (a pharmacy, an
+    institution without stays). A hospital whose stays are twice as long as its case mix
+    predicts, where its peers' are as predicted, has an intensity of about 1.4.
+    """
+    logs, counts = np.zeros(len(frame)), np.zeros(len(frame))
+    for name in measures:
+        if name not in frame.columns or name not in medians.columns:
+            continue
+        v = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        m = pd.to_numeric(medians[name], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v) & np.isfinite(m) & (v > 0) & (m > 0)
+        logs[ok] += np.log(v[ok] / m[ok])
+        counts[ok] += 1
+    return np.exp(np.divide(logs, counts, out=np.zeros_like(logs), where=counts > 0))
+
+
+def inspection_priority(exposure_values, abnormality, intensity=None) -> np.ndarray:
+    """Expected recovery: ``exposure x intensity x abnormality``.
 
     Parameters
     ----------
@@ -95,6 +120,10 @@ def inspection_priority(exposure_values, abnormality) -> np.ndarray:
     abnormality : array
         Probability-like, in [0, 1]: the ``risk_score`` (the share of providers ranked no more
         abnormal by the detectors on credibility-weighted deviations).
+    intensity : array, optional
+        :func:`case_mix_intensity` (default 1): the exposure made case-mix aware, so that of two
+        providers paid the same, the one whose bills and stays run longer than its diagnoses
+        warrant (more of each yuan is in question) comes first.
 
     Returns
     -------
@@ -105,7 +134,10 @@ def inspection_priority(exposure_values, abnormality) -> np.ndarray:
     e, a = np.asarray(exposure_values, dtype=float), np.asarray(abnormality, dtype=float)
     if ((a < 0) | (a > 1)).any():
         raise ValueError("abnormality must be in [0, 1]")
-    return e * a
+    k = np.ones_like(e) if intensity is None else np.asarray(intensity, dtype=float)
+    if (~np.isfinite(k) | (k <= 0)).any():
+        raise ValueError("intensity must be positive")
+    return e * k * a
 
 
 def cluster_matrix(z: pd.DataFrame, scored, z_clip: float = Z_CLIP) -> pd.DataFrame:
@@ -191,7 +223,8 @@ def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_
     inst["risk_score"] = np.round(det.decision_scores_, 12)
     inst["outlier"] = det.labels_.astype(bool)
     exp = exposure(inst)
-    inst["priority"] = np.round(inspection_priority(exp, inst["risk_score"].to_numpy(dtype=float)), 2)
+    inst["intensity"] = case_mix_intensity(inst, parts["medians"])
+    inst["priority"] = np.round(inspection_priority(exp, inst["risk_score"].to_numpy(dtype=float), inst["intensity"]), 2)
     lead = reasons.exposure_texts(exp, inst["peer_group"].to_numpy(), money="hifp_total" in inst and inst["hifp_total"].notna().any())
     inst["reasons"] = [reasons.join_reasons(a, b, "zh") for a, b in zip(lead["zh"], parts["reasons"]["zh"])]
     inst["reasons_en"] = [reasons.join_reasons(a, b, "en") for a, b in zip(lead["en"], parts["reasons"]["en"])]
