@@ -404,10 +404,6 @@ def test_planted_splitting_hospitals_are_still_found_in_the_extract(stays_pair):
         assert set(inst_x[measure].nlargest(2).index) == set(planted), measure
 
 
-@pytest.mark.xfail(strict=True, reason="stays.split_rank is a robust z against the peer group in the data: in "
-                   "the extract a 3-hospital peer group makes one short-gap readmission in 223 stays "
-                   "(H37081100004) outrank a planted hospital's 7 in 75 (reported, issue 18; stays.py is "
-                   "not this change's)")
 def test_planted_splitting_hospitals_rank_top_in_the_extract(stays_pair):
     from workbench import stays
 

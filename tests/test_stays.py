@@ -216,7 +216,9 @@ def test_csv_and_cli(tiny, tmp_path, capsys):
 def test_cli_errors_exit_1(tiny, tmp_path, capsys):
     out = tmp_path / "p.csv"
     assert main(["stays", str(tmp_path / "nope"), "--out", str(out)]) == 1
-    assert main(["stays", str(tiny), "--out", str(out), "--window-days", "-1"]) == 1
+    with pytest.raises(SystemExit) as bad:  # refused while reading the options: argparse's usage error
+        main(["stays", str(tiny), "--out", str(out), "--window-days", "-1"])
+    assert bad.value.code == 2
     assert "window_days" in capsys.readouterr().err
     assert not out.exists()
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from scipy.stats import poisson
 
 from . import schema
 from .errors import WorkbenchError
@@ -214,8 +215,10 @@ def institution_patterns(session, window_days: int = 15, short_gaps=(1, 3), cost
         - ``peer_short_gap_rate``, ``peer_short_gap_share``: the same pooled over the peers
           (the institution itself left out);
         - ``expected_short_gap`` = stays x peer rate, ``excess_short_gap`` = observed - expected;
-        - ``split_z``: robust z of ``short_gap_rate`` against the peers (itself included) — the
-          split signature, and ``split_rank`` by it (ties: larger excess first, then code);
+        - ``split_z``: robust z of ``short_gap_rate`` against the peers (itself included);
+        - ``split_p``: :func:`split_surprise`, the Poisson chance of at least that many short-gap
+          readmissions where ``expected_short_gap`` were expected — the split signature, and
+          ``split_rank`` by it (ties: larger excess first, then code);
         - ``expected_readmissions`` (region-wide rates per age band x diagnosis category summed
           over the institution's stays), ``oe_ratio`` = observed / expected and
           ``adjusted_readmission_rate`` = oe_ratio x the region's rate;
@@ -238,6 +241,29 @@ def institution_patterns(session, window_days: int = 15, short_gaps=(1, 3), cost
     query = _sql("institution_counts", episodes=t, age_band=_age_band_sql(age_bands))
     inst = session.df(query, params)
     return _measures(inst, limit is not None, los_limit_days is not None, min_peers)
+
+
+def _region_short_gap_rate(inst: pd.DataFrame) -> float:
+    stays = inst.stays.sum()
+    return float(inst.short_gap_readmissions.sum() / stays) if stays else np.nan
+
+
+def split_surprise(observed, expected, floor) -> np.ndarray:
+    """How unlikely so many short-gap readmissions are by chance: the Poisson probability of at
+    least ``observed`` where ``expected`` were expected (the peers' rate x the stays).
+
+    An auditor reads it on its own ("7 readmitted within 1-3 days where 0.8 were expected: one
+    chance in 10,000"), and it weighs the count and the rate together, so one readmission in 223
+    stays never outranks 7 in 75 however few peers there are to compare with (a robust z from a
+    peer group of three can). Where the peers had none (expected 0), ``floor`` (the stays x the
+    rate over every institution) stands in. No short-gap readmission: 1.
+    """
+    k = np.asarray(observed, dtype=float)
+    lam = np.asarray(expected, dtype=float)
+    lam = np.where(np.isfinite(lam) & (lam > 0), lam, np.asarray(floor, dtype=float))
+    lam = np.where(np.isfinite(lam) & (lam > 0), lam, np.nan)
+    p = poisson.sf(k - 1, lam)  # P(X >= k)
+    return np.where(k <= 0, 1.0, p)
 
 
 def _measures(inst: pd.DataFrame, has_cost: bool, has_los: bool, min_peers: int) -> pd.DataFrame:
@@ -265,6 +291,8 @@ def _measures(inst: pd.DataFrame, has_cost: bool, has_los: bool, min_peers: int)
         ref = inst.loc[rows.index] if basis_group else inst
         z.loc[rows.index] = robust_z(rows.short_gap_rate, ref.short_gap_rate)
     inst["split_z"] = z
+    inst["split_p"] = split_surprise(inst.short_gap_readmissions, inst.expected_short_gap,
+                                     inst.stays * _region_short_gap_rate(inst))
     region_rate = inst.readmissions.sum() / inst.stays.sum() if inst.stays.sum() else np.nan
     inst["oe_ratio"] = _ratio(inst.readmitted_stays, inst.expected_readmissions)
     inst["adjusted_readmission_rate"] = inst.oe_ratio * region_rate
@@ -274,8 +302,8 @@ def _measures(inst: pd.DataFrame, has_cost: bool, has_los: bool, min_peers: int)
     inst["near_los_limit_share"] = _ratio(inst.near_los_limit_stays, inst.stays) if has_los else np.nan
     inst["region_near_los_limit_share"] = inst.near_los_limit_stays.sum() / inst.stays.sum() if has_los else np.nan
     inst = inst.drop(columns="readmitted_stays")
-    order = inst.assign(_z=inst.split_z.fillna(-np.inf), _x=inst.excess_short_gap.fillna(-np.inf))
-    order = order.sort_values(["_z", "_x", "fixmedins_code"], ascending=[False, False, True], kind="mergesort")
+    order = inst.assign(_p=inst.split_p.fillna(np.inf), _x=inst.excess_short_gap.fillna(-np.inf))
+    order = order.sort_values(["_p", "_x", "fixmedins_code"], ascending=[True, False, True], kind="mergesort")
     inst = inst.loc[order.index].reset_index(drop=True)
     inst.insert(0, "split_rank", np.arange(1, len(inst) + 1, dtype="int64"))
     return inst
