@@ -617,3 +617,21 @@ def test_planted_outliers_rank_high_on_demo(demo):
     assert ev["positives"] >= 5
     assert ev["auc"] >= 0.9, ev
     assert ev["auc"] > ev["auc_size"] + 0.2, ev  # the score does not just follow size
+
+
+@pytest.mark.parametrize("county", ["370811", "370883"])
+def test_planted_outliers_still_lead_in_a_county_extract(demo_data, tmp_path, county):
+    """An extract (what a bureau hands an audit firm) is profiled against the peers it holds:
+    the planted outliers of the county still lead its size-neutral ranking."""
+    from workbench.extract import extract
+
+    extract(demo_data, tmp_path / "x", county=county)
+    with workbench.open(tmp_path / "x") as s:
+        result = profile_providers(s, seed=2024)
+        ev = evaluate(result)
+    inst = result.institutions
+    assert set(inst.admdvs[inst.fixmedins_code.isin(ev["positive_ranks"])]) == {county}
+    assert ev["positives"] == 3 and ev["auc"] >= 0.95, ev["positive_ranks"]
+    assert max(ev["positive_ranks"].values()) <= 3, ev["positive_ranks"]
+    # the peers are the extract's: far fewer than the region's, and the medians are theirs
+    assert inst.groupby("peer_group").size().max() < 16
