@@ -14,6 +14,11 @@
   and no longer handles signals. Such connections are refused (HTTP 400) before the upgrade, and
   the header is read with bounds whatever the protocol.
 
+It also serves everything a dashboard page loads from this server (a bureau's network has no
+internet): the ``workbench`` template (``widgets/share/voila/templates/workbench``, Voilà's lab
+template without its CDN links) and FontAwesome from the ``fontawesomefree`` package under
+``/voila/static/fontawesomefree/``.
+
 This module lives in ``widgets/`` because it imports Voilà, which the engine (``workbench/``)
 never does.
 """
@@ -26,6 +31,15 @@ import sys
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 TOKEN_FILE_ENV = "WORKBENCH_VOILA_TOKEN_FILE"
 MIN_TOKEN_LENGTH = 32
+TEMPLATE = "workbench"
+TEMPLATE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "share")  # a Jupyter data folder
+
+
+def fontawesome_root() -> str:
+    """The folder holding ``fontawesomefree/css`` and ``fontawesomefree/webfonts`` (the package's static files)."""
+    import fontawesomefree
+
+    return os.path.join(os.path.dirname(os.path.abspath(fontawesomefree.__file__)), "static")
 
 
 def header_of_binary_message(ws_msg: bytes):
@@ -116,9 +130,18 @@ def main(argv=None) -> None:
     from voila import app as voila_app
 
     voila_app.VoilaKernelWebsocketHandler = guarded_handler_class()  # init_handlers reads this name
+    # Voilà finds templates in the Jupyter data folders: ours first
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (TEMPLATE_ROOT, os.environ.get("JUPYTER_PATH")) if p)
     config = Config()
     config.Voila.token = token
-    voila_app.Voila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
+    config.VoilaConfiguration.template = TEMPLATE
+
+    class WorkbenchVoila(voila_app.Voila):
+        def setup_template_dirs(self):
+            super().setup_template_dirs()  # sets static_paths from the template
+            self.static_paths.append(fontawesome_root())
+
+    WorkbenchVoila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
 
 
 if __name__ == "__main__":

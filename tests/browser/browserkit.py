@@ -1,12 +1,12 @@
-"""Helpers of the browser tests: the server's addresses, what the console said, screenshots,
-and opening a dashboard until a widget shows (never a timer)."""
+"""Helpers of the browser tests: the server's addresses, what the browser asked for and what its
+console said, screenshots, and opening a dashboard until a widget shows (never a timer)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "build" / "screenshots"
 ERROR_MARKERS = ("Traceback", "There was an error when executing cell", "无法打开数据或筛查结果")
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
@@ -28,14 +28,22 @@ class Server:
 
 @dataclass
 class Console:
-    """What the browser reported while a test ran."""
+    """What the browser reported while a test ran: console errors and every request it made."""
 
     errors: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
 
-    def own_errors(self, base: str) -> list:
-        """Console errors except failed loads of the outside resources we block on purpose."""
-        return [e for e in self.errors if not (e["text"].startswith("Failed to load resource")
-                                               and not e["url"].startswith(base))]
+    def foreign(self, base: str) -> list:
+        """Requests to anywhere but the server at ``base`` (``blob:`` and ``data:`` URLs of its own
+        pages are local; nothing is blocked, so a foreign request shows here and fails the test)."""
+        host = urlsplit(base).netloc
+        out = []
+        for u in self.requests:
+            inner = u[len("blob:"):] if u.startswith("blob:") else u
+            if inner.startswith("data:") or urlsplit(inner).netloc == host and inner.startswith("http://"):
+                continue
+            out.append(u)
+        return out
 
 
 def open_dashboard(page, server, name: str, ready: str, **query) -> str:
@@ -55,14 +63,15 @@ def open_dashboard(page, server, name: str, ready: str, **query) -> str:
     return text
 
 
-def screenshot(page, name: str) -> Path:
-    """A picture of the whole dashboard (Voilà scrolls inside ``#rendered_cells``) in ``build/screenshots/``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(page, folder: Path, name: str) -> Path:
+    """A picture of the whole dashboard (Voilà scrolls inside ``#rendered_cells``) in ``folder``,
+    at the context's device scale factor (2: as a projector or a high-density screen shows it)."""
+    folder.mkdir(parents=True, exist_ok=True)
     height = page.evaluate("() => { const el = document.getElementById('rendered_cells');"
                            " return el ? el.scrollHeight : document.body.scrollHeight; }")
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 8000))})
-    path = SCREENSHOTS / f"{name}.png"
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 6000))})
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path

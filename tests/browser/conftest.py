@@ -5,10 +5,12 @@
   makes Voilà shut its kernels down; SIGKILL after 20 s).
 * ``browser``: Debian's Chromium driven by Playwright (``playwright install`` cannot download
   browsers here); ``scripts/browser-deps.sh`` installs it when missing, else the tests skip.
-* ``page``: a fresh tab logged in with the token, every request to anywhere but the server
-  blocked (Voilà pages ask a font CDN), console errors and page errors recorded.
+* ``page``: a fresh tab logged in with the token; every request it makes, console error and page
+  error is recorded (nothing is blocked: a request to another host must show, not be hidden),
+  and the test fails at its end on any request to a host but the server's or any console error.
 
-Screenshots go to ``build/screenshots/`` (git-ignored), kept by CI for a person to look at.
+Screenshots (device scale factor 2) go to ``$WORKBENCH_SCREENSHOTS`` when set (CI keeps
+``build/screenshots/``), else to ``screenshots/`` in pytest's temporary folder.
 """
 from __future__ import annotations
 
@@ -103,33 +105,39 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where screenshots go: ``$WORKBENCH_SCREENSHOTS``, else pytest's temporary folder."""
+    folder = os.environ.get("WORKBENCH_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
 def browser_context(browser, voila_server):
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
-    ctx.blocked = []
-
-    def only_local(route):
-        if route.request.url.startswith(voila_server.base):
-            route.continue_()
-        else:
-            ctx.blocked.append(route.request.url)
-            route.abort()
-
-    ctx.route("**/*", only_local)
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=2, locale="zh-CN")
+    ctx.console = Console()  # what the login page and the pages of every test asked for
+    ctx.on("request", lambda r: ctx.console.requests.append(r.url))
     login = ctx.new_page()
+    login.on("console", lambda m: m.type == "error" and ctx.console.errors.append({"text": m.text, "url": m.location.get("url", "")}))
     resp = login.goto(f"{voila_server.base}/?token={voila_server.token}")
     assert resp is not None and resp.ok, "the token must open the server"
+    login.wait_for_load_state("load")
     login.close()
+    assert ctx.console.foreign(voila_server.base) == [] and ctx.console.errors == [], "the file tree page"
     yield ctx
     ctx.close()
 
 
 @pytest.fixture()
-def page(browser_context):
+def page(browser_context, voila_server):
     p = browser_context.new_page()
     p.set_default_timeout(PAGE_TIMEOUT_MS)
     p.console = Console()
+    p.on("request", lambda r: p.console.requests.append(r.url))
     p.on("console", lambda m: m.type == "error" and p.console.errors.append({"text": m.text, "url": m.location.get("url", "")}))
     p.on("pageerror", lambda e: p.console.errors.append({"text": f"page error: {e}", "url": p.url}))
     yield p
     p.goto("about:blank")  # unloading the dashboard lets Voilà shut its kernel down
     p.close()
+    # every test, whatever it asserted itself: nothing fetched from elsewhere, nothing went wrong
+    assert p.console.foreign(voila_server.base) == [], "requests to another host than the server"
+    assert p.console.errors == [], "console errors"

@@ -1,9 +1,10 @@
 """The dashboards in a real browser: Voilà serves them, Chromium opens, clicks and reads them.
 
-Every dashboard loads with no Python traceback and no console error; the briefing's headline
+Every dashboard loads with no Python traceback, no console error and no request to any host but
+the server's (every request is recorded, none blocked: a bureau's network has no internet); the briefing's headline
 equals the run's figures computed here from the files; a filter on the findings queue changes the
 rows; the provider, ring and stay dashboards respond to a click. A screenshot of each goes to
-``build/screenshots/``.
+the ``screenshots`` folder (device scale factor 2).
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ DASHBOARDS = sorted(p.name for p in (ROOT / "dashboards").glob("*.ipynb"))
 READY = {"index.ipynb": ".wb-card", "briefing.ipynb": "[data-figure=findings]", "findings.ipynb": ".wb-summary"}
 ANY_CONTROL = ".jupyter-widgets select, .jupyter-widgets button, .jupyter-widgets input"
 RESPOND_TO_A_CLICK = ["providers.ipynb", "rings.ipynb", "stays.ipynb"]
+
+
+def assert_clean(page, server) -> None:
+    """Nothing asked of another host (recorded, never blocked) and no console error, so far."""
+    assert page.console.foreign(server.base) == [], page.console.foreign(server.base)
+    assert page.console.errors == [], page.console.errors
 
 
 def ready(name: str) -> str:
@@ -70,11 +77,11 @@ def test_the_token_guards_every_page_and_no_code_is_served(voila_server):
 
 
 @pytest.mark.parametrize("name", [n for n in DASHBOARDS if n not in RESPOND_TO_A_CLICK])
-def test_dashboard_loads_cleanly(page, voila_server, name):
+def test_dashboard_loads_cleanly(page, voila_server, screenshots, name):
     open_dashboard(page, voila_server, name, ready(name))
-    assert page.console.own_errors(voila_server.base) == []
+    assert_clean(page, voila_server)
     assert "from workbench" not in page.content()  # code hidden
-    screenshot(page, name.removesuffix(".ipynb"))
+    screenshot(page, screenshots, name.removesuffix(".ipynb"))
 
 
 def test_landing_links_every_dashboard(page, voila_server):
@@ -83,7 +90,7 @@ def test_landing_links_every_dashboard(page, voila_server):
     assert sorted(cards) == [n for n in DASHBOARDS if n != "index.ipynb"]
     page.click(".wb-card[data-dashboard='briefing.ipynb'] a")
     page.wait_for_selector("[data-figure=findings]")
-    assert page.console.own_errors(voila_server.base) == []
+    assert_clean(page, voila_server)
 
 
 def test_briefing_headline_equals_the_run(page, voila_server):
@@ -111,7 +118,7 @@ def test_the_url_chooses_language_and_run(page, voila_server, tmp_path):
     assert tile_values(page)["findings"] == run_figures(other, voila_server.data)["findings"]
 
 
-def test_findings_filter_changes_the_rows(page, voila_server):
+def test_findings_filter_changes_the_rows(page, voila_server, screenshots):
     open_dashboard(page, voila_server, "findings.ipynb", ".wb-summary")
     listbox = ".wb-queue select[size]"
     before = texts(page, f"{listbox} option")
@@ -132,17 +139,17 @@ def test_findings_filter_changes_the_rows(page, voila_server):
     page.locator(f"{listbox}").select_option(index=0)
     page.wait_for_selector(".wb-finding")
     assert "证据明细" in page.inner_text("body")
-    assert page.console.own_errors(voila_server.base) == []
-    screenshot(page, "findings-filtered")
+    assert_clean(page, voila_server)
+    screenshot(page, screenshots, "findings-filtered")
 
 
 @pytest.mark.parametrize("name", RESPOND_TO_A_CLICK)
-def test_analysis_dashboard_responds_to_a_click(page, voila_server, name):
+def test_analysis_dashboard_responds_to_a_click(page, voila_server, screenshots, name):
     if not (ROOT / "dashboards" / name).is_file():
         pytest.skip(f"dashboards/{name} is not in this version yet")
     open_dashboard(page, voila_server, name, ".jupyter-widgets select")  # loads cleanly, as above
-    assert page.console.own_errors(voila_server.base) == []
-    screenshot(page, name.removesuffix(".ipynb"))
+    assert_clean(page, voila_server)
+    screenshot(page, screenshots, name.removesuffix(".ipynb"))
     state = """() => document.body.innerText + [...document.querySelectorAll('img')].map(i => i.src).join()"""
     before = page.evaluate(state)
     # the first choice list with an option not yet picked: a person clicks it
@@ -156,5 +163,5 @@ def test_analysis_dashboard_responds_to_a_click(page, voila_server, name):
     current = sel.evaluate("s => s.selectedIndex")
     sel.select_option(index=0 if current < 0 else (1 if current != 1 else 0))
     page.wait_for_function(f"(old) => ({state})() !== old", arg=before)
-    assert page.console.own_errors(voila_server.base) == []
-    screenshot(page, name.removesuffix(".ipynb") + "-clicked")
+    assert_clean(page, voila_server)
+    screenshot(page, screenshots, name.removesuffix(".ipynb") + "-clicked")
