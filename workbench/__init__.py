@@ -2,6 +2,6 @@
 
 No UI imports here: widgets, notebooks and dashboards build on this package.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 from .session import Session, open  # noqa: E402,F401  (workbench.open is the public entry point)

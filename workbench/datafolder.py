@@ -133,7 +133,7 @@ def write_manifest(folder, source: dict) -> dict:
         p = table_path(folder, name)
         if p is not None:
             tables[name] = {"path": p.name, **fingerprint(p)}
-    from . import __version__
+    from .version import __version__
 
     manifest = {
         "contract": "shared/schema.md",

@@ -37,7 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__, evidence, privacy
+from . import evidence, privacy
+from .version import __version__
 from . import manifest as _manifest
 from .csvfile import csv_bytes
 from .cases import CaseStore, action_names, canonical, current_frame, fine_of, now, run_id, yuan

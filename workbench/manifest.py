@@ -17,7 +17,8 @@ from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, datafolder
+from . import datafolder
+from .version import __version__
 from .errors import DataFolderError, RunTampered
 
 FORMAT = 1
