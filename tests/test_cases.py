@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from workbench import cli
-from workbench.case_trail import Problem
+from workbench.cases import Problem
 from workbench.cases import GENESIS, CaseStore, briefing_figures, canonical, event_hash, to_fen
 from workbench.errors import CaseError
 

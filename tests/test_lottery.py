@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench import datafolder, lottery, lottery_check
+from workbench import datafolder, lottery
+from workbench.lottery import verify_draw as lottery_check
 from workbench.cli import main
 from workbench.errors import LotteryError
 
@@ -279,14 +280,14 @@ def test_verify_refuses_what_is_not_a_draw(data, tmp_path):
 def test_the_docs_script_is_the_module_script():
     doc = (ROOT / "docs" / "lottery.md").read_text(encoding="utf-8")
     block = doc.split("### Checking a record with the standard library only", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    assert block == (ROOT / "workbench" / "lottery_check.py").read_text(encoding="utf-8")
+    assert block == (ROOT / "workbench" / "lottery" / "verify_draw.py").read_text(encoding="utf-8")
     imports = set(re.findall(r"^import (.+?)(?:  #.*)?$", block, re.M)[0].split(", "))
     assert imports == {"hashlib", "json", "sys"} and "from " not in block
 
 
 def test_the_script_runs_on_its_own(the_draw, tmp_path):
     script = tmp_path / "verify_draw.py"
-    script.write_bytes((ROOT / "workbench" / "lottery_check.py").read_bytes())
+    script.write_bytes((ROOT / "workbench" / "lottery" / "verify_draw.py").read_bytes())
     good = the_draw.save(tmp_path / "DRAW.json")
     r = subprocess.run([sys.executable, "-I", str(script), str(good)], capture_output=True, text=True, cwd=tmp_path)
     assert (r.returncode, r.stdout) == (0, "verified\n")

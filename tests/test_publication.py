@@ -8,7 +8,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from workbench import datafolder, lottery, publication
+from workbench import datafolder, lottery
+from workbench.lottery import publication
 from workbench.cli import main
 from workbench.errors import LotteryError
 

@@ -12,7 +12,8 @@ import html
 import ipywidgets as W
 import traitlets as T
 
-from workbench import lottery, publication
+from workbench import lottery
+from workbench.lottery import publication
 from workbench.errors import WorkbenchError
 
 _BIG = "font-size:30px;font-weight:bold;margin:6px 0"

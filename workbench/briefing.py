@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import manifest as _manifest
+from .cases import CaseStore, briefing_figures
 from .errors import DataFolderError, WorkbenchError
 from .session import Session
 
@@ -289,8 +290,6 @@ class Briefing:
     def case_current(self):
         """The case store's current decisions on this run's findings (None when the store cannot be read)."""
         try:
-            from .cases import CaseStore
-
             cur = CaseStore(self.home).current()
         except WorkbenchError as e:
             self.cases_error = str(e)
@@ -307,8 +306,6 @@ class Briefing:
         cur = self.case_current
         if cur is None:
             return None
-        from .case_figures import briefing_figures
-
         figs = briefing_figures(cur)
         figs["pending"] = self.headline["findings"] - figs["confirmed"] - figs["dismissed"]
         return figs

@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from .cases import BUSY_SECONDS, EVENT_COLUMNS, GENESIS, TRIGGERS, event_hash, row_event
-from .errors import CaseError
+from .chain import BUSY_SECONDS, EVENT_COLUMNS, GENESIS, TRIGGERS, event_hash, row_event
+from ..errors import CaseError
 
 STATE_FIELDS = ("status", "note", "recovered_fen", "actions")
 
@@ -156,7 +156,7 @@ def _check_previous(ev, recorded, last_of) -> list:
 
 
 def verify_store(store) -> TrailCheck:
-    """Check the audit trail of a :class:`workbench.cases.CaseStore`."""
+    """Check the audit trail of a :class:`workbench.cases.store.CaseStore`."""
     path = str(store.path)
     if not store.path.is_file():
         return TrailCheck(ok=True, path=path, events=0, warnings=["no decisions recorded yet"])

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import datafolder, schema
-from .errors import LotteryError
-from .lottery import Draw
+from .. import datafolder, schema
+from ..csvfile import csv_bytes
+from ..errors import LotteryError
+from ..session import Session
+from .drawing import Draw
 
 TYPE_ZH = {k: v.split()[0] for k, v in schema.FIXMEDINS_TYPE.items()}
 LEVEL_ZH = {k: v.split()[0] for k, v in schema.HOSP_LV.items()}
-CHECK_SCRIPT = Path(__file__).with_name("lottery_check.py")
+CHECK_SCRIPT = Path(__file__).with_name("verify_draw.py")
 COLUMNS = ["分组", "序号", "机构编码", "机构名称", "所在区划", "机构类型", "检查组", "执法人员编号", "执法单位"]
 NAMES = "执法人员姓名"
 
@@ -45,8 +47,6 @@ def stratum_title(key: dict, strata=None) -> str:
 
 
 def _session(data):
-    from .session import Session
-
     return data if isinstance(data, Session) else Session(data)
 
 
@@ -121,7 +121,6 @@ def notice_csv(d: Draw, table: pd.DataFrame) -> bytes:
     out = table.copy()
     out.insert(0, "随机种子", d.seed)
     out.insert(0, "抽查日期", d.date)
-    from .csvfile import csv_bytes  # the one CSV writer: no cell a spreadsheet runs as a formula
 
     return csv_bytes(out)
 

@@ -9,20 +9,20 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .errors import CaseError
+from ..errors import CaseError
 
 FIGURES = ["findings", "confirmed", "dismissed", "open", "amount_at_risk_confirmed", "recovered",
            "institutions_confirmed", "suspended", "terminated", "fined", "fines", "referred_police",
            "referred_discipline"]
 
 
-def briefing_figures(current=None, by=None, home=None):
+def briefing_figures(current, by=None):
     """The figures a bureau reports, from the decisions.
 
     Parameters
     ----------
-    current : DataFrame, optional
-        :meth:`CaseStore.current` (possibly filtered); default: the store of ``home``.
+    current : DataFrame
+        :meth:`CaseStore.current` (possibly filtered).
     by : {None, 'month', 'rule_id', 'fixmedins_code'}
         None: one dict. Otherwise a DataFrame with one row per group (``month`` is the
         ``YYYY-MM`` of ``decided_at``, UTC).
@@ -37,10 +37,6 @@ def briefing_figures(current=None, by=None, home=None):
         ``fines`` (Decimal yuan); ``referred_police``, ``referred_discipline`` (confirmed
         findings referred, 例). Actions on reopened or dismissed findings do not count.
     """
-    if current is None:
-        from .cases import CaseStore
-
-        current = CaseStore(home).current()
     cur = current
     if by is None:
         return _figures(cur)

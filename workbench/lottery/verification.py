@@ -6,7 +6,7 @@ Three checks, all reported (none stops the others):
    (a change in ``medins`` or ``inspector`` fails the draw; other tables are noted);
 2. the record itself: each stratum's candidate list against its recorded SHA-256, and the
    inspector pool likewise (an edited list no longer matches its fingerprint);
-3. the draw: re-made with :func:`workbench.lottery.make` from the recorded seed, strata, ratios,
+3. the draw: re-made with :func:`workbench.lottery.drawing.make` from the recorded seed, strata, ratios,
    credit classes, counts and exclusions on the data, then compared stratum by stratum
    (candidates, allocation, drawn institutions), then inspectors and teams.
 """
@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import datafolder
-from .errors import LotteryError
-from .lottery import ALGORITHM, USED_TABLES, Draw, list_fingerprint, make
+from .. import datafolder
+from ..errors import LotteryError
+from ..session import Session
+from .algorithm import ALGORITHM, USED_TABLES, list_fingerprint
+from .drawing import Draw, make
 
 _CHECKED = {"cells", "drawn_inspectors", "inspector_pool", "inspector_pool_sha256", "teams", "data_tables"}
 
@@ -169,8 +171,6 @@ def verify(d, data) -> Verification:
     -------
     Verification
     """
-    from .session import Session
-
     d = d if isinstance(d, Draw) else Draw.load(d)
     rec = d.record
     if rec.get("algorithm") != ALGORITHM:

@@ -1,6 +1,6 @@
 """双随机、一公开: a stratified inspection lottery anyone can re-run from its published seed.
 
-The algorithm (``docs/lottery.md`` states it for people; ``workbench/lottery_check.py`` checks a
+The algorithm (``docs/lottery.md`` states it for people; ``workbench/lottery/verify_draw.py`` checks a
 draw with the standard library only):
 
 1. Candidates are the institutions of ``medins`` whose ``agrmt_stas`` is ``active`` or null (or
@@ -14,21 +14,22 @@ draw with the standard library only):
 4. ``M`` inspectors are the first ``M`` of the ``inspector`` pool in the same order.
 5. Teams: :func:`assign_teams`.
 
-A draw is a :class:`Draw`, a JSON record written byte-deterministically; :func:`verify` re-makes
-it from the record's inputs and the data folder and names every difference.
+A draw is a :class:`~workbench.lottery.drawing.Draw`, a JSON record written byte-deterministically;
+:func:`~workbench.lottery.verification.verify` re-makes it from the record's inputs and the data
+folder and names every difference. This module is the algorithm itself, pure: no data folder.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
-import os
-from dataclasses import dataclass, field
+import math
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import datafolder
-from .errors import LotteryError
+import pandas as pd
+
+from ..errors import LotteryError
+
 
 ALGORITHM = "workbench-lottery/1"
 CREDIT = "credit"  # the pseudo-column of a stratum holding the credit class
@@ -205,8 +206,6 @@ def credit_classes(credit) -> dict:
         return dict(credit.classes())
     if isinstance(credit, dict):
         return {str(k): str(v) for k, v in credit.items()}
-    import pandas as pd
-
     frame = credit
     if isinstance(credit, (str, Path)):
         path = Path(credit)
@@ -217,172 +216,6 @@ def credit_classes(credit) -> dict:
     if "fixmedins_code" not in frame.columns or col not in frame.columns:
         raise LotteryError(f"credit classes need columns fixmedins_code and credit_class; found {', '.join(map(str, frame.columns))}")
     return {str(c): str(v) for c, v in zip(frame["fixmedins_code"], frame[col]) if str(v)}
-
-
-# --------------------------------------------------------------------------- the data
-def _text(v):
-    return None if v is None else str(v)
-
-
-def _medins(session, strata):
-    cols = session.sql("SELECT * FROM medins LIMIT 0").columns
-    unknown = [c for c in strata if c != CREDIT and c not in cols]
-    if unknown:
-        raise LotteryError(f"strata column(s) {', '.join(unknown)} not in table medins (it has {', '.join(cols)})")
-    status = "agrmt_stas" if "agrmt_stas" in cols else "NULL"
-    wanted = sorted({c for c in strata if c != CREDIT} | {"admdvs"})
-    sel = ", ".join(f'"{c}"' for c in wanted)
-    rows = session.sql(f"SELECT fixmedins_code, {sel} FROM medins WHERE {status} IS NULL OR {status} = 'active'").fetchall()
-    out = [dict(zip(["fixmedins_code"] + wanted, map(_text, r))) for r in rows]
-    seen = set()
-    for r in out:
-        if r["fixmedins_code"] in seen:
-            raise LotteryError(f"table medins: fixmedins_code {r['fixmedins_code']} appears twice")
-        seen.add(r["fixmedins_code"])
-    return out
-
-
-def _inspectors(session):
-    if not session.has("inspector"):
-        raise LotteryError(
-            f"{session.folder}: no inspector table (inspector.parquet): the 双随机 draw needs the "
-            "law-enforcement pool (inspector_id, inspector_name, unit, admdvs, former_fixmedins_code)")
-    cols = session.sql("SELECT * FROM inspector LIMIT 0").columns
-    former = "former_fixmedins_code" if "former_fixmedins_code" in cols else "NULL"
-    rows = session.sql(f"SELECT inspector_id, unit, admdvs, {former} FROM inspector").fetchall()
-    out = {}
-    for r in rows:
-        rec = dict(zip(["inspector_id", "unit", "admdvs", "former_fixmedins_code"], map(_text, r)))
-        if rec["inspector_id"] in out:
-            raise LotteryError(f"table inspector: inspector_id {rec['inspector_id']} appears twice")
-        out[rec["inspector_id"]] = rec
-    return out
-
-
-def _table_fingerprints(session) -> dict:
-    recorded = session.manifest.get("tables", {})
-    for name in USED_TABLES:
-        p = session.path(name)
-        if p is not None and name in recorded and datafolder.fingerprint(p)["sha256"] != recorded[name]["sha256"]:
-            raise LotteryError(f"{p}: does not match data_manifest.json (the table changed after the manifest was written)")
-    return {n: {"rows": r["rows"], "sha256": r["sha256"]} for n, r in sorted(recorded.items())}
-
-
-# --------------------------------------------------------------------------- the draw
-@dataclass(frozen=True)
-class Draw:
-    """One draw: its JSON record and read-only views of it.
-
-    Attributes
-    ----------
-    record : dict
-        Everything needed to verify the draw (see ``docs/lottery.md``).
-    """
-
-    record: dict = field(repr=False)
-
-    seed = property(lambda self: self.record["seed"])
-    date = property(lambda self: self.record["date"])
-    cells = property(lambda self: self.record["cells"], doc="Strata in order: candidates, weight, k, drawn.")
-    teams = property(lambda self: self.record["teams"], doc="One team per drawn institution, in draw order.")
-    drawn_inspectors = property(lambda self: self.record["drawn_inspectors"])
-
-    @property
-    def drawn_institutions(self) -> list:
-        """Drawn institution codes in draw order."""
-        return [x for c in self.cells for x in c["drawn"]]
-
-    def groups(self) -> list:
-        """The strata that drew someone, each with its teams: what a live draw reveals in turn."""
-        by_code = {t["fixmedins_code"]: t for t in self.teams}
-        return [{**c, "teams": [by_code[x] for x in c["drawn"]]} for c in self.cells if c["drawn"]]
-
-    def summary(self):
-        """One row per stratum: its key, candidates, weight, draws, drawn codes (a DataFrame)."""
-        import pandas as pd
-
-        return pd.DataFrame([{"stratum": c["stratum"], **c["key"], "candidates": len(c["candidates"]), "weight": c["weight"],
-                              "k": c["k"], "drawn": ";".join(c["drawn"])} for c in self.cells])
-
-    def to_json(self) -> str:
-        """The record as canonical JSON: sorted keys, indent 1, ``", "``/``": "``, UTF-8, final newline."""
-        return json.dumps(self.record, ensure_ascii=False, sort_keys=True, indent=1, separators=(",", ": ")) + "\n"
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
-
-    def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.to_json().encode("utf-8"))
-        return path
-
-    @classmethod
-    def load(cls, path) -> "Draw":
-        path = Path(path)
-        if not path.is_file():
-            raise LotteryError(f"{path}: no such draw file")
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as e:
-            raise LotteryError(f"{path}: not a draw record (invalid JSON: {e})") from None
-        missing = [k for k in ("algorithm", "seed", "date", "cells", "teams", "strata") if k not in record]
-        if missing:
-            raise LotteryError(f"{path}: not a draw record (missing {', '.join(missing)})")
-        return cls(record)
-
-
-def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ratios=None, credit=None,
-         team_size: int = 2, exclude_own_county: bool = False, date=None) -> Draw:
-    """Draw institutions per stratum and inspectors, and form conflict-free teams.
-
-    Parameters
-    ----------
-    data : path or Session
-        Data folder with ``medins`` and ``inspector``.
-    seed : str
-        The public seed (any non-empty text).
-    institutions, inspectors : int
-        How many of each to draw.
-    strata : str or list, optional
-        Medins columns (default ``"admdvs,fixmedins_type"``); the credit class is always a stratum too.
-    ratios : str or dict, optional
-        Sampling ratio per credit class (default ``A=5%,B=10%,C=20%,D=40%``); relative weights.
-    credit : dict, DataFrame, path or credit report, optional
-        Credit class per institution; institutions without one count as ``B``.
-    team_size : int
-        Inspectors per institution.
-    exclude_own_county : bool
-        Also forbid an inspector from inspecting in their own county (``admdvs``).
-    date : str or date, optional
-        Date of the draw (default today); part of the record, so set it to repeat a draw.
-
-    Returns
-    -------
-    Draw
-    """
-    from .session import Session
-
-    session = data if isinstance(data, Session) else Session(data)
-    try:
-        return make(session, seed, institutions, inspectors, strata=strata, ratios=ratios, credit=credit,
-                    team_size=team_size, exclude_own_county=exclude_own_county, date=date,
-                    tables=_table_fingerprints(session))
-    finally:
-        if session is not data:
-            session.close()
-
-
-def make(session, seed, institutions, inspectors, *, strata, ratios, credit, team_size, exclude_own_county, date,
-         tables) -> Draw:
-    """The draw on an open session, recording ``tables`` as the data fingerprints: what
-    :func:`draw` and the verifier share (the verifier passes the fingerprints it recorded)."""
-    strata = parse_strata(strata)
-    rows, pool = _medins(session, strata), _inspectors(session)
-    return Draw(compose(rows, list(pool.values()), seed, institutions, inspectors, strata=strata, ratios=ratios,
-                        credit=credit_classes(credit), team_size=team_size, exclude_own_county=exclude_own_county,
-                        date=date, tables=tables))
 
 
 def compose(rows, pool, seed, institutions, inspectors, *, strata=None, ratios=None, credit=None, team_size=2,
@@ -453,49 +286,9 @@ def compose(rows, pool, seed, institutions, inspectors, *, strata=None, ratios=N
     }
 
 
-def archive(d: Draw) -> Path:
-    """Keep a copy of a draw in ``$WORKBENCH_HOME/lottery/`` (state that outlives a run)."""
-    home = Path(os.environ.get("WORKBENCH_HOME") or Path.home() / ".workbench")
-    return d.save(home / "lottery" / f"{d.date}_{d.sha256[:12]}.json")
-
-
-def verify(d, data):
-    """Re-make a draw (a :class:`Draw` or DRAW.json path) from its inputs and ``data``; see
-    :func:`workbench.lottery_verify.verify`."""
-    from .lottery_verify import verify as _verify
-
-    return _verify(d, data)
-
-
-# --------------------------------------------------------------------------- command line
-def cli_draw(args) -> int:
-    """``workbench lottery draw DATA --seed S --institutions N --inspectors M --out DRAW.json``."""
-    d = draw(args.data, args.seed, args.institutions, args.inspectors, strata=args.strata,
-             ratios=getattr(args, "ratios", None), credit=getattr(args, "credit", None),
-             team_size=getattr(args, "team_size", 2), exclude_own_county=getattr(args, "exclude_own_county", False),
-             date=getattr(args, "date", None))
-    out = d.save(args.out)
-    kept = archive(d)
-    n_strata = sum(1 for c in d.cells if c["drawn"])
-    print(f"drew {len(d.drawn_institutions)} institutions in {n_strata} strata and {len(d.drawn_inspectors)} inspectors "
-          f"(seed {d.seed!r}, {d.date}); wrote {out} (sha256 {d.sha256[:12]}…, copy in {kept})")
-    if getattr(args, "publish", None):
-        from .publication import publish
-
-        paths = publish(d, args.data, args.publish, names=getattr(args, "publish_names", False))
-        print("published " + ", ".join(str(p) for p in paths.values()))
-    return 0
-
-
-def cli_verify(args) -> int:
-    """``workbench lottery verify DRAW.json --data DATA``: 0 when verified, 1 with the differences."""
-    result = verify(args.draw, args.data)
-    print(result.message())
-    return 0 if result.ok else 1
-
 
 # --------------------------------------------------------------------------- 飞行检查 shortlist
-def flying_shortlist(providers, n: int, seed) -> "pandas.DataFrame":
+def flying_shortlist(providers, n: int, seed) -> pd.DataFrame:
     """A 飞行检查 (flying inspection) shortlist of ``n`` institutions drawn with weight ``priority``.
 
     Separate from the 双随机 draw (whose algorithm above is unchanged): an institution's chance
@@ -520,10 +313,6 @@ def flying_shortlist(providers, n: int, seed) -> "pandas.DataFrame":
     DataFrame
         ``order`` (1 = drawn first), ``fixmedins_code``, ``priority``, ``key``.
     """
-    import math
-
-    import pandas as pd
-
     frame = getattr(providers, "institutions", providers)
     if not isinstance(frame, pd.DataFrame) or not {"fixmedins_code", "priority"} <= set(frame.columns):
         raise LotteryError("flying shortlist: need a providers result or a frame with fixmedins_code and priority")
