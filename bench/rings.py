@@ -8,7 +8,10 @@ Steps, each in its own process so its peak memory is its own:
    the other findings — with the time of each step (target: under a minute for a city);
 3. the baseline, in the same run: every edge of the data into networkx (no suspicious-edge
    reduction) and Louvain on it, stopped after ``--cap`` seconds (then the ratio is a lower bound).
-On synthetic data, the rank and member overlap of every planted ring are printed too.
+On synthetic data, the rank and member overlap of every planted ring are printed too, and
+4. (``--extracts``) every planted ring looked for again, each in its own extract
+   (:func:`workbench.extract.extract`): its institutions plus five ordinary ones, and its county
+   (:func:`workbench.rings.planted_ring_extracts`) — the rank and overlap there, and the times.
 """
 from __future__ import annotations
 
@@ -40,6 +43,41 @@ def worker_rings(data, seed, path):
             "communities": len(a.communities), "rings": len(r), "signals": sig.signal.value_counts().to_dict(),
             "evaluation": None if ev is None else ev.astype(str).values.tolist(),
         })
+
+
+def worker_extracts(data, seed, path):
+    """Each planted ring in the extract of its institutions plus five ordinary ones and in its county."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from workbench import rings
+    from workbench.extract import extract
+
+    data = Path(data)
+    truth = pd.read_parquet(data / "truth.parquet")
+    cases = rings.planted_ring_extracts(truth, pd.read_parquet(data / "medins.parquet"), pd.read_parquet(data / "dr.parquet"))
+    rows, done = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-rings-") as tmp:
+        for c in cases:
+            for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]})):
+                key = (what, c["county"]) if what == "county" else (what, c["case_id"])
+                if key not in done:  # one extract per county
+                    out = Path(tmp) / f"{what}-{len(done)}"
+                    t0 = time.perf_counter()
+                    extract(data, out, **cut)
+                    t1 = time.perf_counter()
+                    found = rings.find_rings(out, seed=int(seed))
+                    t2 = time.perf_counter()
+                    done[key] = (rings.evaluate(found, truth), len(found), t1 - t0, t2 - t1)
+                    shutil.rmtree(out)
+                ev, n, t_ex, t_rings = done[key]
+                got = ev[ev.case_id == c["case_id"]].iloc[0]
+                rows.append([c["case_id"], what, None if pd.isna(got["rank"]) else int(got["rank"]), float(got.jaccard),
+                             got.ring_id, n, round(t_ex, 1), round(t_rings, 1)])
+    finish(path, {"rows": rows})
 
 
 def worker_baseline(data, seed, path):
@@ -80,6 +118,8 @@ def main(argv=None):
     ap.add_argument("--data", default=None, help="use this data folder instead of bench/out/<scale>-<seed>")
     ap.add_argument("--ring-seed", type=int, default=2024, help="seed of the community detection")
     ap.add_argument("--cap", type=float, default=300, help="seconds the baseline may take before it is stopped")
+    ap.add_argument("--extracts", action="store_true",
+                    help="also look for every planted ring in its institutions' extract and in its county's")
     a = ap.parse_args(argv)
     data, made = ensure_data(a.scale, a.seed, a.data)
     if data is None:
@@ -114,17 +154,25 @@ def main(argv=None):
         print("  planted rings (case, rank, ring, jaccard, planted, found, shared):")
         for row in ours["evaluation"]:
             print("    " + "  ".join(row))
+    extracts = None
+    if a.extracts and ours["evaluation"]:
+        extracts = run_child(["bench.rings", "extracts", str(data), str(a.ring_seed)])
+        whole = {row[0]: row[2] for row in ours["evaluation"]}
+        print("  planted rings in extracts (case, extract, rank, jaccard, same ring as in the whole region, "
+              "rings found, extract s, rings s):")
+        for case, what, rank, jac, rid, n, t_ex, t_r in extracts["rows"]:
+            print(f"    {case}  {what:12}  {rank}  {jac:.4f}  {'yes' if rid == whole.get(case) else 'no'}  {n}  {t_ex}  {t_r}")
     from bench.rules import OUT
 
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / OUT_NAME).write_text(json.dumps({"data": str(data), "ours": ours, "baseline": base, "capped": capped,
-                                            "ratio": ratio, "rows": rows}, indent=1, default=str))
+                                            "ratio": ratio, "rows": rows, "extracts": extracts}, indent=1, default=str))
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] in ("rings", "baseline"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("rings", "baseline", "extracts"):
         mode, args = sys.argv[1], sys.argv[2:]
-        (worker_rings if mode == "rings" else worker_baseline)(args[0], args[1], args[2])
+        {"rings": worker_rings, "baseline": worker_baseline, "extracts": worker_extracts}[mode](args[0], args[1], args[2])
     else:
         sys.exit(main())
