@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from dashdata import TOTAL
 
+from widgets._charts import is_svg
 from widgets.briefing import (BriefingView, bar_rows, briefing_dashboard, case_tiles, chart_rules, headline_tiles, short,
                               tile, top_table)
 from widgets.landing import dashboard_link, landing_html
@@ -54,6 +55,25 @@ def test_rule_chart_labels_in_the_chosen_language(hand_run, tmp_path):
     assert short("费用占比异常（药费、检验检查、耗材、治疗占比）") == "费用占比异常（药费、检验检…" and short("分解住院") == "分解住院"
 
 
+def test_charts_are_vector_with_chinese_drawn_in_the_cjk_font(hand_run, tmp_path):
+    from widgets import _fonts
+    from widgets._charts import svg
+
+    family = _fonts.use_cjk_font()
+    if family is None:
+        pytest.skip("no CJK font installed (scripts/system-deps.sh: fonts-noto-cjk)")
+    b = Briefing(hand_run, home=tmp_path)
+    drawn = svg(chart_rules(b.by_rule, "zh"))
+    assert is_svg(drawn) and b"<image" not in drawn  # no bitmap inside: sharp at any size
+    # text is written as outlines, each glyph once, named after the font it was drawn with
+    label = short(b.by_rule.name_zh.iloc[0])
+    fonts = set(re.findall(rb'<path id="([A-Za-z0-9]+)-[A-Za-z]+-[0-9a-f]+"', drawn))
+    assert fonts and all(f.startswith((b"NotoSansCJK", b"WenQuanYi")) for f in fonts), fonts
+    glyphs = set(re.findall(rb'<path id="(?:NotoSansCJK|WenQuanYi)[A-Za-z0-9-]+"', drawn))
+    assert len(glyphs) >= len(set(label)), (label, len(glyphs))
+    assert svg(chart_rules(b.by_rule, "zh")) == drawn  # no date or random id: same figure, same bytes
+
+
 def test_top_table_names_institutions_only(hand_run, tmp_path):
     html = top_table(Briefing(hand_run, home=tmp_path).top_institutions(10))
     assert "data-rows='4'" in html and "甲医院" in html and "0.15" in html  # H1: 1500.06 yuan = 0.15 万元
@@ -67,7 +87,7 @@ def test_view_shows_the_run_and_switches_language(hand_run, tmp_path):
     assert values(view.audit.value)["findings"] == "8"
     assert "智能筛查" in view.audit.value and "2024-01 — 2024-03" in view.header.value
     assert "另有 2 条疑点跨月或不分月（如机构全年指标），涉及 0.11 万元" in view.chart_titles["trend"].value
-    assert all(bytes(img.value[:4]) == b"\x89PNG" for img in view.chart_images.values())
+    assert all(is_svg(img.value) and img.format == "svg+xml" for img in view.chart_images.values())
     view.toggle.value = "en"
     assert view.lang == "en" and "Screening" in view.audit.value and "Findings by month" in view.chart_titles["trend"].value
     assert "Institutions with the most money at risk" in view.top_html.value

@@ -19,7 +19,7 @@ from workbench.providers import profile_providers  # noqa: E402
 from test_providers import region_tables  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PNG = b"\x89PNG"
+from widgets._charts import is_svg
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_explorer_starts_on_the_most_suspicious_institution(result):
     assert (e.peer_group, e.selected, e.x, e.y) == ("1-3", "C07", "pc1", "pc2")
     assert e.group_picker.value == "1-3" and e.picker.value == "C07"
     assert len(e.picker.options) == 14 and e.picker.options[0][1] == "C07" and "⚠" in e.picker.options[0][0]
-    assert bytes(e.scatter.value).startswith(PNG) and bytes(e.profile.value).startswith(PNG)
+    assert is_svg(e.scatter.value) and is_svg(e.profile.value)
     assert e.bars[0][0] == "次均费用 cost per visit" and e.bars[0][1] > 5
     assert "C07" in e.header.value and "次均费用 241.68" in e.header.value
     assert "规则线索 2 条" in e.findings.value and "price_over_cap" in e.findings.value

@@ -16,7 +16,7 @@ from workbench import datafolder, rings  # noqa: E402
 
 from test_rings import TINY, tiny_tables  # noqa: E402
 
-PNG = b"\x89PNG"
+from widgets._charts import is_svg
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_explorer_shows_the_top_ring_and_a_member(analysis):
     assert w.selected_node == "pharmacy:F1"
     assert list(w.transactions.mdtrt_id) == ["B1", "B4", "B2", "B5"]
     assert w.styles["pharmacy:F1"]["size"] == MAX_SIZE and w.styles["dr:D1"]["colour"] == KIND_COLOUR["dr"]
-    assert bytes(w.chart.value).startswith(PNG) and bytes(w.timeline_chart.value).startswith(PNG)
+    assert is_svg(w.chart.value) and is_svg(w.timeline_chart.value)
     assert "640.64" in w.evidence.value and "8.93" in w.ring_table.value
     assert "团伙内金额 640.64" in w.node_header.value
     w.node_picker.value = "psn:P1"  # the user picks a patient

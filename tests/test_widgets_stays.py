@@ -18,7 +18,7 @@ from workbench import datafolder, stays  # noqa: E402
 
 from test_stays import tiny_tables  # noqa: E402
 
-PNG = b"\x89PNG"
+from widgets._charts import is_svg
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_timeline_shows_a_person_and_the_bill_of_the_picked_stay(analysis):
     assert t.bill.values.tolist() == [["01", "床位费 bed", 1, Decimal("150.00")], ["09", "西药费 western drugs", 3, Decimal("250.00")]]
     assert "150.00" in t.bill_table.value and "250.00" in t.bill_table.value
     assert "900.00" in t.details.value and "630.00" in t.details.value
-    assert bytes(t.chart.value).startswith(PNG)
+    assert is_svg(t.chart.value)
     assert "P1" in t.header.value and "张三" not in t.header.value + t.details.value  # psn_no only
     t.stay_picker.value = "S2"  # the user picks another stay
     assert t.selected_mdtrt_id == "S2"
@@ -85,7 +85,7 @@ def test_institution_view_histogram_and_pairs(analysis):
     assert v.histogram.set_index("gap_days").n[v.histogram.n > 0].to_dict() == {0: 1, 3: 1, 15: 1}
     assert [val for _, val in v.pair_picker.options] == ["S2", "S7", "S3"]
     assert "S5 → S7  间隔 3 天" in v.pair_picker.options[1][0]
-    assert bytes(v.chart.value).startswith(PNG)
+    assert is_svg(v.chart.value)
     assert "#3 H1" in dict((val, lab) for lab, val in v.picker.options)["H1"]
     assert "980.00" in v.pair_table.value
 

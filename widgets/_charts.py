@@ -1,16 +1,34 @@
-"""Small helpers the chart widgets share: a figure as PNG bytes, and "is this value missing"."""
+"""Small helpers the chart widgets share: a figure as SVG, and "is this value missing".
+
+Charts are vector (SVG) so that they stay sharp on a projector or a high-density screen at any
+size. Text is written as outlines (matplotlib's ``svg.fonttype = "path"``): the Chinese labels
+keep the CJK font :func:`widgets._fonts.use_cjk_font` chose on the server, whatever fonts the
+viewer's browser has. No date in the file: the same figure gives the same bytes.
+"""
 from __future__ import annotations
 
 import io
 
 import pandas as pd
 
+SVG_FORMAT = "svg+xml"  # ipywidgets.Image(format=...) for image/svg+xml
+PALETTE = {"blue": "#1f4e79", "red": "#c0392b", "grey": "#8c99a6", "ink": "#1b2733"}
 
-def png(fig, dpi: int = 90) -> bytes:
-    """The figure as PNG bytes, cropped to what is drawn."""
+
+def svg(fig) -> bytes:
+    """The figure as SVG bytes (text as outlines), cropped to what is drawn."""
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "workbench"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buf.getvalue()
+
+
+def is_svg(value: bytes) -> bool:
+    """True when ``value`` is an SVG document (as :func:`svg` writes)."""
+    head = bytes(value[:400])
+    return head.startswith(b"<?xml") and b"<svg" in head
 
 
 def missing(v) -> bool:
@@ -22,7 +40,7 @@ def missing(v) -> bool:
 
 
 def set_image(image, value: bytes) -> None:
-    """Show a PNG in an ``ipywidgets.Image``, or hide the widget when there is none (an empty
+    """Show a chart in an ``ipywidgets.Image``, or hide the widget when there is none (an empty
     Image draws as a broken-image icon in the browser)."""
     image.value = value
     image.layout.display = "" if value else "none"

@@ -4,13 +4,12 @@
 number comes from the briefing's figures, every label from :mod:`workbench.i18n`. ``lang`` is a
 trait (``"zh"`` by default, the toggle sets it). Each headline tile carries its exact figure in
 ``data-figure`` / ``data-value`` attributes, so a browser test can compare the page with the run.
-Charts are matplotlib figures rendered to PNG (no pyplot state) with a CJK font, sized for a wall
+Charts are matplotlib figures rendered to SVG (vector: sharp on a projector; no pyplot state) with a CJK font, sized for a wall
 projector. Nothing personal is shown: the briefing has no person or doctor in it.
 """
 from __future__ import annotations
 
 import html
-import io
 from decimal import Decimal
 
 import ipywidgets as W
@@ -21,6 +20,7 @@ from workbench import i18n
 from workbench.errors import WorkbenchError
 from workbench.i18n import t
 
+from ._charts import SVG_FORMAT, svg
 from ._fonts import use_cjk_font
 
 BLUE, RED, GREY = "#1f4e79", "#c0392b", "#8c99a6"
@@ -120,14 +120,14 @@ def _figure(width=8.6, height=4.4):
     ax = fig.add_subplot(111)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=13)
+    ax.tick_params(labelsize=15)  # read from the back of a room: 15 pt ticks, 14 pt values
     return fig, ax
 
 
 def _hbar(rows, lang):
     fig, ax = _figure(8.6, max(2.6, 0.48 * len(rows) + 1.0))
     if not rows:
-        ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=16, transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=18, transform=ax.transAxes)
         ax.set_axis_off()
         return fig
     labels = [r[0] for r in rows][::-1]
@@ -135,9 +135,9 @@ def _hbar(rows, lang):
     bars = ax.barh(labels, values, color=BLUE)
     top = max(values) or 1.0
     for b, r in zip(bars, rows[::-1]):
-        ax.text(b.get_width() + top * 0.01, b.get_y() + b.get_height() / 2, r[2], va="center", fontsize=12, color="#1b2733")
+        ax.text(b.get_width() + top * 0.01, b.get_y() + b.get_height() / 2, r[2], va="center", fontsize=14, color="#1b2733")
     ax.set_xlim(0, top * 1.2)
-    ax.set_xlabel(t("amount_wan", lang), fontsize=13)
+    ax.set_xlabel(t("amount_wan", lang), fontsize=15)
     return fig
 
 
@@ -146,18 +146,18 @@ def chart_trend(by_month, lang: str = "zh") -> Figure:
     known = by_month[by_month["month"].notna()]
     fig, ax = _figure(8.6, 4.4)
     if not len(known):
-        ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=16, transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=18, transform=ax.transAxes)
         ax.set_axis_off()
         return fig
     x = list(range(len(known)))
     ax.bar(x, list(known["findings"]), color=BLUE, label=t("findings_count", lang))
-    ax.set_ylabel(t("findings_count", lang), fontsize=13, color=BLUE)
+    ax.set_ylabel(t("findings_count", lang), fontsize=15, color=BLUE)
     step = max(1, len(x) // 12)
     ax.set_xticks(x[::step], list(known["month"])[::step], rotation=45, ha="right")
     ax2 = ax.twinx()
     ax2.plot(x, [_wan_float(v) for v in known["amount_at_risk"]], color=RED, marker="o", linewidth=2.5)
-    ax2.set_ylabel(t("amount_wan", lang), fontsize=13, color=RED)
-    ax2.tick_params(labelsize=13)
+    ax2.set_ylabel(t("amount_wan", lang), fontsize=15, color=RED)
+    ax2.tick_params(labelsize=15)
     ax2.set_ylim(bottom=0)
     ax2.spines["top"].set_visible(False)
     return fig
@@ -185,12 +185,6 @@ def trend_note(by_month, lang: str = "zh") -> str:
         return ""
     n, amount = int(rest["findings"].sum()), sum(rest["amount_at_risk"], Decimal("0.00"))
     return f"<div class='wb-note'>{html.escape(t('trend_undated', lang, n=f'{n:,}', amount=i18n.money(amount, lang)))}</div>"
-
-
-def png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
 
 
 def top_table(top, lang: str = "zh") -> str:
@@ -233,7 +227,7 @@ class BriefingView(W.VBox):
         self.audit = W.HTML()
         self.cases_html = W.HTML()
         self.chart_titles = {k: W.HTML() for k in ("trend", "by_county", "by_rule", "by_type")}
-        self.chart_images = {k: W.Image(format="png", layout=W.Layout(width="100%", height="auto"))
+        self.chart_images = {k: W.Image(format=SVG_FORMAT, layout=W.Layout(width="100%", height="auto"))
                              for k in self.chart_titles}
         self.top_html = W.HTML()
         cells = [W.VBox([self.chart_titles[k], self.chart_images[k]], layout=W.Layout(width="49%"))
@@ -272,7 +266,7 @@ class BriefingView(W.VBox):
                   "by_county": t("by_county", lang), "by_rule": t("by_rule", lang), "by_type": t("by_type", lang)}
         for k, title in titles.items():
             self.chart_titles[k].value = f"<div class='wb-chart-title'>{html.escape(title)}</div>"
-            self.chart_images[k].value = self.chart_png(k, lang)
+            self.chart_images[k].value = self.chart_svg(k, lang)
         self.chart_titles["trend"].value += trend_note(f["by_month"], lang)
         self.top_html.value = (f"<h2>{html.escape(t('top_institutions', lang))}</h2>" + top_table(f["top_institutions"], lang))
 
@@ -281,15 +275,15 @@ class BriefingView(W.VBox):
         self.cases_html.value = (f"<h2>{html.escape(t('section_cases', lang))}</h2>"
                                  + case_tiles(self.figures["cases"], lang, self.briefing.cases_error))
 
-    def chart_png(self, key: str, lang: str) -> bytes:
-        """The PNG of one chart in one language (rendered once, then kept)."""
+    def chart_svg(self, key: str, lang: str) -> bytes:
+        """The SVG of one chart in one language (rendered once, then kept)."""
         if (key, lang) not in self._charts:
             f = self.figures
             fig = {"trend": lambda: chart_trend(f["by_month"], lang),
                    "by_county": lambda: chart_counties(f["by_county"], lang),
                    "by_rule": lambda: chart_rules(f["by_rule"], lang),
                    "by_type": lambda: chart_types(f["by_institution_type"], lang)}[key]()
-            self._charts[(key, lang)] = png(fig)
+            self._charts[(key, lang)] = svg(fig)
         return self._charts[(key, lang)]
 
     def refresh_cases(self):

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
 from ._charts import missing as _missing
-from ._charts import png as _png
+from ._charts import SVG_FORMAT
+from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
@@ -101,12 +102,12 @@ class ProviderExplorer(W.VBox):
         axes = result.axis_options()
         self.x_picker = W.Dropdown(description="横轴 x", options=axes, layout=W.Layout(width="30em"))
         self.y_picker = W.Dropdown(description="纵轴 y", options=axes, layout=W.Layout(width="30em"))
-        self.scatter = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.scatter = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.view_toggle = W.ToggleButtons(options=[("检查优先级 priority", "priority"), ("风险分（不计规模） risk score", "risk_score")],
                                            value="priority", description="排序")
         self.picker = W.Dropdown(description="机构", options=[], layout=W.Layout(width="40em"))
         self.header = W.HTML()
-        self.profile = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.profile = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.findings = W.HTML()
         super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.view_toggle, self.picker,
                           self.header, self.profile, self.findings], **kw)
@@ -232,7 +233,7 @@ class ProviderExplorer(W.VBox):
         note = f"（{self.marks['missing']} 家无数值未显示）" if self.marks["missing"] else ""
         ax.set_title(f"同级组 {self.peer_group}：按簇着色，红圈为异常{note}", fontsize=10)
         ax.legend(fontsize=7, loc="best")
-        _set_image(self.scatter, _png(fig))
+        _set_image(self.scatter, _svg(fig))
 
     def _show_institution(self):
         code = self.selected
@@ -260,7 +261,7 @@ class ProviderExplorer(W.VBox):
         ax.axvline(0, color="#555", linewidth=0.8)
         ax.set_xlabel("稳健 z（同级中位数 = 0，单位 MAD）")
         ax.set_title(f"{code} 与同级机构的偏离", fontsize=10)
-        _set_image(self.profile, _png(fig))
+        _set_image(self.profile, _svg(fig))
         self.findings.value = _findings_html(self.result.findings_of(code))
 
 

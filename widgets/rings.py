@@ -19,7 +19,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
-from ._charts import png as _png
+from ._charts import SVG_FORMAT
+from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
@@ -129,10 +130,10 @@ class RingExplorer(W.VBox):
                                     options=[(f"#{r.rank} {r.ring_id}  分 {r.score}  患者 {r.patients} 医师 {r.doctors} 药店 {r.fixmedins_code}",
                                               r.ring_id) for r in shown.itertuples(index=False)])
         self.evidence = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.node_picker = W.Select(description="成员", rows=10, options=[], layout=W.Layout(width="24em"))
         self.node_header = W.HTML()
-        self.timeline_chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.timeline_chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.tx_table = W.HTML()
         self.export_dir = W.Text(value=str(export_dir), description="导出到", layout=W.Layout(width="36em"))
         self.export_button = W.Button(description="导出 GraphML / CSV", icon="download")
@@ -241,7 +242,7 @@ class RingExplorer(W.VBox):
         ax.set_axis_off()
         ax.set_title(f"团伙 {self.selected_ring}（点大小：团伙内金额）", fontsize=10)
         self.figure = fig
-        _set_image(self.chart, _png(fig))
+        _set_image(self.chart, _svg(fig))
 
     def _draw_timeline(self):
         t = self.transactions
@@ -259,7 +260,7 @@ class RingExplorer(W.VBox):
         ax.set_ylim(-0.7, len(types) - 0.3)
         ax.set_title(f"{node_label(self.selected_node)} 时间线（红色：团伙内）", fontsize=10)
         fig.autofmt_xdate()
-        _set_image(self.timeline_chart, _png(fig))
+        _set_image(self.timeline_chart, _svg(fig))
 
     def export(self) -> dict:
         """Export the selected ring to the folder in ``export_dir`` (the button calls this)."""

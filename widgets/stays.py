@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
 from ._charts import missing as _missing
-from ._charts import png as _png
+from ._charts import SVG_FORMAT
+from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
 
@@ -97,7 +98,7 @@ class StayTimeline(W.VBox):
         self.person_box = W.Text(description="人员编号", placeholder="psn_no", continuous_update=False)
         self.stay_picker = W.Dropdown(description="住院 stay", options=[], layout=W.Layout(width="32em"))
         self.header = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.details = W.HTML()
         self.bill_table = W.HTML()
         super().__init__([self.person_box, self.header, self.chart, self.stay_picker, self.details, self.bill_table], **kw)
@@ -170,7 +171,7 @@ class StayTimeline(W.VBox):
         ax.set_title(f"人员 {self.psn_no} 住院时间线（红色：{self.analysis.window_days} 天内同院再入院）", fontsize=10)
         fig.autofmt_xdate()
         self.figure = fig
-        _set_image(self.chart, _png(fig))
+        _set_image(self.chart, _svg(fig))
 
 
 class InstitutionView(W.VBox):
@@ -197,7 +198,7 @@ class InstitutionView(W.VBox):
             (f"#{r.split_rank} {r.fixmedins_code} {_text(r.fixmedins_name)}  z={r.split_z:.1f}", r.fixmedins_code)
             for r in inst.itertuples(index=False)])
         self.measures = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(display="none"))  # shown by set_image
+        self.chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.pair_picker = W.Select(description="再入院", options=[], rows=8, layout=W.Layout(width="48em"))
         self.pair_table = W.HTML()
         super().__init__([self.picker, self.measures, self.chart, self.pair_picker, self.pair_table], **kw)
@@ -263,7 +264,7 @@ class InstitutionView(W.VBox):
         ax.legend(fontsize=8)
         ax.set_title("同院再入院间隔分布：本机构与同类机构", fontsize=10)
         self.figure = fig
-        _set_image(self.chart, _png(fig))
+        _set_image(self.chart, _svg(fig))
 
 
 def summary_banner(analysis) -> W.HTML:
