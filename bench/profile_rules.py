@@ -35,7 +35,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     import workbench
-    from workbench.rules import engine, sqltext
+    from workbench.rules import engine
+    from workbench.sql import dialect as sqltext
+    from workbench.sql.duck import large_work
     from workbench.rules import findings as _findings
     from workbench.rules.loader import load_library, select_rules
 
@@ -68,7 +70,7 @@ def main(argv=None) -> int:
             sql_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             try:
-                with engine._large_work(s.con):  # as run_rules runs them
+                with large_work(s.con):  # as run_rules runs them
                     got, columns = engine.query_rule(s, rule, values)
             except Exception as e:  # e.g. DuckDB out of memory: note it, go on with the next rule
                 dt = time.perf_counter() - t0

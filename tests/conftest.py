@@ -44,7 +44,7 @@ def spark():
     pytest.importorskip("pyspark")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs a Java runtime")
-    from workbench.rules.spark import get_spark
+    from workbench.sql.spark import get_spark
 
     # Test data are tiny: adaptive planning and whole-stage code generation cost more than they
     # save here (about a third of the Spark test time), so the test session turns them off.

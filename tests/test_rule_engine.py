@@ -16,7 +16,8 @@ from workbench.errors import RuleError
 from workbench.rules import (LIBRARY_DIR, check_visit, evaluate, load_library, load_rule, match_truth, parse_param_overrides,
                              resolve_params, run_rule, run_rules, sweep)
 from workbench.rules import findings as F
-from workbench.rules import sqltext, views
+from workbench.rules import views
+from workbench.sql import dialect as sqltext
 
 BASE = yaml.safe_load((FIXTURE_LIBRARY / "fx_after_death.yaml").read_text(encoding="utf-8"))
 

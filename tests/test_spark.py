@@ -144,7 +144,7 @@ def test_type_edges_and_audit_cli_on_spark(spark, tmp_path, china_time):
 
 
 def test_spark_conf_leaves_sizing_to_a_cluster(monkeypatch):
-    from workbench.rules.spark import SPARK_CONF, spark_conf
+    from workbench.sql.spark import SPARK_CONF, spark_conf
 
     monkeypatch.delenv("WORKBENCH_SPARK_MASTER", raising=False)
     assert spark_conf() == SPARK_CONF and spark_conf()["spark.master"] == "local[2]"

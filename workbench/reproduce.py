@@ -28,7 +28,6 @@ import pyarrow.parquet as pq
 from . import datafolder
 from . import manifest as _manifest
 from .errors import ReproduceError, RuleError
-from .rules import findings as _findings
 from .rules import views as _views
 from .rules.loader import LIBRARY_DIR, load_rule
 
@@ -199,33 +198,6 @@ def support_changes(source: Source) -> list:
             for name in sorted(recorded) if now.get(name) != recorded[name]]
 
 
-class _DuckRunner:
-    def __init__(self, session, roots):
-        from .rules import engine
-
-        self.session, self.engine = session, engine
-        self.env = engine.environment(session, roots=roots)
-
-    def why_skipped(self, rule):
-        return self.engine.why_skipped(self.session, rule, self.env)
-
-    def run(self, rule, values):
-        rows, columns = self.engine.query_rule(self.session, rule, values)
-        return _findings.build(rule, rows, columns)
-
-
-def _spark_runner(session, roots):
-    from .rules import spark as sp
-
-    class _Runner(sp.SparkRunner):
-        def __init__(self):  # the run's own views and knowledge, not those of this installation
-            self.session, self.spark = session, sp.get_spark()
-            sp.register_tables(self.spark, session.folder, list(session.tables))
-            self.env = sp.register_environment(self.spark, list(session.tables), roots)
-
-    return _Runner()
-
-
 def rerun(source: Source, data, engine=None, **session_options):
     """Re-run the source's rules on ``data`` with its recorded parameters.
 
@@ -238,24 +210,24 @@ def rerun(source: Source, data, engine=None, **session_options):
         Rules that could not be run (bad parameters for a changed definition).
     """
     import workbench
+    from .rules.engine import run_rules
 
     engine = engine or source.manifest.get("engine") or "duckdb"
     roots = tuple(source.roots) if source.roots else _views.roots_of(source.rules.values())
-    frames, skipped, problems = [], {}, []
+    recorded = source.manifest.get("params", {})
+    rules, params, problems = {}, {}, []
+    for rid, rule in source.rules.items():
+        try:
+            rule.resolve(recorded.get(rid), where=f"rule {rid}")
+        except RuleError as e:
+            problems.append(f"rule {rid}: the recorded parameters do not fit its definition now ({e})")
+            continue
+        rules[rid] = rule
+        if recorded.get(rid) is not None:
+            params[rid] = recorded[rid]
     with workbench.open(data, **session_options) as session:
-        runner = _spark_runner(session, roots) if engine == "spark" else _DuckRunner(session, roots)
-        for rid, rule in source.rules.items():
-            try:
-                values = rule.resolve(source.manifest.get("params", {}).get(rid), where=f"rule {rid}")
-            except RuleError as e:
-                problems.append(f"rule {rid}: the recorded parameters do not fit its definition now ({e})")
-                continue
-            reason = runner.why_skipped(rule)
-            if reason:
-                skipped[rid] = reason
-                continue
-            frames.append(runner.run(rule, values))
-    return _findings.concat(frames), skipped, problems
+        result = run_rules(session, rules, params, progress=False, engine=engine, environment=roots)
+    return result.findings, result.skipped, problems
 
 
 def select(findings: pd.DataFrame, selection: dict) -> pd.DataFrame:

@@ -13,10 +13,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .. import schema
 from ..errors import RuleError
+from ..sql.duck import large_work
 from . import findings as _findings
-from . import sqltext, views
+from .duck import DuckRunner, environment, query_rule, why_skipped  # noqa: F401  (re-exported)
 from .loader import Rule, load_library, select_rules
 
 
@@ -69,98 +69,14 @@ class AuditResult:
         return pd.DataFrame(rows)
 
 
-def environment(session, rules=(), roots=None, say=None) -> dict:
-    """Knowledge tables and derived views for ``rules`` on the session's connection.
+def resolve_rule(rule, library=None) -> Rule:
+    """A loaded :class:`Rule` from a rule or a rule id of ``library`` (default: the shipped one).
 
-    Registered once per session and set of folders (``views.roots_of``), so sweeping a
-    parameter or running rule after rule never re-creates them. The views most rules share
-    (``views.MATERIALIZE``) are computed once into the session's scratch database (the visits
-    into memory, ``views.IN_MEMORY``), the first time rules that read them are given (with no
-    ``rules``: all of them), so that one rule that needs only the visits does not pay for every
-    fee line. ``roots`` gives the folders
-    directly (a recorded run's own views and knowledge) instead of ``rules``; ``say`` (a
-    function of one line of text) reports the shared views being computed.
+    Raises
+    ------
+    RuleError
+        The id is not in the library.
     """
-    roots = tuple(roots) if roots is not None else views.roots_of(rules)
-    cache = session.__dict__.setdefault("_rules_env", {})
-    if roots not in cache:
-        scratch = session.scratch()
-        with _large_work(session.con):
-            _empty_tables(session)
-            cache[roots] = views.register_duckdb(session.con, session.tables, roots, scratch=scratch)
-    env = cache[roots]
-    if env["pending"]:
-        rules = list(rules.values()) if isinstance(rules, dict) else list(rules)
-        need = None if not rules else set().union(*(views.needed(env, r.reads) for r in rules))
-        todo = [n for n in env["pending"] if need is None or n in need]
-        if todo:
-            t0 = time.perf_counter()
-            if say:
-                say(f"computing the shared views {', '.join(todo)} once"
-                    + (" (every fee line with its visit)" if "v_fee_fund_base" in todo else "") + " ...")
-            with _large_work(session.con):
-                views.materialize(session.con, env, todo)
-            if say:
-                say(f"shared views ready in {time.perf_counter() - t0:.1f}s")
-    return env
-
-
-def _empty_tables(session) -> None:
-    """An empty view, with the contract's columns, for each contract table the data lacks.
-
-    Rules that declare a table in ``optional_tables`` read it as empty when it is absent (e.g.
-    duplicate_billing still checks same-time duplicates without list_incl); a rule needing a
-    table (``tables``) is still skipped without it.
-    """
-    have = {r[0] for r in session.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for name in schema.TABLE_ORDER:
-        if name not in session.tables and name not in have:
-            cols = ", ".join(f'CAST(NULL AS {schema.SQL_TYPES[c.type]}) AS "{c.name}"' for c in schema.TABLES[name].columns)
-            session.con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT {cols} WHERE FALSE')
-
-
-class _large_work:
-    """``preserve_insertion_order`` and ``enable_progress_bar`` off for the duration (restored after).
-
-    DuckDB keeps far less in memory when it need not return rows in scan order; the rules and
-    derived tables sort whatever order they depend on, other callers of the session may not.
-    The rules report their own progress, one line per rule, so DuckDB's bar is off meanwhile.
-    """
-
-    SETTINGS = ("preserve_insertion_order", "enable_progress_bar")
-
-    def __init__(self, con):
-        self.con = con
-
-    def __enter__(self):
-        self.before = {k: self.con.execute(f"SELECT current_setting('{k}')").fetchone()[0] for k in self.SETTINGS}
-        for k in self.SETTINGS:
-            self.con.execute(f"SET {k} = false")
-        return self
-
-    def __exit__(self, *exc):
-        for k, v in self.before.items():
-            self.con.execute(f"SET {k} = {'true' if v else 'false'}")
-
-
-def why_skipped(session, rule: Rule, env: dict):
-    """Reason a rule cannot run on this data (None when it can)."""
-    absent = [t for t in rule.tables if t not in session.tables]
-    if absent:
-        return f"needs table(s) {', '.join(absent)}, which this data folder does not have"
-    lack = [c for c in rule.columns if c.partition(".")[2] not in session.stored_columns.get(c.partition(".")[0], ())]
-    if lack:
-        return f"needs column(s) {', '.join(lack)}, which this data folder's files do not have"
-    reads = rule.reads - set(rule.optional_tables)
-    lacks = views.lacking(reads, env["missing"], session.tables, env["knowledge"], env["views"])
-    if lacks:
-        via = sorted(r for r in reads if r in env["missing"])
-        return (f"needs table(s) {', '.join(sorted(lacks))}"
-                + (f" (through view {', '.join(via)})" if via else "") + ", which this data folder does not have")
-    return None
-
-
-def _resolve_rule(rule, library=None) -> Rule:
     if isinstance(rule, Rule):
         return rule
     lib = library if library is not None else load_library()
@@ -169,23 +85,7 @@ def _resolve_rule(rule, library=None) -> Rule:
     return lib[rule]
 
 
-def query_rule(session, rule: Rule, values: dict) -> tuple:
-    """Run one rule's SQL on DuckDB; return (rows as dicts, column names)."""
-    sql = sqltext.to_duckdb(rule.render_sql(values), f"rule {rule.id} ({rule.path})")
-    try:
-        rel = session.con.sql(sql)
-        columns = list(rel.columns)
-        types = dict(zip(columns, [str(t) for t in rel.types]))
-        _findings.check_columns(rule, columns)
-        if not types["amount_at_risk"].startswith("DECIMAL") and types["amount_at_risk"] != '"NULL"':
-            raise RuleError(f"rule {rule.id} ({rule.path}): amount_at_risk is {types['amount_at_risk']}; "
-                            f"write CAST(... AS DECIMAL(18,2))")
-        rows = _arrow(rel).to_pylist()
-    except RuleError:
-        raise
-    except Exception as e:  # a DuckDB error in a rule's SQL: name the rule and its file
-        raise RuleError(f"rule {rule.id} ({rule.path}) fails on DuckDB: {str(e).splitlines()[0]}") from None
-    return rows, columns
+_resolve_rule = resolve_rule  # the name rules/sweep.py imported; use resolve_rule
 
 
 def run_rule(session, rule, params=None, library=None) -> pd.DataFrame:
@@ -208,17 +108,18 @@ def run_rule(session, rule, params=None, library=None) -> pd.DataFrame:
         psn_no, mdtrt_id, amount_at_risk`` (Decimal), ``evidence`` (JSON text), ``detail``,
         ``detail_en``; sorted by ``finding_id``. Empty when the rule's tables are absent.
     """
-    rule = _resolve_rule(rule, library)
+    rule = resolve_rule(rule, library)
     values = rule.resolve(params, where=f"rule {rule.id}")
     env = environment(session, [rule])
     if why_skipped(session, rule, env):
         return _findings.frame([])
-    with _large_work(session.con):
+    with large_work(session.con):
         rows, columns = query_rule(session, rule, values)
     return _findings.build(rule, rows, columns)
 
 
-def run_rules(session, rules=None, params=None, progress=True, library=None, engine="duckdb", out=None) -> AuditResult:
+def run_rules(session, rules=None, params=None, progress=True, library=None, engine="duckdb", out=None,
+              environment=None) -> AuditResult:
     """Run several rules (all of the library by default) and gather their findings.
 
     Parameters
@@ -234,6 +135,13 @@ def run_rules(session, rules=None, params=None, progress=True, library=None, eng
         The rule library ids are looked up in (default: the shipped library).
     engine : {'duckdb', 'spark'}
         ``'spark'`` runs the translated SQL on a local Spark session (:mod:`workbench.rules.spark`).
+    out : file, optional
+        Where the progress lines go (default: standard error).
+    environment : tuple of Path, optional
+        The folders of derived views and knowledge tables to run with (each holding ``views/``
+        and ``knowledge/``), e.g. those a run recorded or an evidence pack carries
+        (``workbench reproduce``); default: those of the rules' own files
+        (:func:`workbench.rules.views.roots_of`).
 
     Returns
     -------
@@ -251,12 +159,12 @@ def run_rules(session, rules=None, params=None, progress=True, library=None, eng
     values = {rid: r.resolve(params.get(rid), where=f"rule {rid}") for rid, r in chosen.items()}
     started = time.perf_counter()
     if engine == "spark":
-        from . import spark as _spark
+        from .spark import SparkRunner  # pyspark only when Spark runs
 
-        runner = _spark.SparkRunner(session, list(chosen.values()))
+        runner = SparkRunner(session, list(chosen.values()), roots=environment)
     else:
-        runner = _DuckRunner(session, list(chosen.values()),
-                             say=(lambda line: _say(None, progress, out, line)) if progress else None)
+        runner = DuckRunner(session, list(chosen.values()), roots=environment,
+                            say=(lambda line: _say(None, progress, out, line)) if progress else None)
     result = AuditResult(findings=_findings.frame([]), rules=chosen, params=values, engine=engine)
     frames = []
     bar = _bar(len(chosen), progress, out)
@@ -293,20 +201,6 @@ def _as_list(rules):
     return list(rules)
 
 
-class _DuckRunner:
-    def __init__(self, session, rules, say=None):
-        self.session = session
-        self.env = environment(session, rules, say=say)
-
-    def why_skipped(self, rule):
-        return why_skipped(self.session, rule, self.env)
-
-    def run(self, rule, values):
-        with _large_work(self.session.con):
-            rows, columns = query_rule(self.session, rule, values)
-        return _findings.build(rule, rows, columns)
-
-
 def _bar(n, progress, out):
     if not progress:
         return None
@@ -325,10 +219,3 @@ def _say(bar, progress, out, line):
         bar.write(line, file=out or sys.stderr)
     else:
         print(line, file=out or sys.stderr)
-
-
-def _arrow(rel):
-    """A DuckDB relation's result as a pyarrow Table (the API moved between DuckDB versions)."""
-    if hasattr(rel, "to_arrow_table"):
-        return rel.to_arrow_table()
-    return rel.fetch_arrow_table()

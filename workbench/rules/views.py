@@ -20,7 +20,7 @@ import pyarrow as pa
 from .. import schema
 from ..errors import RuleError
 from ..session import size_bytes
-from . import sqltext
+from ..sql import dialect
 from .loader import KNOWLEDGE_DIR, VIEWS_DIR
 
 # Derived views that most rules read: computed once per session into the session's scratch
@@ -86,12 +86,12 @@ def load_views(folders=None) -> dict:
             continue
         for f in sorted(folder.glob("*.sql")):
             sql = f.read_text(encoding="utf-8").strip().rstrip(";").strip()
-            tree = sqltext.parse(sql, str(f))
-            if not isinstance(tree, sqltext.exp.Query):
+            tree = dialect.parse(sql, str(f))
+            if not isinstance(tree, dialect.exp.Query):
                 raise RuleError(f"{f}: a view file must hold one SELECT")
             if f.stem in out and out[f.stem].sql != sql:
                 raise RuleError(f"{f}: view {f.stem} is also defined, differently, in {out[f.stem].path}")
-            out[f.stem] = ViewDef(f.stem, sql, f.resolve(), sqltext.referenced_tables(sql))
+            out[f.stem] = ViewDef(f.stem, sql, f.resolve(), dialect.referenced_tables(sql))
     return out
 
 
@@ -211,7 +211,7 @@ def register_duckdb(con, present_tables, roots=None, scratch=None) -> dict:
     order, missing = plan(views, present_tables, knowledge)
     sqls = {}
     for name in order:
-        sqls[name] = sql = sqltext.to_duckdb(views[name].sql, str(views[name].path))
+        sqls[name] = sql = dialect.to_duckdb(views[name].sql, str(views[name].path))
         try:
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
         except Exception as e:  # duckdb raises several error types; name the file either way
