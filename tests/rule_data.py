@@ -162,3 +162,49 @@ def day(base: str, offset: int, hour: int = 9) -> str:
     """``base`` plus ``offset`` days, as a timestamp text at ``hour`` o'clock."""
     d = dt.date.fromisoformat(base) + dt.timedelta(days=offset)
     return f"{d.isoformat()} {hour:02d}:00:00"
+
+
+# -- rule cases as data (tests/rule_cases/<rule_id>.yaml) --------------------------------------
+RULE_CASES_DIR = __import__("pathlib").Path(__file__).parent / "rule_cases"
+_STEPS = ("person", "institution", "doctor", "item", "incl", "spell", "stock", "visit", "settle", "fee")
+
+
+def claims_from_steps(steps, where="") -> Claims:
+    """A :class:`Claims` built from a rule case's ``data``: a list of one-key mappings
+    ``{method: {argument: value}}`` naming a builder method and its arguments, plus
+    ``{repeat: {n, every_days, visit: {...}, fee: [{...}]}}``: ``n`` visits ``every_days`` apart,
+    ``mdtrt_id`` suffixed ``-01``, ``-02``, …, each with the given charge lines."""
+    d = Claims()
+    for step in steps:
+        if not isinstance(step, dict) or len(step) != 1:
+            raise ValueError(f"{where}: a data step is one mapping {{method: arguments}}, got {step!r}")
+        (name, args), = step.items()
+        if name == "repeat":
+            base = dict(args["visit"])
+            start = str(base.pop("begn", "2024-03-01 09:00:00"))
+            date, _, clock = start.partition(" ")
+            hour = int((clock or "09").split(":")[0])
+            for i in range(int(args["n"])):
+                mid = f"{base['mdtrt_id']}-{i + 1:02d}"
+                d.visit(**{**base, "mdtrt_id": mid, "begn": day(date, i * int(args.get("every_days", 1)), hour)})
+                for line in args.get("fee") or []:
+                    d.fee(mid, **line)
+            continue
+        if name not in _STEPS:
+            raise ValueError(f"{where}: unknown data step {name!r} (known: {', '.join(_STEPS)}, repeat)")
+        if name == "incl":
+            d.incl(args["parent"], *args["children"])
+        else:
+            getattr(d, name)(**args)
+    return d
+
+
+def load_rule_cases(rule_id):
+    """The firing case and the near miss of ``rule_id`` (``tests/rule_cases/<rule_id>.yaml``)."""
+    import yaml
+
+    path = RULE_CASES_DIR / f"{rule_id}.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc.get("rule") == rule_id, f"{path}: rule must be {rule_id}"
+    assert set(doc) >= {"fires", "near_miss"}, f"{path}: needs both fires and near_miss"
+    return doc

@@ -25,7 +25,7 @@ from workbench.synth.names import check_char
 from workbench.synth.plan import SCENARIO_RULE
 from workbench.synth.sampling import RowSampler, age_at, decimal_from_fen
 
-from workbench.synth.verify import RULES, cost_share_outliers, flagged, truth_keys, verify
+from synth_oracle import RULES, cost_share_outliers, flagged, truth_keys, verify
 
 SPEC_RULES = set(RULES) | {"cost_share_outlier"}
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CreditError
+from .rules.loader import fraud_rule_ids
 
-FRAUD_RULES = ["claims_after_death", "stock_mismatch", "ghost_bed", "unlisted_item", "doctor_impossible_volume",
-               "dispensing_over_limit"]
+FRAUD_RULES = fraud_rule_ids()  # the rule files that say severity: fraud
 DEFAULT_POLICY = {
     "doctor": {
         "scale": 12, "suspend_at": 9, "terminate_at": 12,

@@ -28,7 +28,11 @@ KNOWLEDGE_DIR = RULES_DIR / "knowledge"
 
 REQUIRED_KEYS = ("id", "version", "official_code", "name_zh", "name_en", "tier", "result_type", "stage",
                  "tables", "basis", "detail_zh", "detail_en", "sql")
-OPTIONAL_KEYS = ("params", "notes", "columns", "optional_tables")
+OPTIONAL_KEYS = ("params", "notes", "columns", "optional_tables", "severity", "changes", "answers")
+# severity: what a confirmed finding is. ``fraud`` (欺诈骗保: claims for what never happened,
+# e.g. after death, beyond stock) weighs heaviest in credit scoring (credit.py); every other rule
+# is ``irregular`` (违规使用), the default.
+SEVERITIES = ("irregular", "fraud")
 TIERS = ("policy", "management", "medical")
 RESULT_TYPES = ("suspicious", "violation")
 STAGES = ("pre", "during", "post")
@@ -156,6 +160,9 @@ class Rule:
     notes: str = field(default="", compare=False)
     columns: tuple = ()  # optional contract columns it needs, as "table.column"
     optional_tables: tuple = ()  # contract tables it reads as empty when the data lacks them
+    severity: str = "irregular"
+    changes: dict = field(default_factory=dict, compare=False)  # version -> what changed from the one before
+    answers: str = field(default="", compare=False)  # the seed or article the rule answers
 
     def defaults(self) -> dict:
         """Default value of every parameter."""
@@ -175,7 +182,7 @@ class Rule:
     @property
     def reads(self) -> frozenset:
         """Tables, views and knowledge tables the SQL reads."""
-        from . import sqltext
+        from ..sql import dialect as sqltext
 
         return sqltext.referenced_tables(self.render_sql())
 
@@ -267,6 +274,12 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
         if t not in schema.TABLES or t in tables:
             raise RuleError(f"{where}: optional_tables: {t!r} must be a contract table not listed in tables")
     params = _load_params(where, doc.get("params"))
+    severity = doc.get("severity", "irregular")
+    _one_of(where, "severity", severity, SEVERITIES)
+    changes = _load_changes(where, doc.get("changes"), doc["version"])
+    answers = doc.get("answers") or ""
+    if not isinstance(answers, str):
+        raise RuleError(f"{where}: answers must be a string (the seed or article the rule answers)")
     for name in _PARAM_REF.findall(doc["sql"]):
         if name not in params:
             raise RuleError(f"{where}: the sql uses ${{{name}}}, which params does not declare")
@@ -277,11 +290,44 @@ def _parse_rule(path: Path, raw: bytes) -> Rule:
         detail_zh=doc["detail_zh"].strip(), detail_en=doc["detail_en"].strip(), sql=doc["sql"],
         path=path.resolve(), definition_hash=hashlib.sha256(raw).hexdigest(),
         notes=str(doc.get("notes") or ""), columns=columns, optional_tables=tuple(optional_tables),
+        severity=severity, changes=changes, answers=answers.strip(),
     )
-    from . import sqltext
+    from ..sql import dialect as sqltext
 
     sqltext.parse(rule.render_sql(), f"{where}: sql")
     return rule
+
+
+def _load_changes(where, spec, version) -> dict:
+    """``changes: {version: what changed from the version before}``: the changelog, kept out of
+    the ``notes`` auditors read."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise RuleError(f"{where}: changes must be a mapping version -> what changed")
+    for k, v in spec.items():
+        if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= version:
+            raise RuleError(f"{where}: changes: {k!r} is not a version from 2 to {version}")
+        if not isinstance(v, str) or not v.strip():
+            raise RuleError(f"{where}: changes: {k}: must be a non-empty text")
+    return {k: spec[k].strip() for k in sorted(spec)}
+
+
+def fraud_rule_ids(library=None) -> list:
+    """Ids of the rules whose file says ``severity: fraud``, sorted (built-in library by default).
+
+    Without ``library`` the built-in files are read for that key alone (no SQL parsing), so a
+    module may call it when imported (credit.py's default policy).
+    """
+    if library is not None:
+        return sorted(rid for rid, r in library.items() if r.severity == "fraud")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    out = []
+    for f in sorted(LIBRARY_DIR.glob("*.yaml")):
+        doc = yaml.load(f.read_text(encoding="utf-8"), Loader=loader)
+        if doc.get("severity") == "fraud":
+            out.append(f.stem)
+    return out
 
 
 def _load_columns(where, spec, tables) -> tuple:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .planter import join_members
 from .region import PHARM_DEPT
-from .sampling import DAYS, MONTH_START, SEASON
+from .sampling import DAYS, MONTH_START, SEASON, join_members
 
 STAY_DX = ("J18.9", "I63.9", "J44.1", "I25.1", "E11.9", "I50.9", "K29.7", "N39.0", "M54.5", "I10")
 MINOR_DX = ("J06.9", "K29.7", "M54.5", "R51", "J02.9")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .billing import PANEL
 from .cols import Cols
@@ -210,10 +209,3 @@ class ChunkPlanter:
                 members = members(psn_ids)
             rows.append(truth_row(case.case_id, case.scenario, inst, doc, psn_no, mdtrt_id, members, t["detail"]))
         return rows
-
-
-def join_members(psn_ids, persons, doctors_codes):
-    """``;``-joined sorted psn_no of ``persons`` then sorted doctor codes."""
-    ps = sorted(pc.take(psn_ids, pa.array(persons)).to_pylist())
-    return ";".join(ps + sorted(doctors_codes))
-

@@ -121,3 +121,9 @@ def padded(numbers, width: int) -> pa.Array:
 def concat_str(*parts) -> pa.Array:
     """Element-wise concatenation of string arrays (or scalars)."""
     return pc.binary_join_element_wise(*parts, "")
+
+
+def join_members(psn_ids, persons, doctors_codes):
+    """``;``-joined sorted psn_no of ``persons`` then sorted doctor codes."""
+    ps = sorted(pc.take(psn_ids, pa.array(persons)).to_pylist())
+    return ";".join(ps + sorted(doctors_codes))
