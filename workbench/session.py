@@ -50,12 +50,10 @@ def _select_conformed(name: str, path: Path) -> tuple:
     return f"SELECT *{''.join(', ' + e for e in extra)} FROM {src}", have
 
 
-# DuckDB's default is one thread per core. It sizes a GROUP BY's per-thread hash tables by its
-# thread count, and with two threads a grouping of many distinct keys thrashes the cache: on the
-# 2-core machine this project is measured on, 21.7 M distinct keys took 1.3-2.7 s with 2 threads
-# and 0.8-0.9 s with 3 or 4 (duplicate_billing on a city: 2.4-2.5 s against 4.0-5.1 s). A third
-# thread costs the joins nothing; a fourth made stock_mismatch's 10 M-line join slower (3.8-4.0 s
-# against 3.2-3.6 s). So at least 3 threads; machines with more cores keep one per core.
+# DuckDB's default is one thread per core, but it sizes a GROUP BY's per-thread hash tables by
+# its thread count, and on a 2-core machine two threads thrash the cache on many distinct keys; a
+# fourth thread slowed the largest join. So at least 3 threads; machines with more cores keep one
+# per core. Measurements: bench/RESULTS.md, "Engine settings measured (were code comments)".
 MIN_THREADS = 3
 
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|BYTES|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)

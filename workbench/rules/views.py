@@ -25,16 +25,14 @@ from .loader import KNOWLEDGE_DIR, VIEWS_DIR
 
 # Derived views that most rules read: computed once per session into the session's scratch
 # database (``Session.scratch``) instead of being recomputed by every rule (18 rules read the fee
-# lines through v_fee_fund; at city scale recomputing the join per rule took 2.6x the time).
+# lines through v_fee_fund). Measurements of this block: bench/RESULTS.md, "Engine settings
+# measured (were code comments)".
 MATERIALIZE = ("v_visit_fund", "v_fee_refund", "v_fee_fund_base")
 
 # Of those, the ones kept in memory (a temporary table) instead of the scratch file when they are
-# small beside DuckDB's memory limit: one row per visit, read by nearly every rule. Writing it
-# compressed to the file took longer than computing it (city: 2.2 s against 1.5 s for 4 M
-# visits), and rules read it quicker uncompressed. But it holds its memory for the whole run
-# (city 0.72 GB, ~180 bytes a visit): at a quarter of a 3 GB limit a city audit was no slower,
-# at four fifths of a 9 GB limit a province audit took 724 s against 651 s (the rules' joins
-# spilled more).
+# small beside DuckDB's memory limit: one row per visit, read by nearly every rule, quicker to
+# keep than to compress, but holding its memory for the whole run, where the rules' joins would
+# spill more if it took too large a share.
 # So: NAME -> (the table it has one row per row of, bytes per row in memory, rounded up); kept in
 # memory while rows x bytes is at most MEMORY_SHARE of the memory limit, else written to the file.
 # The fee lines (v_fee_fund_base, five times as many rows) always go to the compressed file.
