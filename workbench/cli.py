@@ -27,6 +27,9 @@ HANDLERS = {
     "case decide": "workbench.cases.cli:cli_decide",
     "case list": "workbench.cases.cli:cli_list",
     "case verify": "workbench.cases.cli:cli_verify",
+    "case open": "workbench.cases.cli:cli_open",
+    "case act": "workbench.cases.cli:cli_act",
+    "inspection record": "workbench.cases.cli:cli_inspection",
     "export": "workbench.export:cli_export",
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
@@ -75,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("data", metavar="DATA")
     s.add_argument("--out", required=True, metavar="RUN")
     s.add_argument("--rules", default=None, help="comma-separated rule ids (default: all whose tables exist)")
+    s.add_argument("--rules-dir", default=None, metavar="DIR",
+                   help="a bureau's own rule files (DIR/*.yaml, DIR/knowledge/*.csv), run beside the library")
     s.add_argument("--param", action="append", default=[], metavar="RULE.KEY=VALUE")
     s.add_argument("--config", default=None, help="regional parameter file (YAML)")
     s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
@@ -139,6 +144,43 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--home", default=None, metavar="DIR")
     s = case.add_parser("verify", help="check the audit trail is intact")
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("open", help="open a case from any lead; prints the case id as its last line")
+    s.add_argument("--institution", required=True, metavar="CODE", help="fixmedins_code (a ring: its members, comma-separated)")
+    s.add_argument("--source", required=True,
+                   choices=["rule", "providers", "rings", "stays", "tipoff", "referral", "campaign", "inspection"])
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--finding", nargs="+", action="extend", default=[], metavar="ID", help="finding ids the case bundles")
+    s.add_argument("--run", default=None, metavar="RUN", help="the run folder the findings are in")
+    s.add_argument("--on", default=None, metavar="DATE", help="the day the lead came in (default today)")
+    s.add_argument("--note", default=None)
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("act", help="record a step or an action on a case")
+    s.add_argument("case", metavar="CASE")
+    s.add_argument("--action", required=True, choices=["interview", "rectify", "rectified", "revisit", "appeal", "review",
+                                                        "confirm", "dismiss", "recover", "fine", "suspend", "terminate",
+                                                        "doctor_points", "expose", "refer"])
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
+    s.add_argument("--amount", default=None, metavar="YUAN", help="recover, fine")
+    s.add_argument("--due", default=None, metavar="DATE", help="rectify: the deadline; appeal: the review's deadline")
+    s.add_argument("--until", default=None, metavar="DATE", help="suspend: the last day of the suspension")
+    s.add_argument("--to", default=None, choices=["police", "discipline", "health", "market"], help="refer")
+    s.add_argument("--doctor", default=None, metavar="DR_CODE", help="doctor_points")
+    s.add_argument("--points", type=int, default=None, metavar="N", help="doctor_points: 1-12")
+    s.add_argument("--article", type=int, default=None, choices=[38, 40],
+                   help="fine: 第三十八条 (1-2x the loss) or 第四十条 (2-5x, fraud); default 40 when a finding is fraud")
+    s.add_argument("--note", default=None)
+    s.add_argument("--home", default=None, metavar="DIR")
+
+    ins = sub.add_parser("inspection", help="inspections of institutions").add_subparsers(dest="sub", metavar="ACTION")
+    s = ins.add_parser("record", help="record an inspection (or every institution of a lottery draw)")
+    s.add_argument("--institution", default=None, metavar="CODE")
+    s.add_argument("--kind", required=True, choices=["lottery", "flying", "campaign", "cross", "revisit", "routine"])
+    s.add_argument("--on", required=True, metavar="DATE")
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--draw", default=None, metavar="DRAW.json", help="record every institution this draw drew")
+    s.add_argument("--note", default=None)
     s.add_argument("--home", default=None, metavar="DIR")
 
     s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")

@@ -57,7 +57,22 @@ _SCHEMA = [  # statements run one by one inside the first write transaction
     """CREATE TRIGGER head_no_delete BEFORE DELETE ON chain_head
        BEGIN SELECT RAISE(ABORT, 'the chain head cannot be deleted'); END""",
 ]
-TRIGGERS = ("events_no_update", "events_no_delete", "head_forward_only", "head_no_delete")
+# Cases, inspections and credit events (issue 19) share the chain: each seq is in exactly one of
+# the two tables, and the chain head orders both. ``body`` is the canonical JSON that was hashed;
+# the other columns repeat some of its fields for queries (the verifier checks they agree).
+CASE_EVENT_COLUMNS = "seq, kind, subject, on_date, at, auditor, body, prev_hash, hash"
+CASE_SCHEMA = [
+    """CREATE TABLE case_events (
+        seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT, on_date TEXT NOT NULL, at TEXT NOT NULL,
+        auditor TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)""",
+    "CREATE INDEX case_events_subject ON case_events (subject, seq)",
+    """CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+       BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END""",
+    """CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+       BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END""",
+]
+TRIGGERS = ("events_no_update", "events_no_delete", "head_forward_only", "head_no_delete",
+            "case_events_no_update", "case_events_no_delete")
 
 
 # --------------------------------------------------------------------------- values
@@ -214,3 +229,14 @@ def fine_of(actions):
         if a["action"] == "fine":
             return yuan(a.get("amount_fen"))
     return None
+
+
+def case_row_event(row) -> dict:
+    """A ``case_events`` row as the event dict that was hashed, plus ``prev_hash`` and ``hash``.
+
+    Raises ValueError when the body does not parse (a row edited by hand).
+    """
+    body = json.loads(row[6])
+    if not isinstance(body, dict):
+        raise ValueError("the body is not a JSON object")
+    return {**body, "prev_hash": row[7], "hash": row[8]}

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pandas as pd
 
 from ..errors import CaseError
+from . import casework
 from .chain import ACTIONS, STATUS_ZH, finding_snapshot, yuan
+from .lifecycle import CASE_ACTIONS, REFER_TO, SOURCES
 from .store import CaseStore
 
 
@@ -65,3 +67,52 @@ def cli_verify(args) -> int:
     result = CaseStore(getattr(args, "home", None)).verify()
     print(result.report())
     return 0 if result.ok else 1
+
+
+def cli_open(args) -> int:
+    """``workbench case open``: open a case from a lead; the case id is the last line printed."""
+    store = CaseStore(getattr(args, "home", None))
+    e = casework.open_case(store, args.institution, args.source, args.by, findings=args.finding or (), run=args.run,
+                           on=args.on, note=args.note)
+    d = e["data"]
+    print(f"opened case {e['subject']} ({SOURCES[d['source']]}) about {', '.join(d['institutions'])} on {e['on']} "
+          f"with {len(d['findings'])} finding(s) — event {e['seq']}, hash {e['hash'][:16]}")
+    print(e["subject"])
+    return 0
+
+
+def cli_act(args) -> int:
+    """``workbench case act CASE --action ACTION --by NAME …``: record a step or an action."""
+    store = CaseStore(getattr(args, "home", None))
+    e = casework.act(store, args.case, args.action, args.by, on=args.on, amount=args.amount, due=args.due,
+                     until=args.until, to=args.to, doctor=args.doctor, points=args.points,
+                     article=getattr(args, "article", None), note=args.note)
+    d = e["data"]
+    extra = [f"¥{yuan(d['amount_fen'])}"] if "amount_fen" in d else []
+    extra += [f"{d['multiple']} times the loss, {d['article_zh']}"] if "multiple" in d else []
+    extra += [f"due {d['due']}"] if d.get("due") else []
+    extra += [f"until {d['until']}"] if d.get("until") else []
+    extra += [f"to {d['to']} {REFER_TO[d['to']]}"] if d.get("to") else []
+    extra += [f"doctor {d['doctor']} {d['points']} points"] if d.get("doctor") else []
+    print(f"{e['subject']}: {d['action']} ({CASE_ACTIONS[d['action']]}) on {e['on']} by {e['by']}"
+          + (f"; {'; '.join(extra)}" if extra else "") + f" — event {e['seq']}, hash {e['hash'][:16]}")
+    return 0
+
+
+def cli_inspection(args) -> int:
+    """``workbench inspection record``: one institution, or every institution of a draw (``--draw``)."""
+    store = CaseStore(getattr(args, "home", None))
+    if args.draw:
+        if args.kind != "lottery":
+            raise CaseError(f"--draw records lottery inspections; --kind is {args.kind!r}")
+        events = casework.record_draw_inspections(store, args.draw, args.on, args.by, note=args.note)
+        if args.institution and args.institution not in {e["subject"] for e in events}:
+            print(f"note: {args.institution} is not among the draw's institutions; not recorded")
+    elif not args.institution:
+        raise CaseError("give --institution CODE, or --draw DRAW.json for every institution of a draw")
+    else:
+        events = [casework.record_inspection(store, args.institution, args.kind, args.on, args.by, note=args.note)]
+    for e in events:
+        print(f"inspection of {e['subject']} ({casework.INSPECTION_KINDS[e['data']['kind']]}) on {e['on']} "
+              f"by {e['by']} — event {e['seq']}")
+    return 0

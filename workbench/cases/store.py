@@ -31,9 +31,10 @@ from decimal import Decimal
 import pandas as pd
 
 from ..errors import CaseError
-from .chain import (EVENT_COLUMNS, FILE, RETRIES, SNAPSHOT_KEYS, STATUSES, BUSY_SECONDS, CURRENT_COLUMNS,
-                    HISTORY_COLUMNS, _SCHEMA, _check_text, action_names, canonical, event_hash, fine_of, home_dir,
-                    normalise_actions, now, row_event, snapshot, to_fen, yuan)
+from .chain import (BUSY_SECONDS, CASE_EVENT_COLUMNS, CASE_SCHEMA, CURRENT_COLUMNS, EVENT_COLUMNS, FILE,
+                    HISTORY_COLUMNS, RETRIES, SNAPSHOT_KEYS, STATUSES, _SCHEMA, _check_text, action_names, canonical,
+                    case_row_event, event_hash, fine_of, home_dir, normalise_actions, now, row_event, snapshot, to_fen,
+                    yuan)
 from .figures import briefing_figures as _figures_of
 from .trail import verify_store
 
@@ -75,6 +76,9 @@ class CaseStore:
                 if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone() is None:
                     for stmt in _SCHEMA:  # not executescript: it would commit the open transaction
                         con.execute(stmt)
+                if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'case_events'").fetchone() is None:
+                    for stmt in CASE_SCHEMA:  # a store written before cases had their own events
+                        con.execute(stmt)
                 result = work(con)
                 con.execute("COMMIT")
                 return result
@@ -95,13 +99,13 @@ class CaseStore:
                 if con is not None:
                     con.close()
 
-    def _read(self, query: str, params=()) -> list:
+    def _read(self, query: str, params=(), table="events") -> list:
         if not self.path.is_file():
             return []
         con = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             con.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
-            if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone() is None:
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
                 return []
             return con.execute(query, params).fetchall()
         except sqlite3.DatabaseError as e:
@@ -184,6 +188,51 @@ class CaseStore:
             return {**event, "prev_hash": head_hash, "hash": h}
 
         return self._write(work)
+
+    def append(self, kind, subject, on, by, note, make):
+        """Append one case event; return it (with ``prev_hash`` and ``hash``).
+
+        ``make(con, earlier)`` returns ``(subject, data)`` inside the write transaction, given the
+        earlier events of ``subject`` (oldest first), so a check on a case's state and the event
+        it allows are one atomic step even with many writers; ``subject`` None lets ``make``
+        choose it (a new case id).
+        """
+        by = _check_text(by, "by (the auditor's name)", 100)
+        note = _check_text(note, "note", 10000, required=False) or None
+
+        def work(con):
+            earlier = [case_row_event(r) for r in con.execute(
+                f"SELECT {CASE_EVENT_COLUMNS} FROM case_events WHERE subject = ? ORDER BY seq", (subject,))] \
+                if subject is not None else []
+            subj, data = make(con, earlier)
+            head_seq, head_hash = con.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+            if subject is None and subj is not None:
+                earlier = [case_row_event(r) for r in con.execute(
+                    f"SELECT {CASE_EVENT_COLUMNS} FROM case_events WHERE subject = ? ORDER BY seq", (subj,))]
+            event = {"seq": head_seq + 1, "kind": kind, "subject": subj, "on": on, "at": now(), "by": by,
+                     "note": note, "data": data, "previous": earlier[-1]["seq"] if earlier else None}
+            h = event_hash(head_hash, event)
+            con.execute(f"INSERT INTO case_events ({CASE_EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (event["seq"], kind, subj, on, event["at"], by, canonical(event), head_hash, h))
+            con.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (event["seq"], h))
+            return {**event, "prev_hash": head_hash, "hash": h}
+
+        return self._write(work)
+
+    def case_events(self, subject=None, kinds=None) -> list:
+        """Case, inspection and credit events (dicts as hashed, plus ``prev_hash`` and ``hash``), oldest first."""
+        where, params = [], []
+        if subject is not None:
+            where.append("subject = ?")
+            params.append(subject)
+        if kinds is not None:
+            kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params += kinds
+        rows = self._read(f"SELECT {CASE_EVENT_COLUMNS} FROM case_events"
+                          + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq", params,
+                          table="case_events")
+        return [case_row_event(r) for r in rows]
 
     # -- reading -------------------------------------------------------------------------
     def events(self, finding_ids=None) -> list:

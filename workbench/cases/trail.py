@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from .chain import BUSY_SECONDS, EVENT_COLUMNS, GENESIS, TRIGGERS, event_hash, row_event
+from .chain import BUSY_SECONDS, CASE_EVENT_COLUMNS, EVENT_COLUMNS, GENESIS, TRIGGERS, case_row_event, event_hash, row_event
 from ..errors import CaseError
 
 STATE_FIELDS = ("status", "note", "recovered_fen", "actions")
@@ -72,7 +72,8 @@ class TrailCheck:
 
 
 def read_raw(path):
-    """Rows of ``events`` (ordered by seq), the head row and the trigger names, in one snapshot."""
+    """Rows of ``events`` and ``case_events`` (merged, ordered by seq), the head row and the
+    trigger names, in one snapshot."""
     con = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     try:
         con.execute("BEGIN")
@@ -80,6 +81,9 @@ def read_raw(path):
         if "events" not in names:
             return None, None, names
         rows = con.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+        if "case_events" in names:
+            rows += con.execute(f"SELECT {CASE_EVENT_COLUMNS} FROM case_events ORDER BY seq").fetchall()
+            rows.sort(key=lambda r: r[0])
         head = con.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone() if "chain_head" in names else None
         con.execute("COMMIT")
         return rows, head, names
@@ -90,13 +94,14 @@ def read_raw(path):
 
 
 def check_chain(rows, head) -> list:
-    """Problems of a chain of raw ``events`` rows (ordered by seq) and its head row; a pure function."""
+    """Problems of a chain of raw rows (``events`` and ``case_events``, ordered by seq) and its head
+    row; a pure function."""
     problems = []
     expected, prev_hash, gap = 1, GENESIS, False
     recorded = {}  # seq -> state fields as stored in that row
     last_of = {}  # finding_id -> seq of its latest event so far
     for row in rows:
-        seq, fid, stored_prev, stored_hash = row[0], row[1], row[10], row[11]
+        seq, fid, stored_prev, stored_hash = _parts(row)
         if seq != expected:
             span = f"event {expected} is" if seq == expected + 1 else f"events {expected}–{seq - 1} are"
             problems.append(Problem(expected, "missing seq", f"{span} missing (deleted)"))
@@ -104,6 +109,10 @@ def check_chain(rows, head) -> list:
         if not gap and stored_prev != prev_hash:
             problems.append(Problem(seq, "hash mismatch", f"its prev_hash {str(stored_prev)[:16]} does not match the "
                                     f"hash of event {seq - 1} ({str(prev_hash)[:16]}): the chain is broken here"))
+        if len(row) != len(EVENT_COLUMNS.split(",")):
+            problems += _check_case_row(row, last_of)
+            expected, prev_hash, gap = seq + 1, stored_hash, False
+            continue
         try:
             ev = row_event(row)
         except (ValueError, TypeError) as e:
@@ -119,7 +128,7 @@ def check_chain(rows, head) -> list:
             last_of[fid] = seq
         expected, prev_hash, gap = seq + 1, stored_hash, False
     last_seq = rows[-1][0] if rows else 0
-    last_hash = rows[-1][11] if rows else GENESIS
+    last_hash = _parts(rows[-1])[3] if rows else GENESIS
     if head is None:
         problems.append(Problem(None, "head mismatch", "the chain head row is missing"))
     elif head[0] > last_seq:
@@ -132,6 +141,39 @@ def check_chain(rows, head) -> list:
     elif head[1] != last_hash:
         problems.append(Problem(last_seq, "hash mismatch", "the chain head's hash differs from the last event's hash"))
     return problems
+
+
+def _parts(row):
+    """(seq, subject, prev_hash, hash) of a raw row of either table."""
+    if len(row) == len(EVENT_COLUMNS.split(",")):
+        return row[0], row[1], row[10], row[11]
+    return row[0], row[2], row[7], row[8]
+
+
+def _check_case_row(row, last_of) -> list:
+    """A ``case_events`` row: its body against its hash, its columns against its body, its link to
+    the subject's previous event."""
+    seq, kind, subject, on, at, by = row[:6]
+    try:
+        ev = case_row_event(row)
+    except (ValueError, TypeError) as e:
+        return [Problem(seq, "edited row", f"{kind} {subject}: the body does not parse ({e})")]
+    out = []
+    content = {k: v for k, v in ev.items() if k not in ("prev_hash", "hash")}
+    if event_hash(row[7], content) != row[8]:
+        out.append(Problem(seq, "edited row", f"{kind} {subject}: the row was changed after it was written "
+                           "(its content no longer matches its hash)"))
+    cols = {"seq": seq, "kind": kind, "subject": subject, "on": on, "at": at, "by": by}
+    for k, v in cols.items():
+        if ev.get(k) != v:
+            out.append(Problem(seq, "edited row", f"{kind} {subject}: column {k} is {v!r} but the hashed event "
+                               f"says {ev.get(k)!r}"))
+    key = ("case", subject)
+    if ev.get("previous") != last_of.get(key):
+        out.append(Problem(seq, "state mismatch", f"{kind} {subject}: records event {ev.get('previous')} as the "
+                           f"previous one of {subject}, but the previous one present is {last_of.get(key)}"))
+    last_of[key] = seq
+    return out
 
 
 def _check_previous(ev, recorded, last_of) -> list:
@@ -164,7 +206,8 @@ def verify_store(store) -> TrailCheck:
     if rows is None:
         return TrailCheck(ok=True, path=path, events=0, warnings=["no decisions recorded yet"])
     problems = check_chain(rows, head)
-    warnings = [f"protection trigger {t} was removed: the events table can be changed" for t in TRIGGERS
-                if t not in names]
+    warnings = [f"protection trigger {t} was removed: the {'case_events' if t.startswith('case_') else 'events'} "
+                "table can be changed" for t in TRIGGERS
+                if t not in names and ("case_events" in names or not t.startswith("case_"))]
     return TrailCheck(ok=not problems, path=path, events=len(rows), head_seq=head[0] if head else 0,
                       head_hash=head[1] if head else GENESIS, problems=problems, warnings=warnings)
