@@ -38,7 +38,6 @@ def test_notebooks_are_committed_without_outputs():
 # Cycles known and being removed by the helper named: each entry must still be a cycle (remove
 # it when fixed) and no other cycle may appear. Empty when issue 20 is done.
 KNOWN_CYCLES = {
-    frozenset({"workbench.rings.analysis", "workbench.rings.export"}): "helper-7 (after rings)",
 }
 
 

@@ -40,7 +40,7 @@ SQL_TYPES = {
 }
 
 # Decimal places of the exact numeric types: rule SQL casts such a column to a DECIMAL without a
-# rounding detour (rules/sqltext.py), and a session refuses a file storing it as another type.
+# rounding detour (sql/dialect.py), and a session refuses a file storing it as another type.
 EXACT_SCALE = {"dec": 2, "int": 0}
 
 

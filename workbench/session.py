@@ -36,7 +36,7 @@ def _select_conformed(name: str, path: Path) -> tuple:
     have = frozenset(stored.names)
     if name not in schema.TABLES:
         return f"SELECT * FROM {src}", have
-    # The exact money and count columns: rule SQL relies on their type (sqltext casts a
+    # The exact money and count columns: rule SQL relies on their type (sql/dialect.py casts a
     # DECIMAL(18,2) without a rounding detour), so a file holding them as anything else is refused.
     exact = [c for c in schema.TABLES[name].columns if c.type in schema.EXACT_SCALE]
     for i, f in enumerate(files):

@@ -19,10 +19,9 @@ from . import graph as _graph
 from . import score as _score
 from . import cards_doctors as _signals
 from . import engines as _engines
+from .export import TRANSACTION_COLUMNS, export_ring
 
 DEFAULT_SEED = 2024
-TRANSACTION_COLUMNS = ["mdtrt_id", "day", "begntime", "psn_no", "med_type", "fixmedins_code", "dr_code",
-                       "linked_dr_code", "same_day", "in_ring", "hifp_pay", "medfee_sumamt"]
 
 
 def _session(data):
@@ -212,6 +211,4 @@ class RingAnalysis:
 
     def export(self, ring_id: str, folder):
         """Write the ring for a case file; see :func:`workbench.rings.export.export_ring`."""
-        from .export import export_ring
-
         return export_ring(self, ring_id, folder)

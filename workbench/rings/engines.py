@@ -5,9 +5,9 @@ so the SQL files under ``sql/`` are written once, in DuckDB's dialect:
 
 * :class:`DuckDBEngine` runs the text as it is on the session's DuckDB connection;
 * :class:`SparkEngine` registers the data folder's Parquet files as Spark temporary views
-  (:func:`workbench.rules.spark.register_tables`), translates the text with
-  :func:`workbench.rules.sqltext.to_spark` (as the rules and ``workbench stays`` do) and runs it
-  on the shared local Spark session (:func:`workbench.rules.spark.get_spark`).
+  (:func:`workbench.sql.spark.register_tables`), translates the text with
+  :func:`workbench.sql.dialect.to_spark` (as the rules and ``workbench stays`` do) and runs it
+  on the shared local Spark session (:func:`workbench.sql.spark.get_spark`).
 
 Both give pandas frames through Arrow (money ``Decimal``, counts nullable ``Int64``, days
 ``datetime.date``), so the code after them — the graph, Louvain, the scores, the CSVs — is the
@@ -100,7 +100,7 @@ class SparkEngine:
     session : workbench.session.Session
         The data folder (its path and the tables it has).
     spark : pyspark.sql.SparkSession, optional
-        Default: :func:`workbench.rules.spark.get_spark` (one local session, reused).
+        Default: :func:`workbench.sql.spark.get_spark` (one local session, reused).
 
     One data folder's tables are registered in a Spark session at a time (as for the rules and
     ``workbench stays``); the engine registers them again when another job replaced them.
@@ -110,7 +110,7 @@ class SparkEngine:
     _TYPES = {pa.int64(): "BIGINT", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
 
     def __init__(self, session, spark=None):
-        from ..rules.spark import get_spark
+        from ..sql.spark import get_spark
 
         self.session = session
         self.spark = spark or get_spark()
@@ -118,7 +118,7 @@ class SparkEngine:
         self._register()
 
     def _register(self) -> None:
-        from ..rules.spark import register_tables
+        from ..sql.spark import register_tables
 
         self._cached = {}
         register_tables(self.spark, self.session.folder, self.session.tables)
@@ -136,7 +136,7 @@ class SparkEngine:
             self._register()
 
     def _text(self, sql: str, params=None) -> str:
-        from ..rules import sqltext
+        from ..sql import dialect as sqltext
 
         return sqltext.to_spark(inline_params(sql, params), "rings SQL")
 

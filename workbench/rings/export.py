@@ -13,6 +13,10 @@ import networkx as nx
 from .score import RING_COLUMNS
 from .cards_doctors import SIGNAL_COLUMNS
 
+# The columns of a ring's transactions (RingAnalysis.transactions, <ring_id>_transactions.csv).
+TRANSACTION_COLUMNS = ["mdtrt_id", "day", "begntime", "psn_no", "med_type", "fixmedins_code", "dr_code",
+                       "linked_dr_code", "same_day", "in_ring", "hifp_pay", "medfee_sumamt"]
+
 ENCODING = "utf-8-sig"
 MEMBER_COLUMNS = ["ring_id", "kind", "key", "money"]
 
@@ -59,7 +63,7 @@ def export_ring(analysis, ring_id: str, folder) -> dict:
     Files: ``<ring_id>.graphml`` (members and the suspicious edges among them, node attributes
     ``kind``, ``key``, ``money``; edge attributes counts, lift and money as text),
     ``<ring_id>_members.csv`` (:data:`MEMBER_COLUMNS`), ``<ring_id>_transactions.csv`` (every
-    visit of the ring's patients, :data:`~workbench.rings.analysis.TRANSACTION_COLUMNS`) and
+    visit of the ring's patients, :data:`TRANSACTION_COLUMNS`) and
     ``<ring_id>_evidence.csv`` (the ring's row of the rings table).
 
     Returns
@@ -67,8 +71,6 @@ def export_ring(analysis, ring_id: str, folder) -> dict:
     dict
         ``{"graphml": Path, "members": Path, "transactions": Path, "evidence": Path}``.
     """
-    from .analysis import TRANSACTION_COLUMNS
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     g = analysis.ring_graph(ring_id)

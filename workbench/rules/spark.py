@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from ..errors import RuleError
 from ..sql import dialect
-from ..sql.spark import (SPARK_CONF, first_line, get_spark, register_tables, spark_conf,  # noqa: F401
-                         spark_schema, wall_clock)
+from ..sql.spark import first_line, get_spark, register_tables, spark_schema, wall_clock
 from . import findings as _findings
 from . import views
 from .duck import why_skipped
