@@ -140,3 +140,23 @@ def test_a_case_event_edited_with_sqlite3_is_caught(home):
     assert not check.ok and [(p.seq, p.kind) for p in check.problems] == [(3, "edited row")]
     assert "column on is '2025-01-09'" in str(check.problems[0])
     assert any("case_events_no_update" in w for w in check.warnings)
+
+
+def test_a_published_draw_records_its_inspections_in_one_step(home, tmp_path, capsys):
+    import hashlib
+    import json
+
+    draw = tmp_path / "DRAW.json"
+    draw.write_text(json.dumps({"teams": [{"team": "T01", "fixmedins_code": "H37081100005", "admdvs": "370811"},
+                                          {"team": "T02", "fixmedins_code": "H37088300002", "admdvs": "370883"}]}),
+                    encoding="utf-8")
+    code, out, err = run_cli(capsys, "inspection", "record", "--kind", "lottery", "--on", "2025-05-06", "--by", "执法二队",
+                             "--draw", str(draw), "--home", home)
+    assert code == 0, err
+    evs = CaseStore(home).case_events(kinds="inspection")
+    assert [(e["subject"], e["on"], e["data"]["admdvs"]) for e in evs] == [
+        ("H37081100005", "2025-05-06", "370811"), ("H37088300002", "2025-05-06", "370883")]
+    assert {e["data"]["draw"] for e in evs} == {hashlib.sha256(draw.read_bytes()).hexdigest()}
+    code, _, err = run_cli(capsys, "inspection", "record", "--kind", "flying", "--on", "2025-05-06", "--by", "x",
+                           "--draw", str(draw), "--home", home)
+    assert code == 1 and "--draw records lottery inspections" in err

@@ -383,3 +383,29 @@ def test_flying_shortlist_weighted_by_priority_and_reproducible():
         flying_shortlist(frame, 0, 1)
     with pytest.raises(LotteryError, match="priority"):
         flying_shortlist(frame.drop(columns="priority"), 1, 1)
+
+
+# --------------------------------------------------------------------------- issue 19: agreements from cases
+def test_a_suspended_institution_is_no_candidate_during_its_term(data, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import act, open_case
+
+    home = tmp_path / "home"
+    everyone = {x for c in lottery.draw(data, SEED, 6, 4, date="2025-04-01", home=home).cells for x in c["candidates"]}
+    code = sorted(everyone)[0]
+    store = CaseStore(home)
+    cid = open_case(store, code, "tipoff", "张三", on="2025-03-01")["subject"]
+    act(store, cid, "review", "张三", on="2025-03-02")
+    act(store, cid, "suspend", "张三", on="2025-03-10", until="2025-06-30")
+
+    def candidates(day):
+        d = lottery.draw(data, SEED, 6, 4, date=day, home=home)
+        return d, {x for c in d.cells for x in c["candidates"]}
+
+    before, during, last_day, after = (candidates(day) for day in ("2025-03-09", "2025-04-01", "2025-06-30", "2025-07-01"))
+    assert before[1] == everyone and after[1] == everyone and "agreement_excluded" not in after[0].record
+    assert during[1] == last_day[1] == everyone - {code}
+    assert during[0].record["agreement_excluded"] == {code: f"suspended 2025-03-10…2025-06-30 ({cid})"}
+    assert lottery.verify(during[0], data).ok  # the record carries what was left out
+    act(store, cid, "terminate", "张三", on="2025-08-01")
+    assert candidates("2025-07-31")[1] == everyone and candidates("2026-01-01")[1] == everyone - {code}

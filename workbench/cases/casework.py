@@ -134,3 +134,24 @@ def cases(store: CaseStore, as_of=None) -> dict:
     for e in store.case_events(kinds=("open", "act")):
         by_case.setdefault(e["subject"], []).append(e)
     return {cid: case_state(evs, as_of) for cid, evs in sorted(by_case.items())}
+
+
+def agreement_exclusions(store: CaseStore, day) -> dict:
+    """Institutions whose agreement is suspended or terminated on ``day``: ``{code: why}``.
+
+    A suspension counts from its ``--on`` to its ``--until`` (both included), a termination
+    from its ``--on``; the lottery leaves these out of its candidates on that day.
+    """
+    day = parse_day(day, "date")
+    out = {}
+    for cid, st in cases(store, as_of=day).items():
+        why = None
+        if st.terminated_on:
+            why = f"terminated {st.terminated_on} ({cid})"
+        else:
+            terms = [(a, b) for a, b in st.suspended if a <= day <= b]
+            if terms:
+                why = f"suspended {terms[-1][0]}…{terms[-1][1]} ({cid})"
+        for code in st.institutions if why else ():
+            out.setdefault(code, why)
+    return dict(sorted(out.items()))

@@ -17,7 +17,9 @@ import pandas as pd
 from .. import datafolder
 from ..errors import LotteryError
 from ..session import Session
-from .algorithm import CREDIT, USED_TABLES, compose, credit_classes, parse_strata
+from ..cases import CaseStore
+from ..cases.casework import agreement_exclusions
+from .algorithm import CREDIT, USED_TABLES, compose, credit_classes, parse_date, parse_strata
 
 
 # --------------------------------------------------------------------------- the data
@@ -133,7 +135,7 @@ class Draw:
 
 
 def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ratios=None, credit=None,
-         team_size: int = 2, exclude_own_county: bool = False, date=None) -> Draw:
+         team_size: int = 2, exclude_own_county: bool = False, date=None, home=None) -> Draw:
     """Draw institutions per stratum and inspectors, and form conflict-free teams.
 
     Parameters
@@ -156,6 +158,10 @@ def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ra
         Also forbid an inspector from inspecting in their own county (``admdvs``).
     date : str or date, optional
         Date of the draw (default today); part of the record, so set it to repeat a draw.
+    home : path, optional
+        The workbench home whose cases say which agreements are suspended or terminated on the
+        draw's date (default ``$WORKBENCH_HOME``): those institutions are not candidates, and the
+        record lists them (``agreement_excluded``) so the verifier re-makes the same draw.
 
     Returns
     -------
@@ -165,21 +171,27 @@ def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ra
     try:
         return make(session, seed, institutions, inspectors, strata=strata, ratios=ratios, credit=credit,
                     team_size=team_size, exclude_own_county=exclude_own_county, date=date,
-                    tables=_table_fingerprints(session))
+                    tables=_table_fingerprints(session),
+                    excluded=agreement_exclusions(CaseStore(home), parse_date(date)))
     finally:
         if session is not data:
             session.close()
 
 
 def make(session, seed, institutions, inspectors, *, strata, ratios, credit, team_size, exclude_own_county, date,
-         tables) -> Draw:
+         tables, excluded=None) -> Draw:
     """The draw on an open session, recording ``tables`` as the data fingerprints: what
     :func:`draw` and the verifier share (the verifier passes the fingerprints it recorded)."""
     strata = parse_strata(strata)
-    rows, pool = _medins(session, strata), _inspectors(session)
-    return Draw(compose(rows, list(pool.values()), seed, institutions, inspectors, strata=strata, ratios=ratios,
-                        credit=credit_classes(credit), team_size=team_size, exclude_own_county=exclude_own_county,
-                        date=date, tables=tables))
+    excluded = dict(excluded or {})
+    rows = [r for r in _medins(session, strata) if r["fixmedins_code"] not in excluded]
+    pool = _inspectors(session)
+    record = compose(rows, list(pool.values()), seed, institutions, inspectors, strata=strata, ratios=ratios,
+                     credit=credit_classes(credit), team_size=team_size, exclude_own_county=exclude_own_county,
+                     date=date, tables=tables)
+    if excluded:  # only then: a record made before agreements were read still verifies unchanged
+        record["agreement_excluded"] = dict(sorted(excluded.items()))
+    return Draw(record)
 
 
 

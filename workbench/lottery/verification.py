@@ -191,7 +191,7 @@ def _verify(d, rec, session) -> Verification:
                      ratios={k: str(Decimal(v) / 10000) for k, v in rec["ratios_bp"].items()},
                      credit=rec.get("credit", {}), team_size=rec["team_size"],
                      exclude_own_county=rec["exclude_own_county"], date=rec["date"],
-                     tables=rec.get("data_tables", {})).record
+                     tables=rec.get("data_tables", {}), excluded=rec.get("agreement_excluded")).record
     except (LotteryError, KeyError, TypeError) as e:
         diffs.append(f"the draw cannot be re-made from the record and the data: {e}")
         return Verification(False, diffs, notes, rec.get("seed", ""))
