@@ -35,6 +35,8 @@ from scipy.stats import poisson
 
 from . import schema
 from .errors import WorkbenchError
+from .sql import templates
+from .sql.templates import Raw
 
 SQL_DIR = Path(__file__).with_name("stays_sql")
 EPISODES_TABLE = "stays_episodes"
@@ -47,9 +49,10 @@ DEFAULT_AGE_BANDS = (0, 18, 45, 65, 80)
 BILL_COLUMNS = ["med_chrgitm_type", "chrgitm_name", "lines", "amount"]
 
 
-def _sql(name: str, **parts) -> str:
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return text.format(**parts) if parts else text
+def _sql(name: str, **values) -> str:
+    """The template ``stays_sql/NAME.sql`` with its ``${...}`` filled (:mod:`workbench.sql.templates`);
+    its ``$name`` parameters are DuckDB's, bound when the query runs."""
+    return Raw(templates.load(SQL_DIR, name, **values))
 
 
 def _frame(rel) -> pd.DataFrame:
@@ -72,7 +75,7 @@ def _check_window(window_days) -> int:
 
 def _episodes_sql(has_setl: bool, has_dise_name: bool) -> str:
     money = _sql("visit_money") if has_setl else _sql("no_money")
-    dise_name = "m.dise_name" if has_dise_name else "CAST(NULL AS VARCHAR)"
+    dise_name = Raw("m.dise_name" if has_dise_name else "CAST(NULL AS VARCHAR)")
     return _sql("episodes", money=money, dise_name=dise_name)
 
 
@@ -127,7 +130,7 @@ def readmission_pairs(session, window_days: int = 15) -> pd.DataFrame:
     """
     window_days = _check_window(window_days)
     t = ensure_episodes(session)
-    return _frame(session.sql(_sql("pairs", episodes=t), {"window_days": window_days}))
+    return _frame(session.sql(_sql("pairs", episodes=Raw(t)), {"window_days": window_days}))
 
 
 def gap_counts(session, window_days: int = 15) -> pd.DataFrame:
@@ -135,7 +138,7 @@ def gap_counts(session, window_days: int = 15) -> pd.DataFrame:
     gap_days, n`` (gaps with no readmission are left out)."""
     window_days = _check_window(window_days)
     t = ensure_episodes(session)
-    return _frame(session.sql(_sql("gap_counts", episodes=t), {"window_days": window_days}))
+    return _frame(session.sql(_sql("gap_counts", episodes=Raw(t)), {"window_days": window_days}))
 
 
 def _age_band_sql(bands) -> str:
@@ -238,7 +241,7 @@ def institution_patterns(session, window_days: int = 15, short_gaps=(1, 3), cost
         "los_low": None if los_limit_days is None else int(los_limit_days) - int(los_margin_days),
         "los_limit": None if los_limit_days is None else int(los_limit_days),
     }
-    query = _sql("institution_counts", episodes=t, age_band=_age_band_sql(age_bands))
+    query = _sql("institution_counts", episodes=Raw(t), age_band=Raw(_age_band_sql(age_bands)))
     inst = session.df(query, params)
     return _measures(inst, limit is not None, los_limit_days is not None, min_peers)
 
@@ -471,20 +474,20 @@ def write_pairs_csv(pairs: pd.DataFrame, path) -> Path:
 def readmission_pairs_spark(session, window_days: int = 15, spark=None) -> pd.DataFrame:
     """:func:`readmission_pairs` computed by Spark (local mode) from the same SQL files.
 
-    The SQL is translated by :mod:`workbench.rules.sqltext` (as the rules are); the rows are the
+    The SQL is translated by :mod:`workbench.sql.dialect` (as the rules are); the rows are the
     same as DuckDB's, value for value.
     """
-    from .rules import sqltext
-    from .rules.spark import get_spark, register_tables
+    from .sql import dialect
+    from .sql.spark import get_spark, register_tables
 
     window_days = _check_window(window_days)
     spark = spark or get_spark()
     register_tables(spark, session.folder, session.tables)
     query = _episodes_sql(session.has("setl"), "dise_name" in spark.table("mdtrt").columns)
-    episodes_sql = sqltext.to_spark(query, "stays_sql/episodes.sql")
+    episodes_sql = dialect.to_spark(query, "stays_sql/episodes.sql")
     spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {EPISODES_TABLE} AS {episodes_sql}")
-    pairs_sql = _sql("pairs", episodes=EPISODES_TABLE).replace("$window_days", str(window_days))
-    pairs = spark.sql(sqltext.to_spark(pairs_sql, "stays_sql/pairs.sql")).toPandas()
+    pairs_sql = templates.bind(_sql("pairs", episodes=Raw(EPISODES_TABLE)), {"window_days": window_days})
+    pairs = spark.sql(dialect.to_spark(pairs_sql, "stays_sql/pairs.sql")).toPandas()
     for c in pairs.columns:  # integer columns as DuckDB gives them (nullable Int64)
         if pd.api.types.is_integer_dtype(pairs[c]):
             pairs[c] = pairs[c].astype("Int64")

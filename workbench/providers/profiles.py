@@ -7,8 +7,9 @@ null, without ``setl`` the money measures are, without ``list.tcm_therapy`` the 
 Rule findings, when given, add two measures per provider (:func:`add_findings_measures`).
 
 ``engine="spark"`` runs the same two SQL files on Spark (local mode) over the same Parquet: the
-text is translated by :mod:`workbench.rules.sqltext`, as the rules and ``stays`` are, and the
-profile comes back with the same columns, types and values as DuckDB's (:func:`_spark_df`). Sums
+text is translated by :mod:`workbench.sql.dialect`, as the rules and ``stays`` are, and the
+profile comes back with the same columns, types and values as DuckDB's
+(:func:`workbench.sql.spark.to_pandas`). The SQL files are templates of :mod:`workbench.sql.templates`. Sums
 whose order would otherwise show in the last bits of a double (expected cost and admissions, the
 entropy terms) are summed as DECIMAL (``sql/*.sql``), so both engines give the same bits. Only the
 ``medins`` lookup (names, type, level) is read through the DuckDB session on both engines.
@@ -16,7 +17,6 @@ entropy terms) are summed as DECIMAL (``sql/*.sql``), so both engines give the s
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import WorkbenchError
+from ..sql import templates
+from ..sql.templates import Raw
 from .measures import MEASURES, chronic_categories
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -34,9 +36,9 @@ ENGINES = ("duckdb", "spark")
 HAS_TIME_SQL = "SELECT COALESCE(BOOL_OR(HOUR(begntime) <> 0 OR MINUTE(begntime) <> 0 OR SECOND(begntime) <> 0), FALSE) FROM mdtrt"
 
 
-def _sql(name: str, **parts) -> str:
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return text.format(**parts) if parts else text
+def _sql(name: str, **values) -> str:
+    """The template ``sql/NAME.sql`` with its ``${...}`` filled (:func:`workbench.sql.templates.load`)."""
+    return Raw(templates.load(SQL_DIR, name, **values))
 
 
 def _columns(session, table: str) -> set:
@@ -79,13 +81,13 @@ def _visits_sql(session, p: dict, chronic_table: str, has_time: bool) -> str:
     if has["fee"]:
         tcm, join = ("BOOL_OR(COALESCE(l.tcm_therapy, FALSE))", 'LEFT JOIN "list" AS l ON l.med_list_codg = f.med_list_codg') \
             if has["list.tcm_therapy"] else ("CAST(NULL AS BOOLEAN)", "")
-        fees = _sql("fees", tcm=tcm, tcm_join=join)
+        fees = _sql("fees", tcm=Raw(tcm), tcm_join=Raw(join))
     else:
         fees = _sql("no_fees")
     return _sql("visits", money=_sql("money") if has["setl"] else _sql("no_money"), fees=fees,
-                chronic=chronic_table, has_time="TRUE" if has_time else "FALSE", window_days=p["window_days"],
+                chronic=Raw(chronic_table), has_time=bool(has_time), window_days=p["window_days"],
                 night_from=p["night_from"], night_to=p["night_to"],
-                tcm_default="FALSE" if has["list.tcm_therapy"] else "CAST(NULL AS BOOLEAN)")
+                tcm_default=Raw("FALSE" if has["list.tcm_therapy"] else "CAST(NULL AS BOOLEAN)"))
 
 
 def _tag(p: dict) -> tuple:
@@ -98,7 +100,7 @@ def build_visits(session, engine: str = "duckdb", spark=None, **params) -> str:
 
     On DuckDB it is a temporary table in the session's database named after its parameters, so
     profiles with the same parameters on one session share it. With ``engine="spark"`` it is a
-    temporary view of the Spark session ``spark`` (default: :func:`workbench.rules.spark.get_spark`)
+    temporary view of the Spark session ``spark`` (default: :func:`workbench.sql.spark.get_spark`)
     over the data folder's Parquet, made from the same SQL translated to Spark.
     """
     if check_engine(engine) == "spark":
@@ -118,16 +120,8 @@ def build_visits(session, engine: str = "duckdb", spark=None, **params) -> str:
     return name
 
 
-def _spark_text(sql: str, where: str) -> str:
-    """DuckDB SQL of this package as Spark SQL: ``AS MATERIALIZED`` (a DuckDB planning hint that
-    Spark does not parse) dropped, then translated like the rules (:func:`sqltext.to_spark`)."""
-    from ..rules import sqltext
-
-    return sqltext.to_spark(re.sub(r"\bAS\s+MATERIALIZED\s*\(", "AS (", sql), where)
-
-
 def _spark_visits(session, p: dict, spark=None) -> str:
-    from ..rules.spark import get_spark, register_tables
+    from ..sql.spark import get_spark, register_tables, translate
 
     spark = spark or get_spark()
     tag, chronic = _tag(p)
@@ -140,42 +134,26 @@ def _spark_visits(session, p: dict, spark=None) -> str:
         return name
     register_tables(spark, session.folder, session.tables)
     spark.createDataFrame(pd.DataFrame({"cat": chronic}, dtype=object), schema="cat STRING").createOrReplaceTempView(chronic_table)
-    has_time = bool(spark.sql(_spark_text(HAS_TIME_SQL, "providers has_time")).collect()[0][0])
-    query = _spark_text(_visits_sql(session, p, chronic_table, has_time), str(SQL_DIR / "visits.sql"))
+    has_time = bool(spark.sql(translate(HAS_TIME_SQL, "providers has_time")).collect()[0][0])
+    query = translate(_visits_sql(session, p, chronic_table, has_time), str(SQL_DIR / "visits.sql"))
     spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {query}")
     spark.sql(f"CACHE TABLE {name}")  # read by each profile query (twice); DuckDB's is a temp table
     return name
 
 
-def _spark_df(spark, query: str) -> pd.DataFrame:
-    """Collect a Spark result as :meth:`Session.df` gives DuckDB's: exact ``Decimal`` money,
-    ``int64`` counts, ``float64`` rates (NaN for null)."""
-    from pyspark.sql.types import DecimalType, DoubleType, IntegralType
-
-    df = spark.sql(query)
-    out = df.toPandas()
-    for f in df.schema.fields:
-        col = out[f.name]
-        if isinstance(f.dataType, DecimalType):  # Decimal objects (None for null), as DuckDB's Arrow
-            out[f.name] = col.astype(object).where(col.notna(), None)
-        elif isinstance(f.dataType, DoubleType):
-            out[f.name] = col.astype("float64")
-        elif isinstance(f.dataType, IntegralType):
-            out[f.name] = col.astype("int64") if col.notna().all() else col.astype("float64")
-    return out
-
-
 def _profile(session, keys: list, where: str, engine: str = "duckdb", spark=None, **params) -> pd.DataFrame:
     p = check_params(params)
     if check_engine(engine) == "spark":
-        from ..rules.spark import get_spark
+        from ..sql.spark import get_spark
 
         spark = spark or get_spark()
     visits = build_visits(session, engine, spark, **p)
-    query = _sql("profile", visits=visits, keys=", ".join(keys), a_keys=", ".join(f"a.{k}" for k in keys),
-                 where=where, short_stay_days=p["short_stay_days"], minor_p=p["minor_admission_pct"] / 100)
+    query = _sql("profile", visits=Raw(visits), keys=Raw(", ".join(keys)), a_keys=Raw(", ".join(f"a.{k}" for k in keys)),
+                 where=Raw(where), short_stay_days=p["short_stay_days"], minor_p=p["minor_admission_pct"] / 100)
     if engine == "spark":
-        return _spark_df(spark, _spark_text(query, str(SQL_DIR / "profile.sql")))
+        from ..sql.spark import to_pandas, translate
+
+        return to_pandas(spark, translate(query, str(SQL_DIR / "profile.sql")))
     return session.df(query)
 
 
@@ -188,7 +166,7 @@ def institution_profiles(session, engine: str = "duckdb", spark=None, **params) 
     engine : {"duckdb", "spark"}
         Where the profile SQL runs; both give the same frame.
     spark : SparkSession, optional
-        For ``engine="spark"`` (default: :func:`workbench.rules.spark.get_spark`).
+        For ``engine="spark"`` (default: :func:`workbench.sql.spark.get_spark`).
     **params
         ``window_days`` (readmission window, 15), ``short_stay_days`` (a stay of at most this
         many days, discharge date minus admission date, is short: 3), ``night_from`` /

@@ -22,14 +22,14 @@ WITH stay AS (
         CAST(m.begntime AS DATE) AS begn_date,
         CAST(m.endtime AS DATE) AS end_date,
         m.dise_codg,
-        {dise_name} AS dise_name,
+        ${dise_name} AS dise_name,
         NULLIF(UPPER(SUBSTR(REPLACE(TRIM(m.dise_codg), '.', ''), 1, 3)), '') AS dise_category,
         m.atddr_no
     FROM mdtrt AS m
     WHERE m.med_type = '21'
 ),
 money AS (
-    {money}
+    ${money}
 ),
 flagged AS (
     SELECT

@@ -8,13 +8,13 @@
 WITH flagged AS (
     SELECT
         e.*,
-        {age_band} AS age_band,
+        ${age_band} AS age_band,
         COALESCE(e.dise_category, '') AS stratum_category,
         CASE WHEN nxt.first_mdtrt_id IS NULL THEN 0 ELSE 1 END AS readmitted
-    FROM {episodes} AS e
+    FROM ${episodes} AS e
     LEFT JOIN (
         SELECT prev_same_mdtrt_id AS first_mdtrt_id
-        FROM {episodes}
+        FROM ${episodes}
         WHERE gap_prev_same_days BETWEEN 0 AND $window_days
     ) AS nxt ON nxt.first_mdtrt_id = e.mdtrt_id
 ),

@@ -22,7 +22,7 @@ SELECT
     f.los_days AS first_los_days,
     s.los_days AS second_los_days,
     s.peer_group
-FROM {episodes} AS s
-JOIN {episodes} AS f ON f.mdtrt_id = s.prev_same_mdtrt_id
+FROM ${episodes} AS s
+JOIN ${episodes} AS f ON f.mdtrt_id = s.prev_same_mdtrt_id
 WHERE s.gap_prev_same_days BETWEEN 0 AND $window_days
 ORDER BY s.fixmedins_code, s.psn_no, s.begntime, s.mdtrt_id

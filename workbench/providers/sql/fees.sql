@@ -10,7 +10,7 @@ SELECT
     SUM(CASE WHEN f.med_chrgitm_type = '05' THEN f.det_item_fee_sumamt ELSE 0 END) AS fee_treatment,
     SUM(CASE WHEN f.med_chrgitm_type = '02' THEN f.det_item_fee_sumamt ELSE 0 END) AS fee_exam,
     SUM(CASE WHEN f.med_chrgitm_type IN ('01', '07') THEN f.det_item_fee_sumamt ELSE 0 END) AS fee_bed_nursing,
-    {tcm} AS tcm
+    ${tcm} AS tcm
 FROM fee AS f
-{tcm_join}
+${tcm_join}
 GROUP BY f.mdtrt_id

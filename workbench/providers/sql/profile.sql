@@ -11,32 +11,32 @@
 -- Sums of doubles are summed as DECIMAL (expected admissions, entropy terms: DECIMAL(38,9)) so
 -- that DuckDB and Spark, which add in different orders, give the same bits.
 WITH v AS (
-    SELECT * FROM {visits} WHERE {where}
+    SELECT * FROM ${visits} WHERE ${where}
 ),
 cats AS (
-    SELECT {keys}, dise_cat, COUNT(*) AS n
+    SELECT ${keys}, dise_cat, COUNT(*) AS n
     FROM v
     WHERE dise_cat IS NOT NULL
-    GROUP BY {keys}, dise_cat
+    GROUP BY ${keys}, dise_cat
 ),
 by_doctor AS (
-    SELECT {keys}, MAX(n) AS top_doctor_visits
-    FROM (SELECT {keys}, dr_code, COUNT(*) AS n FROM v WHERE dr_code IS NOT NULL GROUP BY {keys}, dr_code)
-    GROUP BY {keys}
+    SELECT ${keys}, MAX(n) AS top_doctor_visits
+    FROM (SELECT ${keys}, dr_code, COUNT(*) AS n FROM v WHERE dr_code IS NOT NULL GROUP BY ${keys}, dr_code)
+    GROUP BY ${keys}
 ),
 by_person AS (
-    SELECT {keys}, AVG(CAST(n >= 2 AS DOUBLE)) AS repeat_person_share
-    FROM (SELECT {keys}, psn_no, COUNT(*) AS n FROM v WHERE inpatient GROUP BY {keys}, psn_no)
-    GROUP BY {keys}
+    SELECT ${keys}, AVG(CAST(n >= 2 AS DOUBLE)) AS repeat_person_share
+    FROM (SELECT ${keys}, psn_no, COUNT(*) AS n FROM v WHERE inpatient GROUP BY ${keys}, psn_no)
+    GROUP BY ${keys}
 ),
 diversity AS (
-    SELECT {keys}, COUNT(*) AS dise_categories, CAST(-SUM(CAST(p * LOG2(p) AS DECIMAL(38,9))) AS DOUBLE) AS dise_entropy
-    FROM (SELECT *, n / SUM(n) OVER (PARTITION BY {keys}) AS p FROM cats)
-    GROUP BY {keys}
+    SELECT ${keys}, COUNT(*) AS dise_categories, CAST(-SUM(CAST(p * LOG2(p) AS DECIMAL(38,9))) AS DOUBLE) AS dise_entropy
+    FROM (SELECT *, n / SUM(n) OVER (PARTITION BY ${keys}) AS p FROM cats)
+    GROUP BY ${keys}
 ),
 agg AS (
     SELECT
-        {keys},
+        ${keys},
         COUNT(*) AS visits,
         COUNT(DISTINCT psn_no) AS persons,
         COUNT(*) FILTER (WHERE inpatient) AS inpatient_stays,
@@ -61,10 +61,10 @@ agg AS (
         COUNT(fee_total) FILTER (WHERE outpatient) AS fee_out_visits,
         SUM(fee_bed_nursing) FILTER (WHERE inpatient) AS fee_bed_in,
         SUM(GREATEST(los_days, 1)) FILTER (WHERE inpatient AND fee_total IS NOT NULL) AS fee_bed_days,
-        AVG(CAST(p_admit < {minor_p} AND los_days <= {short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS minor_admission_share,
+        AVG(CAST(p_admit < ${minor_p} AND los_days <= ${short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS minor_admission_share,
         COUNT(*) FILTER (WHERE care AND inpatient) AS care_admissions,
         SUM(CAST(p_admit AS DECIMAL(38,9))) AS expected_admissions,
-        AVG(CAST(los_days <= {short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS short_stay_share,
+        AVG(CAST(los_days <= ${short_stay_days} AS DOUBLE)) FILTER (WHERE inpatient) AS short_stay_share,
         AVG(los_days) FILTER (WHERE inpatient) AS los_mean,
         AVG(CAST(readmit AS DOUBLE)) FILTER (WHERE inpatient) AS readmission_rate,
         AVG(CAST(weekend AS DOUBLE)) AS weekend_share,
@@ -73,10 +73,10 @@ agg AS (
         AVG(CAST(chronic AS DOUBLE)) FILTER (WHERE dise_cat IS NOT NULL) AS chronic_share,
         MEDIAN(days_since_prev) AS repeat_interval_median
     FROM v
-    GROUP BY {keys}
+    GROUP BY ${keys}
 )
 SELECT
-    {a_keys},
+    ${a_keys},
     a.visits,
     a.persons,
     a.inpatient_stays,
@@ -116,7 +116,7 @@ SELECT
     a.chronic_share,
     CAST(a.repeat_interval_median AS DOUBLE) AS repeat_interval_median
 FROM agg AS a
-LEFT JOIN diversity AS d USING ({keys})
-LEFT JOIN by_doctor AS bd USING ({keys})
-LEFT JOIN by_person AS bp USING ({keys})
-ORDER BY {a_keys}
+LEFT JOIN diversity AS d USING (${keys})
+LEFT JOIN by_doctor AS bd USING (${keys})
+LEFT JOIN by_person AS bp USING (${keys})
+ORDER BY ${a_keys}

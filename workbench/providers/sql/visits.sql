@@ -24,10 +24,10 @@
 -- p_admit: for outpatient and inpatient visits, the region's inpatient share of the visits with
 --   the same diagnosis category (the expected chance that such a visit is an admission).
 WITH money AS (
-    {money}
+    ${money}
 ),
 fees AS (
-    {fees}
+    ${fees}
 ),
 v AS (
     SELECT
@@ -51,7 +51,7 @@ v AS (
         fe.fee_treatment,
         fe.fee_exam,
         fe.fee_bed_nursing,
-        COALESCE(fe.tcm, {tcm_default}) AS tcm
+        COALESCE(fe.tcm, ${tcm_default}) AS tcm
     FROM mdtrt AS m
     LEFT JOIN money AS mo ON mo.mdtrt_id = m.mdtrt_id
     LEFT JOIN fees AS fe ON fe.mdtrt_id = m.mdtrt_id
@@ -99,14 +99,14 @@ SELECT
     k.outpatient,
     k.care,
     k.los_days,
-    k.inpatient AND COALESCE(DATE_DIFF('day', k.prev_stay_end, k.begn_date) BETWEEN 0 AND {window_days}, FALSE) AS readmit,
+    k.inpatient AND COALESCE(DATE_DIFF('day', k.prev_stay_end, k.begn_date) BETWEEN 0 AND ${window_days}, FALSE) AS readmit,
     DATE_DIFF('day', k.prev_visit_date, k.begn_date) AS days_since_prev,
     (DATE_DIFF('day', DATE '2000-01-03', k.begn_date) % 7 + 7) % 7 IN (5, 6) AS weekend,
-    CASE WHEN {has_time} THEN HOUR(k.begntime) >= {night_from} OR HOUR(k.begntime) < {night_to} END AS night,
+    CASE WHEN ${has_time} THEN HOUR(k.begntime) >= ${night_from} OR HOUR(k.begntime) < ${night_to} END AS night,
     CAST(YEAR(k.begn_date) - YEAR(p.brdy)
          - CASE WHEN MONTH(k.begn_date) * 100 + DAY(k.begn_date) < MONTH(p.brdy) * 100 + DAY(p.brdy)
                 THEN 1 ELSE 0 END AS BIGINT) AS age,
-    k.dise_cat IN (SELECT cat FROM {chronic}) AS chronic,
+    k.dise_cat IN (SELECT cat FROM ${chronic}) AS chronic,
     k.medfee,
     k.hifp,
     CASE WHEN k.medfee IS NOT NULL THEN CAST(cn.mean_cost AS DECIMAL(38,6)) END AS expected_cost,
