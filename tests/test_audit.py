@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 from decimal import Decimal
 
 import pandas as pd
@@ -46,7 +47,11 @@ def test_audit_writes_run_folder(tmp_path, synth_data, capsys):
                  "--param", "fx_fee_share.min_amount=200")
     out = capsys.readouterr().out
     assert code == 0
-    assert sorted(p.name for p in run.iterdir()) == ["evaluation.csv", "findings.csv", "findings.parquet", "manifest.json"]
+    # a local library's rule files and support files are kept in the run (reproduce works without them)
+    assert sorted(p.name for p in run.iterdir()) == ["evaluation.csv", "findings.csv", "findings.parquet", "manifest.json",
+                                                     "rules"]
+    assert (run / "rules" / "library" / "fx_readmission.yaml").read_bytes() == \
+        (Path(FIXTURE_LIBRARY) / "fx_readmission.yaml").read_bytes()
     assert "skipped fx_stock: needs table(s) stock, which this data folder does not have" in out
 
     t = pq.read_table(run / "findings.parquet")

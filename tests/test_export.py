@@ -160,7 +160,10 @@ def test_the_pack_runs_its_own_rule_files(home, tiny_data, tmp_path):
     shutil.rmtree(root)  # another machine: no regional library, no v_fx_visit_fund view
     r = reproduce(pack, tiny_data)
     assert r.identical and r.findings == 1 and r.rules == 1
-    r = reproduce(run, tiny_data)  # the run folder alone cannot
+    r = reproduce(run, tiny_data)  # the run folder keeps its local rules' files too
+    assert r.identical and not r.rule_problems and not r.support, r.report()
+    (run / "rules" / "library" / "fx_readmission.yaml").unlink()  # without its copy it cannot
+    r = reproduce(run, tiny_data)
     assert not r.identical and "rule fx_readmission: no rule file found" in r.report()
 
 
@@ -193,7 +196,8 @@ def test_export_refuses_changed_data_unknown_ids_and_changed_rules(run, home, ti
     root = tmp_path / "lib"
     shutil.copytree(FIXTURE_ROOT, root)
     run2 = make_run(tiny_data, tmp_path / "run2", library=root / "library")
-    (root / "library" / "fx_stock.yaml").write_text((root / "library" / "fx_stock.yaml").read_text() + "\n# edited\n")
+    kept = run2 / "rules" / "library" / "fx_stock.yaml"  # the run's copy of the local rule
+    kept.write_text(kept.read_text() + "\n# edited\n")
     with pytest.raises(RuleError, match="rule fx_stock: no file with the definition the run recorded"):
         export_pack(run2, tmp_path / "y.zip", home=home)
 

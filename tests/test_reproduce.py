@@ -90,7 +90,7 @@ def test_a_rule_whose_definition_changed_is_named(tiny_data, tmp_path):
     root = tmp_path / "rules"
     shutil.copytree(FIXTURE_ROOT, root)
     run = make_run(tiny_data, tmp_path / "run", library=root / "library")
-    f = root / "library" / "fx_fee_share.yaml"
+    f = run / "rules" / "library" / "fx_fee_share.yaml"  # the run's own copy of the local rule
     f.write_text(f.read_text(encoding="utf-8").replace("name_zh: 单项费用过高（测试）", "name_zh: 单项费用过高"), encoding="utf-8")
     r = reproduce(run, tiny_data)
     assert len(r.differences) == 0 and not r.identical  # same findings, but not the rule that was run

@@ -22,6 +22,7 @@ from .errors import RuleError
 from .rules import views as _views
 from .rules.engine import run_rules
 from .rules.evaluate import evaluate, format_table
+from .rules import local as _local
 from .rules.loader import load_library, load_rule, parse_param_overrides, read_config, resolve_params
 
 FINDINGS_SCHEMA = pa.schema([
@@ -32,8 +33,9 @@ FINDINGS_SCHEMA = pa.schema([
 ])
 
 
-def select(rules_arg):
-    """The library and the rules an ``--rules`` value names.
+def select(rules_arg, local=None):
+    """The library and the rules an ``--rules`` value names (``local``: a bureau's own rules,
+    from ``--rules-dir``, run beside the built-in ones and nameable in ``--rules``).
 
     Each comma-separated item is a rule id of the shipped library, a folder of rule files (all
     of its rules) or a single ``.yaml`` rule file. None or empty: every rule of the library.
@@ -46,10 +48,11 @@ def select(rules_arg):
         Ids of the rules to run, in order.
     """
     items = [s.strip() for s in (rules_arg or "").split(",") if s.strip()]
+    local = dict(local or {})
     if not items:
-        library = load_library()
+        library = {**load_library(), **local}
         return library, list(library)
-    library, chosen, shipped = {}, [], None
+    library, chosen, shipped = dict(local), list(local), None
     for item in items:
         p = Path(item)
         if p.is_dir():
@@ -59,7 +62,7 @@ def select(rules_arg):
             got = {r.id: r}
         else:
             if shipped is None:
-                shipped = load_library()
+                shipped = {**load_library(), **local}
             if item not in shipped:
                 raise RuleError(f"--rules: unknown rule {item!r} (known: {', '.join(sorted(shipped)) or 'none'})")
             got = {item: shipped[item]}
@@ -93,7 +96,7 @@ def write_findings(df: pd.DataFrame, folder) -> dict:
 
 
 def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progress=True, command=None, echo=None,
-          memory_limit=None, temp_directory=None):
+          memory_limit=None, temp_directory=None, rules_dir=None):
     """Run the rule library on a data folder and write the run folder.
 
     Parameters
@@ -113,6 +116,10 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     progress : bool
     echo : file, optional
         Where the summary and evaluation table are printed (default: standard output).
+    rules_dir : path, optional
+        A bureau's own rules (``--rules-dir``): every rule file of the folder, checked before
+        anything runs (:func:`workbench.rules.local.load_rules_dir`), run with the library and
+        copied into the run folder.
     memory_limit, temp_directory : optional
         DuckDB's memory limit (e.g. ``"4GB"``) and where it spills and keeps scratch tables
         (:class:`workbench.session.Session`); ``--memory-limit`` / ``--temp-dir`` on the command line.
@@ -126,7 +133,7 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
 
     echo = echo or sys.stdout
     started = _manifest.now()
-    library, chosen = select(rules)
+    library, chosen = select(rules, _local.load_rules_dir(rules_dir) if rules_dir else None)
     overrides = parse_param_overrides(param or [])
     cfg = read_config(config) if config else None
     # A regional file covers the whole shipped library: it may name rules this run leaves out.
@@ -141,6 +148,7 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     # A run is derived data: an earlier run's files are replaced, anything else in --out is kept.
     with datafolder.staged_folder(out, force=True, what="run folder") as tmp:
         outputs = write_findings(result.findings, tmp)
+        _local.copy_into_run([library[r] for r in chosen], tmp)  # reproduce and packs work without --rules-dir
         if ev is not None:
             write_csv(ev, tmp / "evaluation.csv", bom=False)
             outputs["evaluation.csv"] = {"sha256": datafolder.sha256_file(tmp / "evaluation.csv"), "rows": len(ev)}
@@ -183,5 +191,6 @@ def cli_audit(args) -> int:
     """``workbench audit``: see :func:`audit`."""
     command = "workbench audit " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 and sys.argv[1] == "audit" else None
     audit(args.data, args.out, rules=args.rules, param=args.param, config=args.config, engine=args.engine,
-          progress=not args.no_progress, command=command, **_session.resource_options(args))
+          progress=not args.no_progress, command=command, rules_dir=getattr(args, "rules_dir", None),
+          **_session.resource_options(args))
     return 0

@@ -70,14 +70,15 @@ def select_findings(findings: pd.DataFrame, rule=None, institution=None, finding
     return f.sort_values("finding_id", kind="stable").reset_index(drop=True)
 
 
-def rule_files(m: dict, rule_ids) -> dict:
-    """``{rule_id: Path}``: the file of each rule whose bytes hash to the recorded definition."""
+def rule_files(m: dict, rule_ids, run=None) -> dict:
+    """``{rule_id: Path}``: the file of each rule whose bytes hash to the recorded definition
+    (a local rule's ``file`` is its copy, relative to the ``run`` folder)."""
     out = {}
     for rid in rule_ids:
         entry = m.get("rules", {}).get(rid)
         if entry is None:
             raise RuleError(f"rule {rid!r} is not among the rules of this run")
-        candidates = ([Path(entry["file"])] if entry.get("file") else []) + [LIBRARY_DIR / f"{rid}.yaml"]
+        candidates = ([Path(run or ".") / entry["file"]] if entry.get("file") else []) + [LIBRARY_DIR / f"{rid}.yaml"]
         match = [p for p in candidates if p.is_file() and _manifest.sha256_text(p) == entry["definition_hash"]]
         if not match:
             raise RuleError(f"rule {rid}: no file with the definition the run recorded "
@@ -87,9 +88,10 @@ def rule_files(m: dict, rule_ids) -> dict:
     return out
 
 
-def support_files(m: dict) -> dict:
+def support_files(m: dict, run=None) -> dict:
     """``{'views/NAME.sql' or 'knowledge/NAME.csv': Path}`` of every support file the run recorded."""
-    roots = [VIEWS_DIR.parent] + [Path(e["file"]).parent.parent for e in m.get("rules", {}).values() if e.get("file")]
+    roots = [VIEWS_DIR.parent] + [(Path(run or ".") / e["file"]).parent.parent
+                                  for e in m.get("rules", {}).values() if e.get("file")]
     out = {}
     for name, digest in (m.get("support_files") or {}).items():
         match = [r / name for r in dict.fromkeys(roots) if (r / name).is_file() and _manifest.sha256_text(r / name) == digest]
@@ -182,8 +184,8 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
         rule_ids = sorted(set(chosen["rule_id"]))
     else:
         rule_ids = [rule] if rule else list(m.get("rules", {}))
-    files_rules = rule_files(m, rule_ids)
-    files_support = support_files(m)
+    files_rules = rule_files(m, rule_ids, run)
+    files_support = support_files(m, run)
     rules = {rid: load_rule(p) for rid, p in files_rules.items()}
     with workbench.open(data) as session:
         tables, keys = evidence_tables(session, chosen, include_pii)

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import datafolder
+from .rules import local as _local
 from .version import __version__
 from .errors import DataFolderError, RunTampered
 
@@ -81,7 +82,9 @@ def rule_entries(result, env_files=None) -> dict:
         out[rid] = {
             "version": rule.version,
             "definition_hash": rule.definition_hash,
-            "file": str(rule.path) if rule.path else None,
+            # no machine path: a local rule's copy in the run folder, None for a built-in one (helper-9)
+            "source": _local.origin(rule) if rule.path else "local",
+            "file": _local.run_file(rule) if rule.path else None,
             "official_code": rule.official_code,
             "result_type": rule.result_type,
             "status": "ran" if c else "skipped",

@@ -96,7 +96,7 @@ def open_source(run) -> Source:
         raise ReproduceError(f"{path}: no findings.parquet")
     rules, problems = {}, []
     for rid, entry in m.get("rules", {}).items():
-        rule, problem = _rule_for(rid, entry)
+        rule, problem = _rule_for(rid, entry, path)
         if problem:
             problems.append(problem)
         if rule is not None:
@@ -104,9 +104,10 @@ def open_source(run) -> Source:
     return Source("run", path, m, read_findings(path / "findings.parquet"), rules, None, {}, problems, path)
 
 
-def _rule_for(rid, entry):
-    """The rule file recorded for a rule (or the shipped one of that id) and any problem with it."""
-    candidates = [Path(entry["file"])] if entry.get("file") else []
+def _rule_for(rid, entry, run=None):
+    """The rule file recorded for a rule (or the shipped one of that id) and any problem with it
+    (a local rule's ``file`` is its copy, relative to the ``run`` folder)."""
+    candidates = [Path(run or ".") / entry["file"]] if entry.get("file") else []
     candidates.append(LIBRARY_DIR / f"{rid}.yaml")
     existing = [p for p in candidates if p.is_file()]
     for p in existing:

@@ -133,9 +133,10 @@ def roots_of(rules) -> tuple:
     roots = [VIEWS_DIR.parent]
     for r in rules:
         if r.path is not None:
-            root = Path(r.path).parent.parent
-            if root not in roots and ((root / "views").is_dir() or (root / "knowledge").is_dir()):
-                roots.append(root)
+            # ROOT/library/*.yaml, or a bureau's --rules-dir DIR/*.yaml with DIR/knowledge (helper-9)
+            for root in (Path(r.path).parent.parent, Path(r.path).parent):
+                if root not in roots and ((root / "views").is_dir() or (root / "knowledge").is_dir()):
+                    roots.append(root)
     return tuple(roots)
 
 
