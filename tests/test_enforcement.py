@@ -160,3 +160,180 @@ def test_a_published_draw_records_its_inspections_in_one_step(home, tmp_path, ca
     code, _, err = run_cli(capsys, "inspection", "record", "--kind", "flying", "--on", "2025-05-06", "--by", "x",
                            "--draw", str(draw), "--home", home)
     assert code == 1 and "--draw records lottery inspections" in err
+
+
+# --- the outcome briefing of a period (item 5) ------------------------------------------------------------
+Q1 = ("--from", "2025-01-01", "--to", "2025-03-31")
+
+
+def briefing_json(capsys, home, *extra):
+    import json
+
+    code, out, err = run_cli(capsys, "briefing", *Q1, "--json", "--home", home, *extra)
+    assert code == 0, err
+    return json.loads(out, parse_float=Decimal)
+
+
+@pytest.fixture
+def scripted(home, tmp_path, capsys):
+    """Five cases and five inspections around the first quarter of 2025 (see the figures below)."""
+    import json
+
+    def opened(inst, source, on):
+        code, out, err = run_cli(capsys, "case", "open", "--institution", inst, "--source", source, "--by", "张三",
+                                 "--on", on, "--note", "举报人李某某 13800000000", "--home", home)
+        assert code == 0, err
+        return out.splitlines()[-1]
+
+    def inspect(inst, kind, on):
+        code, _, err = run_cli(capsys, "inspection", "record", "--institution", inst, "--kind", kind, "--on", on,
+                               "--by", "执法一队", "--home", home)
+        assert code == 0, err
+
+    e = opened("H2", "tipoff", "2024-11-01")  # dismissed before the quarter: neither open nor counted
+    step(capsys, home, e, "dismiss", "2024-11-15")
+    a = opened("H1", "tipoff", "2024-12-20")
+    step(capsys, home, a, "review", "2024-12-28")
+    step(capsys, home, a, "recover", "2024-12-31", "--amount", "5000")  # the day before: not counted
+    step(capsys, home, a, "fine", "2025-01-01", "--amount", "5000")  # the first day: counted, January
+    step(capsys, home, a, "rectify", "2025-01-10", "--due", "2025-02-15")
+    step(capsys, home, a, "rectified", "2025-02-10")  # in time
+    step(capsys, home, a, "suspend", "2025-02-01", "--until", "2025-04-30")
+    step(capsys, home, a, "fine", "2025-03-20", "--amount", "7500")  # a fine added later: March
+    step(capsys, home, a, "expose", "2025-04-01")  # the day after: not counted
+    b = opened("H2", "referral", "2025-01-05")
+    step(capsys, home, b, "confirm", "2025-01-06")
+    step(capsys, home, b, "interview", "2025-01-20")
+    step(capsys, home, b, "rectify", "2025-01-20", "--due", "2025-03-10")
+    step(capsys, home, b, "recover", "2025-02-20", "--amount", "1200.50")
+    step(capsys, home, b, "refer", "2025-03-05", "--to", "health")
+    step(capsys, home, b, "terminate", "2025-03-31")
+    step(capsys, home, b, "rectified", "2025-04-02")  # late: still overdue at the quarter's end
+    c = opened("H1,Y1", "rings", "2025-02-01")
+    step(capsys, home, c, "review", "2025-02-03")
+    step(capsys, home, c, "interview", "2025-02-05")
+    step(capsys, home, c, "rectify", "2025-02-05", "--due", "2025-02-28")  # never rectified
+    step(capsys, home, c, "expose", "2025-03-01")
+    d = opened("H9", "tipoff", "2025-04-02")  # after the quarter
+    step(capsys, home, d, "review", "2025-04-03")
+    inspect("H1", "flying", "2024-12-31")
+    inspect("H1", "routine", "2025-01-15")
+    draw = tmp_path / "DRAW.json"
+    draw.write_text(json.dumps({"teams": [{"team": "T01", "fixmedins_code": "H2", "admdvs": "370103"}]}), encoding="utf-8")
+    code, _, err = run_cli(capsys, "inspection", "record", "--kind", "lottery", "--on", "2025-02-10", "--by", "执法二队",
+                           "--draw", str(draw), "--home", home)
+    assert code == 0, err
+    inspect("H1", "campaign", "2025-03-31")
+    inspect("Y1", "routine", "2025-04-01")
+    return {"A": a, "B": b, "C": c, "D": d, "E": e}
+
+
+def test_the_quarters_briefing_equals_the_figures_by_hand(scripted, home, capsys):
+    got = briefing_json(capsys, home)
+    assert got == {
+        "from": "2025-01-01", "to": "2025-03-31", "county": None,
+        "inspected_institutions": 2,  # H1 (15 Jan, 31 Mar) and H2 (10 Feb); not H1 on 31 Dec nor Y1 on 1 Apr
+        "inspections": 3, "cases_opened": 2,  # B and C
+        "suspended_institutions": 1, "terminated_institutions": 1, "fined_institutions": 1,
+        "fine_amount": Decimal("12500.00"),  # A: 5000 on 1 Jan + 7500 on 20 Mar
+        "recovered_amount": Decimal("1200.50"),  # B; A's 5000 came on 31 Dec
+        "exposed_cases": 1, "referred_cases": 1,  # C (A's exposure is on 1 Apr)
+        "interviews": 2, "interviewed_institutions": 3,  # B (H2), C (H1, Y1)
+        "open_cases": 2,  # B and C: a rectification pending on 31 Mar; A closed, D not yet opened, E dismissed
+        "overdue_rectifications": 2,  # B's (due 10 Mar, done 2 Apr) and C's (due 28 Feb); A's done in time
+        "unplaced_institutions": ["H1", "Y1"],  # no data folder: only H2's county, from the draw
+    }
+    # one day wider on each side takes in what lay just outside
+    wide = briefing_json(capsys, home, "--from", "2024-12-31", "--to", "2025-04-01")
+    assert (wide["inspected_institutions"], wide["recovered_amount"], wide["exposed_cases"]) == (3, Decimal("6200.50"), 2)
+    assert wide["open_cases"] == 2 and wide["overdue_rectifications"] == 2
+
+
+def test_a_county_counts_its_own_institutions(scripted, home, tmp_path, capsys):
+    from ruledata import tiny_tables
+
+    from workbench import datafolder
+
+    tables = tiny_tables()
+    tables["medins"].loc[tables["medins"]["fixmedins_code"] == "H2", "admdvs"] = "370103"
+    data = tmp_path / "data"
+    datafolder.write_data_folder(data, tables, source={"kind": "test", "name": "two counties"})
+    lixia = briefing_json(capsys, home, "--data", str(data), "--county", "370102")
+    assert {k: lixia[k] for k in ("inspected_institutions", "inspections", "cases_opened", "suspended_institutions",
+                                  "terminated_institutions", "fined_institutions", "fine_amount", "recovered_amount",
+                                  "exposed_cases", "referred_cases", "interviews", "open_cases",
+                                  "overdue_rectifications")} == {
+        "inspected_institutions": 1, "inspections": 2, "cases_opened": 1, "suspended_institutions": 1,
+        "terminated_institutions": 0, "fined_institutions": 1, "fine_amount": Decimal("12500.00"),
+        "recovered_amount": Decimal("0.00"), "exposed_cases": 1, "referred_cases": 0, "interviews": 1,
+        "open_cases": 1, "overdue_rectifications": 1}
+    other = briefing_json(capsys, home, "--data", str(data), "--county", "370103")
+    assert (other["inspected_institutions"], other["terminated_institutions"], other["recovered_amount"],
+            other["referred_cases"], other["open_cases"], other["overdue_rectifications"]) == (
+        1, 1, Decimal("1200.50"), 1, 1, 1)
+    assert other["unplaced_institutions"] == []
+
+
+def test_the_read_out_by_month_in_html_and_xlsx_without_personal_data(scripted, home, tmp_path, capsys):
+    import re
+
+    from openpyxl import load_workbook
+
+    from workbench.cases.outcomes import Outcomes
+
+    months = Outcomes.of_store(CaseStore(home)).by_month("2025-01-01", "2025-03-31")
+    assert [(m["month"], m["fine_amount"], m["recovered_amount"], m["suspended_institutions"],
+             m["terminated_institutions"], m["open_cases"], m["overdue_rectifications"]) for m in months] == [
+        ("2025-01", Decimal("5000.00"), Decimal("0.00"), 0, 0, 2, 0),
+        ("2025-02", Decimal("0.00"), Decimal("1200.50"), 1, 0, 2, 1),
+        ("2025-03", Decimal("7500.00"), Decimal("0.00"), 0, 1, 2, 2)]
+    page = tmp_path / "q1.html"
+    code, out, err = run_cli(capsys, "briefing", *Q1, "--out", str(page), "--home", home)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    assert "2025年1月1日至3月31日，全市共检查定点医药机构2家，暂停医保协议1家、解除医保协议1家，行政罚款1家、罚款1.25万元" in text
+    tiles = dict(re.findall(r"data-figure='(\w+)' data-value='([^']*)'", text))
+    assert tiles["fine_amount"] == "12500.00" and tiles["overdue_rectifications"] == "2"
+    for personal in ("张三", "李某某", "13800000000", "执法一队"):
+        assert personal not in text
+    book = tmp_path / "q1.xlsx"
+    assert run_cli(capsys, "briefing", *Q1, "--out", str(book), "--home", home)[0] == 0
+    wb = load_workbook(book)
+    assert wb.sheetnames == ["概要", "按月", "分区县"]
+    cells = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not any(p in c for c in cells for p in ("张三", "李某某", "13800000000"))
+    month_rows = list(wb["按月"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in month_rows] == ["2025-01", "2025-02", "2025-03"]
+    assert run_cli(capsys, "briefing", *Q1, "--out", str(tmp_path / "q1.pdf"), "--home", home)[0] == 1
+
+
+def test_decisions_count_by_the_day_each_change_was_recorded():
+    from workbench.cases.outcomes import Outcomes
+
+    def dec(seq, at, status, rec=None, actions=(), fine=None):
+        acts = [{"action": a} for a in actions] + ([{"action": "fine", "amount_fen": fine}] if fine else [])
+        return {"seq": seq, "finding_id": "f1", "at": at + "T09:00:00.000+00:00", "status": status,
+                "recovered_fen": rec, "actions": acts, "finding": {"fixmedins_code": "H1", "rule_id": "r1"}}
+
+    events = [dec(1, "2025-01-10", "confirmed", rec=10000, actions=["suspend"]),
+              dec(2, "2025-03-02", "confirmed", rec=10000, actions=["suspend"], fine=50000),  # fine added later
+              dec(3, "2025-03-05", "open", rec=10000, actions=["suspend"], fine=50000),  # reopened
+              dec(4, "2025-04-01", "confirmed", rec=15000, actions=["suspend", "refer_police"], fine=50000)]
+    o = Outcomes([], events)
+    jan, feb, mar = o.by_month("2025-01-01", "2025-03-31")
+    assert (jan["suspended_institutions"], jan["recovered_amount"], jan["fine_amount"]) == (1, Decimal("100.00"), Decimal("0.00"))
+    assert (feb["suspended_institutions"], feb["fine_amount"]) == (0, Decimal("0.00"))
+    assert (mar["fined_institutions"], mar["fine_amount"]) == (1, Decimal("500.00"))
+    april = o.figures("2025-04-01", "2025-04-30")  # re-confirmed: only what changed counts again
+    assert (april["suspended_institutions"], april["fine_amount"], april["recovered_amount"], april["referred_cases"]) == (
+        0, Decimal("0.00"), Decimal("50.00"), 1)
+
+
+def test_case_decide_actions_count_through_the_cli(home, hand_run, capsys):
+    code, _, err = run_cli(capsys, "case", "decide", "F2", "--status", "confirmed", "--by", "张三", "--run", str(hand_run),
+                           "--recovered", "88.88", "--action", "suspend", "--fine", "200", "--home", home)
+    assert code == 0, err
+    day = CaseStore(home).events()[-1]["at"][:10]
+    got = briefing_json(capsys, home, "--from", day, "--to", day)
+    assert (got["suspended_institutions"], got["fined_institutions"], got["fine_amount"], got["recovered_amount"]) == (
+        1, 1, Decimal("200.00"), Decimal("88.88"))

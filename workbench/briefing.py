@@ -11,6 +11,9 @@ Everything here is about institutions and rules, never persons: no query selects
 * **Case outcomes** (from :class:`workbench.cases.CaseStore`, the decisions on this run's
   findings): confirmed, dismissed, money confirmed and recovered, agreements suspended and
   terminated, fines, referrals.
+* **A period's outcomes** (:meth:`Briefing.outcomes`, issue 19): inspections, suspensions, fines,
+  money recovered, exposures … of every case in the store, by the date each happened
+  (``workbench briefing --from --to``, :mod:`workbench.period_briefing`).
 
 Money is exact: DuckDB sums ``DECIMAL(18,2)`` and the figures arrive as :class:`~decimal.Decimal`.
 """
@@ -25,6 +28,7 @@ import pandas as pd
 
 from . import manifest as _manifest
 from .cases import CaseStore, briefing_figures
+from .cases.outcomes import Outcomes
 from .errors import DataFolderError, WorkbenchError
 from .session import Session
 
@@ -65,6 +69,11 @@ def rule_names(library=None) -> dict:
         if isinstance(doc, dict) and "id" in doc:
             out[str(doc["id"])] = (str(doc.get("name_zh") or doc["id"]), str(doc.get("name_en") or doc["id"]))
     return out
+
+
+def medins_counties(session) -> dict:
+    """``{fixmedins_code: admdvs}`` of a data folder's ``medins`` (the county of each institution)."""
+    return {c: a for c, a in session.rows("SELECT fixmedins_code, admdvs FROM medins WHERE admdvs IS NOT NULL")}
 
 
 def _sql_text(path: Path) -> str:
@@ -309,6 +318,13 @@ class Briefing:
         figs = briefing_figures(cur)
         figs["pending"] = self.headline["findings"] - figs["confirmed"] - figs["dismissed"]
         return figs
+
+    def outcomes(self) -> Outcomes:
+        """What enforcement achieved in any period (:class:`workbench.cases.outcomes.Outcomes`): every
+        case and inspection of the store, not only this run's, placed in counties by this data
+        folder's ``medins``. Call ``.figures(date_from, date_to, county=None)``, ``.by_month(…)``,
+        ``.by_county(…)``, ``.by_rule(…)``; read anew on each call."""
+        return Outcomes.of_store(CaseStore(self.home), medins_counties(self.session))
 
     def refresh_cases(self):
         """Forget the case figures so the next read sees new decisions."""

@@ -30,6 +30,7 @@ HANDLERS = {
     "case open": "workbench.cases.cli:cli_open",
     "case act": "workbench.cases.cli:cli_act",
     "inspection record": "workbench.cases.cli:cli_inspection",
+    "briefing": "workbench.period_briefing:cli_briefing",
     "export": "workbench.export:cli_export",
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
@@ -182,6 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--draw", default=None, metavar="DRAW.json", help="record every institution this draw drew")
     s.add_argument("--note", default=None)
     s.add_argument("--home", default=None, metavar="DIR")
+
+    s = sub.add_parser("briefing", help="outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)")
+    s.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD), included")
+    s.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day (YYYY-MM-DD), included")
+    s.add_argument("--county", default=None, metavar="ADMDVS", help="only institutions of this county (medins.admdvs)")
+    s.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    s.add_argument("--out", default=None, metavar="FILE.xlsx|FILE.html", help="write the read-out (Chinese, no personal data)")
+    s.add_argument("--data", default=None, metavar="DATA", help="data folder placing institutions in counties (medins.admdvs)")
+    s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
 
     s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")
     s.add_argument("run", metavar="RUN")
