@@ -11,6 +11,9 @@ def test_help_lists_the_commands_of_cli_md(capsys):
         assert cmd in out
 
 
+BARE = {"credit"}  # `workbench credit` lists; `credit repair` / `credit object` record
+
+
 def test_every_subcommand_has_a_handler():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -18,6 +21,8 @@ def test_every_subcommand_has_a_handler():
     for name, p in sub.choices.items():
         nested = [a for a in p._actions if a.dest == "sub"]
         names |= {f"{name} {s}" for s in nested[0].choices} if nested else {name}
+        if nested and name in BARE:  # a command with actions that also runs without one
+            names.add(name)
     assert names == set(HANDLERS)
 
 

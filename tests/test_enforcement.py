@@ -337,3 +337,53 @@ def test_case_decide_actions_count_through_the_cli(home, hand_run, capsys):
     got = briefing_json(capsys, home, "--from", day, "--to", day)
     assert (got["suspended_institutions"], got["fined_institutions"], got["fine_amount"], got["recovered_amount"]) == (
         1, 1, Decimal("200.00"), Decimal("88.88"))
+
+
+# --- credit from the cases (item 4) ------------------------------------------------------------------------
+def credit_json(capsys, home, as_of):
+    import json
+
+    code, out, err = run_cli(capsys, "credit", "--as-of", as_of, "--json", "--home", home)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_doctor_points_and_confirmed_cases_make_the_credit(home, capsys):
+    def opened(inst, on):
+        return run_cli(capsys, "case", "open", "--institution", inst, "--source", "tipoff", "--by", "张三", "--on", on,
+                       "--home", home)[1].splitlines()[-1]
+
+    a, b, c = opened("H1", "2025-01-02"), opened("H1", "2025-02-01"), opened("H2", "2025-02-01")
+    step(capsys, home, a, "confirm", "2025-01-05")
+    step(capsys, home, a, "doctor_points", "2025-01-06", "--doctor", "D1", "--points", "6")
+    step(capsys, home, b, "review", "2025-02-02")
+    step(capsys, home, b, "doctor_points", "2025-02-03", "--doctor", "D1", "--points", "4")
+    step(capsys, home, c, "dismiss", "2025-02-03")  # counts nothing
+    got = credit_json(capsys, home, "2025-01-31")
+    assert [(d["dr_code"], d["points"], d["status"]) for d in got["doctors"]] == [("D1", 6, "normal")]
+    assert [(i["fixmedins_code"], i["credit_class"], i["findings"]) for i in got["institutions"]] == [("H1", "B", 1)]
+    got = credit_json(capsys, home, "2025-03-01")
+    assert [(d["dr_code"], d["points"], d["remaining"], d["status"]) for d in got["doctors"]] == [("D1", 10, 2, "suspended")]
+    # b was verified by review and handled (doctor points) on 3 Feb: a second confirmed case of H1
+    assert [(i["fixmedins_code"], i["credit_class"], i["findings"]) for i in got["institutions"]] == [("H1", "B", 2)]
+    # 异议: lodged, pending; upheld, the points of case b leave D1's record
+    code, _, err = run_cli(capsys, "credit", "object", "--doctor", "D1", "--ref", b, "--by", "D1的代理人", "--on", "2025-03-02",
+                           "--home", home)
+    assert code == 0, err
+    assert [(o["code"], o["ref"], o["outcome"]) for o in credit_json(capsys, home, "2025-03-03")["objections"]] == [("D1", b, None)]
+    code, _, err = run_cli(capsys, "credit", "object", "--doctor", "D1", "--outcome", "upheld", "--by", "李四",
+                           "--on", "2025-03-10", "--home", home)
+    assert code == 0, err
+    got = credit_json(capsys, home, "2025-03-11")
+    assert got["objections"][0]["outcome"] == "upheld" and got["doctors"][0]["points"] == 6
+    assert run_cli(capsys, "credit", "object", "--doctor", "D1", "--outcome", "rejected", "--by", "李四", "--on",
+                   "2025-03-11", "--home", home)[2].count("no pending objection") == 1
+    # 信用修复: from its day, what came before no longer counts for H1
+    code, _, err = run_cli(capsys, "credit", "repair", "--institution", "H1", "--by", "李四", "--on", "2025-04-01",
+                           "--home", home)
+    assert code == 0, err
+    assert [i["credit_class"] for i in credit_json(capsys, home, "2025-03-31")["institutions"]] == ["B"]
+    after = credit_json(capsys, home, "2025-04-01")
+    assert after["institutions"] == [] and after["repairs"] == [{"party": "institution", "code": "H1", "on": "2025-04-01"}]
+    assert [(d["dr_code"], d["points"]) for d in after["doctors"]] == [("D1", 6)]  # the doctor's own record stays
+    assert CaseStore(home).verify().ok  # credit events sit on the same chain

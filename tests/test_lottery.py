@@ -409,3 +409,25 @@ def test_a_suspended_institution_is_no_candidate_during_its_term(data, tmp_path)
     assert lottery.verify(during[0], data).ok  # the record carries what was left out
     act(store, cid, "terminate", "张三", on="2025-08-01")
     assert candidates("2025-07-31")[1] == everyone and candidates("2026-01-01")[1] == everyone - {code}
+
+
+def test_a_draw_samples_by_the_classes_the_cases_give(data, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import act, open_case
+    from workbench.credit_store import record_credit
+
+    home = tmp_path / "home"
+    plain = lottery.draw(data, SEED, 6, 4, date="2025-06-01", home=home)
+    assert plain.record["credit"] == {}  # no case: everyone B, as before
+    code = sorted({x for c in plain.cells for x in c["candidates"]})[0]
+    store = CaseStore(home)
+    cid = open_case(store, code, "tipoff", "张三", on="2025-03-01")["subject"]
+    act(store, cid, "confirm", "张三", on="2025-03-02")
+    act(store, cid, "recover", "张三", on="2025-03-05", amount="600000")  # 50万 or more: class D
+    d = lottery.draw(data, SEED, 6, 4, date="2025-06-01", home=home)
+    assert d.record["credit"] == {code: "D"}
+    assert [c["key"]["credit"] for c in d.cells if code in c["candidates"]] == ["D"]
+    assert lottery.verify(d, data).ok
+    assert lottery.draw(data, SEED, 6, 4, date="2025-03-01", home=home).record["credit"] == {}  # not yet confirmed
+    record_credit(store, "institution", code, "repair", "2025-05-01", "李四")
+    assert lottery.draw(data, SEED, 6, 4, date="2025-06-01", home=home).record["credit"] == {}

@@ -31,6 +31,9 @@ HANDLERS = {
     "case act": "workbench.cases.cli:cli_act",
     "inspection record": "workbench.cases.cli:cli_inspection",
     "briefing": "workbench.period_briefing:cli_briefing",
+    "credit": "workbench.credit_store:cli_credit",
+    "credit repair": "workbench.credit_store:cli_record",
+    "credit object": "workbench.credit_store:cli_record",
     "export": "workbench.export:cli_export",
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
@@ -192,6 +195,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, metavar="FILE.xlsx|FILE.html", help="write the read-out (Chinese, no personal data)")
     s.add_argument("--data", default=None, metavar="DATA", help="data folder placing institutions in counties (medins.admdvs)")
     s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
+
+    cr = sub.add_parser("credit", help="doctors' points and institutions' credit classes from the cases (医保信用)")
+    cr.add_argument("--as-of", default=None, metavar="DATE", help="the day (default today)")
+    cr.add_argument("--data", default=None, metavar="DATA", help="data folder: every institution, peer rates, fund share")
+    cr.add_argument("--json", action="store_true")
+    cr.add_argument("--home", default=None, metavar="DIR")
+    crs = cr.add_subparsers(dest="sub", metavar="ACTION")
+    for name, helptext in [("repair", "record a 信用修复: what came before no longer counts"),
+                           ("object", "record an 异议 (objection), or its outcome with --outcome")]:
+        s = crs.add_parser(name, help=helptext)
+        s.add_argument("--institution", default=None, metavar="CODE")
+        s.add_argument("--doctor", default=None, metavar="DR_CODE")
+        s.add_argument("--by", required=True, metavar="NAME")
+        s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
+        if name == "object":
+            s.add_argument("--ref", default=None, metavar="FINDING_ID|CASE", help="the finding or case objected to")
+            s.add_argument("--outcome", default=None, choices=["upheld", "rejected"],
+                           help="decide the pending objection: upheld drops what it names from the record")
+        s.add_argument("--note", default=None)
+        s.add_argument("--home", default=None, metavar="DIR")
 
     s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")
     s.add_argument("run", metavar="RUN")

@@ -113,7 +113,9 @@ def confirmed(findings: pd.DataFrame, as_of) -> pd.DataFrame:
     f["decided_at"] = [pd.Timestamp(v).date() for v in f["decided_at"]]
     f["amount_at_risk"] = [_money(v) for v in f["amount_at_risk"]]
     f = f[f["decided_at"] <= as_of]
-    return f.sort_values(["decided_at", "finding_id"]).reset_index(drop=True)[FINDING_COLUMNS]
+    # ``points``: a doctor's points a case awarded (case act --action doctor_points), not the policy's
+    cols = FINDING_COLUMNS + (["points"] if "points" in f.columns else [])
+    return f.sort_values(["decided_at", "finding_id"]).reset_index(drop=True)[cols]
 
 
 def _as_of(as_of):
@@ -182,6 +184,11 @@ def doctor_points(findings: pd.DataFrame, policy=None, as_of=None):
             year = day.year
             parts, delta = [], 0
             for _, x in same_day.iterrows():
+                if "points" in x and not pd.isna(x["points"]):
+                    p = int(x["points"])
+                    delta += p
+                    parts.append(f"{x['finding_id']}: {p} point(s) recorded by the case (医师记分)")
+                    continue
                 p, entry = finding_points(x, pol)
                 delta += p
                 parts.append(f"{x['finding_id']} ({x['rule_id']}, {x['result_type']}, {x['amount_at_risk']} yuan): "
@@ -255,7 +262,7 @@ def _classify(metrics: dict, pol: dict):
 def _metrics_on(day, f, base, pol):
     """Metrics and class of every institution with findings in the window ending on ``day``."""
     start = day - _dt.timedelta(days=int(pol["window_days"]) - 1)
-    live = f[[start <= d <= day for d in f["decided_at"]]]
+    live = f[pd.Series([start <= d <= day for d in f["decided_at"]], index=f.index, dtype=bool)]
     n = live.groupby("fixmedins_code").size().to_dict()
     peer_n = {}
     for code, k in n.items():
@@ -302,6 +309,8 @@ def institution_classes(findings: pd.DataFrame, base: pd.DataFrame = None, polic
     pol, as_of = load_policy(policy)["institution"], _as_of(as_of)
     f = confirmed(findings, as_of)
     f = f[f["fixmedins_code"].notna()]
+    if "points" in f.columns:  # a doctor's points are the doctor's, not one more finding of the institution
+        f = f[f["points"].isna()][FINDING_COLUMNS]
     b = base if base is not None else pd.DataFrame(columns=["fixmedins_code", "peer_group", "visits", "fund_paid"])
     lookup = {c: dict(zip(b["fixmedins_code"], b[c])) for c in ("peer_group", "visits", "fund_paid")}
     lookup["peer_visits"] = {g: int(v) for g, v in b.groupby("peer_group")["visits"].sum().items()}

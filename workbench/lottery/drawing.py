@@ -19,6 +19,7 @@ from ..errors import LotteryError
 from ..session import Session
 from ..cases import CaseStore
 from ..cases.casework import agreement_exclusions
+from ..credit_store import store_classes
 from .algorithm import CREDIT, USED_TABLES, compose, credit_classes, parse_date, parse_strata
 
 
@@ -151,7 +152,10 @@ def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ra
     ratios : str or dict, optional
         Sampling ratio per credit class (default ``A=5%,B=10%,C=20%,D=40%``); relative weights.
     credit : dict, DataFrame, path or credit report, optional
-        Credit class per institution; institutions without one count as ``B``.
+        Credit class per institution; institutions without one count as ``B``. Default: the
+        classes the cases of ``home`` give on the draw's date (:func:`workbench.credit_store.store_classes`:
+        confirmed cases and decisions, repairs and objections), so a draw samples institutions with
+        a record at their class's ratio; the record keeps the classes used.
     team_size : int
         Inspectors per institution.
     exclude_own_county : bool
@@ -167,6 +171,8 @@ def draw(data, seed: str, institutions: int, inspectors: int, *, strata=None, ra
     -------
     Draw
     """
+    if credit is None:
+        credit = store_classes(home, parse_date(date))
     session = data if isinstance(data, Session) else Session(data)
     try:
         return make(session, seed, institutions, inspectors, strata=strata, ratios=ratios, credit=credit,
