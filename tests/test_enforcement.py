@@ -387,3 +387,43 @@ def test_doctor_points_and_confirmed_cases_make_the_credit(home, capsys):
     assert after["institutions"] == [] and after["repairs"] == [{"party": "institution", "code": "H1", "on": "2025-04-01"}]
     assert [(d["dr_code"], d["points"]) for d in after["doctors"]] == [("D1", 6)]  # the doctor's own record stays
     assert CaseStore(home).verify().ok  # credit events sit on the same chain
+
+
+# --- the public notice of an exposure (item 6) -------------------------------------------------------------
+def test_expose_writes_a_public_notice_without_personal_data(home, hand_run, tiny_data, tmp_path, capsys):
+    import re
+
+    code, out, err = run_cli(capsys, "case", "open", "--institution", "H2", "--source", "rule", "--by", "张三",
+                             "--finding", "F2", "--run", str(hand_run), "--on", "2025-02-01",
+                             "--note", "参保人P1（身份证370102195001011234）死亡后仍有结算", "--home", home)
+    assert code == 0, err
+    case = out.splitlines()[-1]
+    step(capsys, home, case, "recover", "2025-02-10", "--amount", "88.88", "--note", "P1 的家属已退款")
+    step(capsys, home, case, "fine", "2025-02-12", "--amount", "177.76")  # claims after death is fraud: 第四十条, 2x
+    step(capsys, home, case, "suspend", "2025-02-15", "--until", "2025-08-14")
+    step(capsys, home, case, "doctor_points", "2025-02-15", "--doctor", "D9", "--points", "3")
+    step(capsys, home, case, "refer", "2025-02-16", "--to", "police")
+    assert "--notice writes the public notice of an exposure" in step(
+        capsys, home, case, "interview", "2025-02-17", "--notice", str(tmp_path / "x.html"), ok=False)
+    page = tmp_path / "notice.html"
+    out = step(capsys, home, case, "expose", "2025-02-20", "--notice", str(page), "--data", str(tiny_data), by="王五")
+    assert f"wrote the public notice (曝光) {page}" in out
+    text = page.read_text(encoding="utf-8")
+    assert "<h1>乙卫生院违规使用医保基金案</h1>" in text
+    body = re.sub(r"<[^>]+>", "", text)
+    assert "经查，乙卫生院（机构编码 H2）存在死亡人员就医结算等问题（1项），涉及医保基金88.88元。" in body
+    for sentence in ("追回医保基金88.88元。", "依据《医疗保障基金使用监督管理条例》第四十条，处违规金额2倍罚款177.76元。",
+                     "暂停医保服务协议（2025年2月15日至2025年8月14日）。", "对相关责任医师记3分。", "将案件线索移送公安机关。"):
+        assert sentence in body
+    assert "第四十条　定点医药机构通过下列方式骗取医疗保障基金支出的" in body and "第三十八条" not in body.split("法律依据")[1]
+    for personal in ("P1", "370102195001011234", "1950", "M4", "D9", "张三", "王五", "家属", "身份证"):
+        assert personal not in text, personal
+    # without a data folder the institution is named by its code; a dismissed case is not exposed
+    from workbench.cases.casework import act, open_case
+    from workbench.exposure import notice
+
+    assert notice(CaseStore(home), case)["title"] == "H2违规使用医保基金案"
+    other = open_case(CaseStore(home), "H1", "tipoff", "x", on="2025-03-01")["subject"]
+    act(CaseStore(home), other, "dismiss", "x", on="2025-03-02")
+    with pytest.raises(CaseError, match="not exposed"):
+        notice(CaseStore(home), other)

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--points", type=int, default=None, metavar="N", help="doctor_points: 1-12")
     s.add_argument("--article", type=int, default=None, choices=[38, 40],
                    help="fine: 第三十八条 (1-2x the loss) or 第四十条 (2-5x, fraud); default 40 when a finding is fraud")
+    s.add_argument("--notice", default=None, metavar="FILE.html",
+                   help="expose: also write the public notice (曝光典型案例), personal data removed")
+    s.add_argument("--data", default=None, metavar="DATA", help="expose --notice: name institutions from medins")
     s.add_argument("--note", default=None)
     s.add_argument("--home", default=None, metavar="DIR")
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 
 from ..errors import CaseError
+from ..exposure import institution_names, notice_html
 from . import casework
 from .chain import ACTIONS, STATUS_ZH, finding_snapshot, yuan
 from .lifecycle import CASE_ACTIONS, REFER_TO, SOURCES
@@ -84,6 +86,10 @@ def cli_open(args) -> int:
 def cli_act(args) -> int:
     """``workbench case act CASE --action ACTION --by NAME …``: record a step or an action."""
     store = CaseStore(getattr(args, "home", None))
+    notice_to = getattr(args, "notice", None)
+    if notice_to and args.action != "expose":
+        raise CaseError(f"--notice writes the public notice of an exposure (--action expose), not of {args.action}")
+    names = institution_names(args.data) if notice_to and getattr(args, "data", None) else None
     e = casework.act(store, args.case, args.action, args.by, on=args.on, amount=args.amount, due=args.due,
                      until=args.until, to=args.to, doctor=args.doctor, points=args.points,
                      article=getattr(args, "article", None), note=args.note)
@@ -96,6 +102,11 @@ def cli_act(args) -> int:
     extra += [f"doctor {d['doctor']} {d['points']} points"] if d.get("doctor") else []
     print(f"{e['subject']}: {d['action']} ({CASE_ACTIONS[d['action']]}) on {e['on']} by {e['by']}"
           + (f"; {'; '.join(extra)}" if extra else "") + f" — event {e['seq']}, hash {e['hash'][:16]}")
+    if notice_to:
+        path = Path(notice_to)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notice_html(store, e["subject"], names=names), encoding="utf-8")
+        print(f"wrote the public notice (曝光) {path}")
     return 0
 
 
