@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from widgets.findings import FindingsView, display_width, findings_dashboard, frame_html, pad, row_label
+from widgets.findings import FindingsView, findings_dashboard, frame_html, grid_frame
 from workbench.cases import CaseStore
 from workbench.queue import FindingsQueue
 
@@ -21,19 +21,25 @@ def view(hand_run, home):
 
 
 def listed(view):
-    return [fid for _, fid in view.list.options]
+    return view.listed()
 
 
-def test_columns_line_up_in_a_cjk_monospace_font():
-    assert display_width("机构H1") == 6 and display_width("（a）") == 5
-    assert pad("甲医院", 8) == "甲医院  " and display_width(pad("医师接诊量异常及冒用医师编码", 12)) == 12
-    assert pad("医师接诊量异常及冒用医师编码", 12).endswith("..")
-    row = {"amount_at_risk": Decimal("1000.01"), "result_type": "suspicious", "rule_name_zh": "费用占比异常",
-           "rule_name_en": "Cost share",
-           "fixmedins_name": "甲医院", "fixmedins_code": "H1", "county": "历下区", "status": "undecided"}
-    label = row_label(row)
-    assert label.startswith("     ¥1,000.01  可疑") and label.endswith("历下区      未处理")
-    assert "Cost share" in row_label(row, "en") and row_label(row, "en").endswith("Undecided")
+def click_row(view, fid):
+    """What the grid sends when a person clicks the row of ``fid`` (as it is sorted now)."""
+    r = view.listed().index(fid)
+    view.grid.selections = [{"r1": r, "c1": 0, "r2": r, "c2": 5}]
+
+
+def test_the_grid_table_has_one_row_per_finding_with_labels():
+    import pandas as pd
+
+    rows = pd.DataFrame([{"finding_id": "F9", "amount_at_risk": Decimal("1000.01"), "result_type": "suspicious",
+                          "rule_name_zh": "费用占比异常", "rule_name_en": "Cost share", "fixmedins_name": None,
+                          "fixmedins_code": "H1", "county": None, "status": "undecided", "psn_no": "P1", "dr_code": None}])
+    zh, en = grid_frame(rows), grid_frame(rows, "en")
+    assert list(zh.index) == ["F9"] and zh.iloc[0].tolist() == [1000.01, "可疑", "费用占比异常", "H1", "", "未处理"]
+    assert list(en.columns) == ["Money at risk", "Result", "Rule", "Institution", "County", "Status"]
+    assert en.iloc[0]["Rule"] == "Cost share" and en.iloc[0]["Status"] == "Undecided"
 
 
 def test_the_queue_lists_every_finding_most_money_first(view):
@@ -64,7 +70,7 @@ def test_a_bad_amount_is_shown_and_keeps_the_rows(view):
 
 
 def test_opening_a_finding_shows_facts_and_masked_evidence(view):
-    view.list.value = "F2"
+    click_row(view, "F2")
     assert view.selected == "F2"
     assert "data-finding='F2'" in view.detail.value and "¥88.88" in view.detail.value
     assert "*" * 18 in view.evidence_html.value and "1950-**-**" in view.evidence_html.value
@@ -83,9 +89,57 @@ def test_deciding_updates_the_store_and_the_queue(view, home):
     assert state["status"] == "confirmed" and state["recovered_fen"] == 10000
     assert state["finding"]["amount_at_risk"] == "440.00" and state["finding"]["run_id"]
     assert view.queue.finding("F1")["status"] == "confirmed"
-    assert dict(view.list.options)[row_label(view.queue.finding("F1"))] == "F1"
+    assert view.rows().loc["F1", "状态"] == "确认违规"
     view.status = "confirmed"
     assert listed(view) == ["F1"]
+
+
+def browser_sorts(view, column, desc=False):
+    """What the browser does on "Sort Ascending/Descending" in a header: it sorts the rows itself
+    and reports the transform and the rows' new order (positions in the grid's data)."""
+    rows = view.grid.data.reset_index(drop=True)
+    order = sorted(range(len(rows)), key=lambda i: rows.iloc[i][column], reverse=desc)
+    with view.grid.hold_trait_notifications():
+        view.grid._transforms = [{"type": "sort", "column": column, "desc": desc}]
+        view.grid._visible_rows = order
+
+
+def test_the_grid_holds_every_match_and_opens_the_row_clicked_in_its_order(view):
+    assert len(view.grid.data) == len(view.rows()) == 8 and list(view.grid.data.index) == listed(view)
+    browser_sorts(view, "涉及金额")
+    ascending = listed(view)
+    amounts = [view.queue.finding(f)["amount_at_risk"] for f in ascending]
+    assert amounts == sorted(amounts) and ascending != ["F3", "F1", "F2", "F7", "F8", "F5", "F6", "F4"]
+    assert "按涉及金额升序" in view.order.value and "data-sort='涉及金额:asc'" in view.order.value
+    view.grid.selections = [{"r1": 0, "c1": 0, "r2": 0, "c2": 5}]  # the top row as now sorted: least money
+    assert view.selected == ascending[0] and f"data-finding='{ascending[0]}'" in view.detail.value
+    browser_sorts(view, "涉及金额", desc=True)  # the open finding's row moves to the bottom, its highlight too
+    assert [(s["r1"], s["r2"]) for s in view.grid.selections] == [(7, 7)] and listed(view)[7] == ascending[0]
+    view.grid.selections = [{"r1": 0, "c1": 0, "r2": 0, "c2": 5}]
+    assert view.selected == ascending[-1]
+    browser_sorts(view, "涉及金额")
+    view.grid.selections = [{"r1": 0, "c1": 0, "r2": 7, "c2": 0}]  # a header click: a whole column
+    assert view.selected == ascending[-1]  # opens nothing new
+    view.grid.selections = [{"r1": 0, "c1": 0, "r2": 0, "c2": 5}]
+    assert view.selected == ascending[0]
+    view.institution = "H1"  # new rows: in the queue's order until the browser sorts them again
+    assert listed(view) == ["F3", "F1", "F7", "F4"] and view.selected == ascending[0] == "F4"
+    assert [(s["r1"], s["r2"]) for s in view.grid.selections] == [(3, 3)]  # still open, its row highlighted
+    view.rule = "split_hospitalization"  # F4 is filtered out: nothing stays open or highlighted
+    assert listed(view) == ["F1"] and view.selected == "" and view.grid.selections == []
+
+
+def test_opened_with_filters_as_a_drill_down_link_sets_them(hand_run, home):
+    v = FindingsView(FindingsQueue(hand_run, home=home), store=None, rule="split_hospitalization")
+    assert listed(v) == ["F1"] and v.rule_box.value == "split_hospitalization" and v.matched == 1
+    v = FindingsView(FindingsQueue(hand_run, home=home), store=None, institution="H1", min_amount="100")
+    assert listed(v) == ["F3", "F1"] and v.institution_box.value.startswith("H1") and v.amount_box.value == "100"
+    nothing = FindingsView(FindingsQueue(hand_run, home=home), store=None, county="999999")
+    assert nothing.matched == 0 and "没有符合条件的疑点" in nothing.empty.value
+    assert nothing.grid_box.layout.display == "none" and nothing.empty.layout.display == ""
+    assert FindingsView(FindingsQueue(hand_run, home=home), store=None, institution="NOPE").matched == 0
+    with pytest.raises(TypeError):
+        FindingsView(FindingsQueue(hand_run, home=home), store=None, colour="red")
 
 
 def test_without_a_store_there_are_no_decision_controls(hand_run, home):

@@ -2,10 +2,13 @@
 
 :class:`FindingsView` takes a :class:`workbench.queue.FindingsQueue` and displays it. The filters
 are traits (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``);
-any change calls :meth:`workbench.queue.FindingsQueue.filter` and lists the first ``limit``
-matches, most money first. ``selected`` is the finding opened below the list: its facts, its
-evidence rows (personal data masked, :func:`workbench.evidence.evidence_rows`) and, when the case
-store widgets are installed, the decision controls of :class:`widgets.cases.CaseControls`.
+any change calls :meth:`workbench.queue.FindingsQueue.filter` and puts every match, most money
+first, in a data grid (:class:`ipydatagrid.DataGrid`) the browser scrolls through (every finding
+of the run by default); a column's header sorts and filters (the grid's own, in the browser,
+which reports the rows' new order back). ``selected`` is the finding opened below the grid (a
+click on a row): its facts, its evidence rows (personal data masked,
+:func:`workbench.evidence.evidence_rows`) and, when the case store widgets are installed, the
+decision controls of :class:`widgets.cases.CaseControls`.
 ``filter_ms`` is how long the last filter took in Python (the benchmark reads it).
 """
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 import time
 
 import ipywidgets as W
+import pandas as pd
 import traitlets as T
 
 from workbench import i18n
@@ -21,44 +25,42 @@ from workbench.errors import WorkbenchError
 from workbench.i18n import t
 
 EVIDENCE_ROWS = 20  # rows shown per evidence table
+GRID_ROWS = 16  # rows visible at once; the grid scrolls through the rest
+GRID_ROW, GRID_HEADER, GRID_COLUMN, GRID_ROW_HEADER = 30, 34, 150, 170  # pixels (browser tests click by them)
+GRID_FONT = "15px 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif"  # legible on a projector
 CSS = """<style>
 .wb-queue { font-size: 16px; }
 .wb-queue .wb-summary { font-size: 17px; margin: 6px 0; color: #1b2733; }
-.wb-queue select { font-family: "Noto Sans Mono CJK SC", "Noto Sans Mono", monospace; font-size: 15px; }
+.wb-queue .wb-order { font-size: 15px; color: #52606d; height: 24px; }  /* fixed: the grid must not move under a click */
+.wb-queue .wb-empty { font-size: 18px; margin: 10px 0; color: #7b8794; }
 .wb-queue table.wb-ev { border-collapse: collapse; font-size: 14px; margin-bottom: 8px; }
 .wb-queue table.wb-ev th { background: #e4ebf2; padding: 4px 8px; text-align: left; }
 .wb-queue table.wb-ev td { padding: 3px 8px; border-bottom: 1px solid #e4e7eb; }
 .wb-queue .wb-error { color: #b00020; }
 .wb-queue .wb-finding { background: #f3f6fa; border-left: 5px solid #1f4e79; padding: 8px 12px; }
 </style>"""
+GRID_COLUMNS = ("amount_at_risk", "result_type", "rule", "institution", "county", "status")
 
 
-def display_width(text: str) -> int:
-    """Columns a string takes in a CJK monospace font (CJK and full-width characters count 2)."""
-    return sum(2 if ord(ch) >= 0x1100 and (ord(ch) <= 0x115F or 0x2E80 <= ord(ch) <= 0xFFDC) else 1 for ch in text)
+def grid_frame(rows, lang: str = "zh") -> pd.DataFrame:
+    """The grid's table of findings: one row per finding (index ``finding_id``), labels in ``lang``.
 
-
-def pad(text: str, width: int) -> str:
-    """``text`` cut or padded with spaces to exactly ``width`` display columns (a cut ends with ``..``)."""
-    text = "" if text is None else str(text)
-    if display_width(text) > width:
-        out = ""
-        for ch in text:
-            if display_width(out + ch) > width - 2:
-                break
-            out += ch
-        text = out + ".."  # not "…": its width differs between CJK and Latin monospace fonts
-    return text + " " * (width - display_width(text))
-
-
-def row_label(row: dict, lang: str = "zh") -> str:
-    """One line of the queue: money, result type, rule, institution, status, aligned in columns."""
-    amount = f"¥{row['amount_at_risk']:,}"
-    rule = row["rule_name_zh"] if lang == "zh" else row["rule_name_en"]
-    inst = row.get("fixmedins_name") or row.get("fixmedins_code") or (row.get("psn_no") or row.get("dr_code") or "—")
-    status = t(f"status_{row['status']}", lang)
-    return "  ".join([amount.rjust(14), pad(t(row["result_type"], lang), 8), pad(rule, 28), pad(inst, 30),
-                      pad(row.get("county") or "", 10), status])
+    Money is a float of yuan so the grid sorts it as a number (the exact Decimal is in the
+    finding's facts below the grid); institution falls back to its code, then to the person or
+    doctor number a finding without an institution names.
+    """
+    name = "rule_name_zh" if lang == "zh" else "rule_name_en"
+    inst = [r.get("fixmedins_name") or r.get("fixmedins_code") or r.get("psn_no") or r.get("dr_code") or "—"
+            for r in rows.to_dict("records")]
+    cols = {
+        t("amount_at_risk", lang): [float(a) for a in rows["amount_at_risk"]],
+        t("result_type", lang): [t(x, lang) for x in rows["result_type"]],
+        t("rule", lang): list(rows[name]),
+        t("institution", lang): inst,
+        t("county", lang): [c or "" for c in rows["county"]],
+        t("status", lang): [t(f"status_{s}", lang) for s in rows["status"]],
+    }
+    return pd.DataFrame(cols, index=pd.Index(list(rows["finding_id"]), name="finding_id"))
 
 
 def _cell(v) -> str:
@@ -81,6 +83,29 @@ def frame_html(df, limit: int = EVIDENCE_ROWS) -> str:
     return f"<table class='wb-ev'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
+def _grid(frame, lang: str):
+    """A findings grid holding ``frame`` (:func:`grid_frame`): one row selected at a time, money
+    right-aligned with thousands separators; sorting and filtering by a column's header is the
+    grid's own, done in the browser (it tells the kernel the rows' new order in ``_visible_rows``).
+
+    Not ipydatagrid's StreamingDataGrid: in 1.4.0 its browser side fails on every cell click
+    (``getDatasetRowFromView`` reads rows it never received) and on new rows once shown."""
+    from ipydatagrid import DataGrid, TextRenderer
+
+    money = TextRenderer(format=",.2f", horizontal_alignment="right", font=GRID_FONT)
+    return DataGrid(frame, selection_mode="row", base_row_size=GRID_ROW, base_column_size=GRID_COLUMN,
+                    base_row_header_size=GRID_ROW_HEADER, base_column_header_size=GRID_HEADER,
+                    default_renderer=TextRenderer(font=GRID_FONT),
+                    header_renderer=TextRenderer(font="bold " + GRID_FONT, background_color="#e4ebf2"),
+                    renderers={t("amount_at_risk", lang): money},
+                    column_widths={t("rule", lang): 380, t("institution", lang): 320},
+                    layout=W.Layout(width="100%", height=f"{GRID_HEADER + GRID_ROW * GRID_ROWS + 18}px"))
+
+
+def _row_selected(grid, rows, fid) -> bool:
+    return any(0 <= s["r1"] < len(rows) and rows[s["r1"]] == fid for s in grid.selections)
+
+
 def _case_controls_class():
     try:
         from widgets.cases import CaseControls
@@ -98,8 +123,8 @@ class FindingsView(W.VBox):
     store : workbench.cases.CaseStore, optional
         Where decisions go; None shows no decision controls.
     lang : {'zh', 'en'}
-    limit : int
-        How many matching findings the list shows.
+    limit : int or None
+        At most this many matching findings in the grid (None: every one; the grid streams them).
     by : str
         The auditor's name the decision controls start with.
     """
@@ -114,7 +139,7 @@ class FindingsView(W.VBox):
     matched = T.Int(0, help="how many findings match the filters")
     filter_ms = T.Float(0.0, help="milliseconds the last filter took in Python")
 
-    def __init__(self, queue, store=None, lang: str = "zh", limit: int = 50, by: str = ""):
+    def __init__(self, queue, store=None, lang: str = "zh", limit: int | None = None, by: str = "", **given):
         self.queue, self.store, self.lang, self.limit, self.by = queue, store, lang, limit, by
         self.run_id = None
         opts = queue.options()
@@ -135,20 +160,37 @@ class FindingsView(W.VBox):
         self.amount_box = W.Text(description=t("filter_min_amount", lang), style=style, placeholder="0",
                                  continuous_update=False, layout=W.Layout(width="220px"))
         self.summary = W.HTML()
-        self.list = W.Select(options=[], rows=16, layout=W.Layout(width="100%"))
+        self.order = W.HTML("<div class='wb-order' data-sort=''></div>")
+        self._frame = grid_frame(queue.frame.iloc[:0], lang)
+        self.grid = _grid(self._frame, lang)
+        self.grid_box = W.Box([self.grid], layout=W.Layout(width="100%"))
+        self.empty = W.HTML(layout=W.Layout(display="none"))
         self.detail = W.HTML()
         self.evidence_html = W.HTML()
         self.decision = W.VBox()
         filters = W.HBox([self.rule_box, self.county_box, self.institution_box, self.result_box, self.status_box,
                           self.amount_box], layout=W.Layout(flex_flow="row wrap"))
-        super().__init__([W.HTML(CSS), filters, self.summary,
-                          self.list, self.detail, self.evidence_html, self.decision])
+        super().__init__([W.HTML(CSS), filters, self.summary, self.order, self.empty,
+                          self.grid_box, self.detail, self.evidence_html, self.decision])
         self.add_class("wb-queue")
         for box, name in ((self.rule_box, "rule"), (self.county_box, "county"), (self.result_box, "result_type"),
                           (self.status_box, "status"), (self.amount_box, "min_amount")):
             T.link((box, "value"), (self, name))
         self.institution_box.observe(self._institution_typed, "value")
-        self.list.observe(self._picked, "value")
+        self._watch(self.grid)
+        boxes = {"rule": self.rule_box, "county": self.county_box, "result_type": self.result_box, "status": self.status_box}
+        for name, value in given.items():  # a drill-down's filters, before the first refresh
+            if name not in ("rule", "county", "institution", "result_type", "status", "min_amount"):
+                raise TypeError(f"FindingsView: no filter {name!r}")
+            value = str(value or "")
+            box = boxes.get(name)
+            if box is not None and value not in {v for _, v in box.options}:
+                box.options = list(box.options) + [(f"{value} (0)", value)]  # a link's value the run lacks: shown, matching nothing
+            setattr(self, name, value)  # linked: the box shows it too
+        if self.institution:
+            label = next((k for k, v in self._institutions.items() if v == self.institution), None)
+            if label is not None:  # an institution without findings keeps its filter: nothing matches
+                self.institution_box.value = label
         self._ready = True
         self.refresh()
 
@@ -166,7 +208,7 @@ class FindingsView(W.VBox):
             self.refresh()
 
     def refresh(self):
-        """Apply the filters: list the first matches and say how many match and how much money."""
+        """Apply the filters: put every match in the grid and say how many match and how much money."""
         t0 = time.perf_counter()
         try:
             sel = self.queue.filter(limit=self.limit, rule=self.rule or None, county=self.county or None,
@@ -175,21 +217,82 @@ class FindingsView(W.VBox):
         except WorkbenchError as e:
             self.summary.value = f"<span class='wb-error'>{html.escape(t('bad_amount', self.lang) + str(e))}</span>"
             return
-        rows = sel.rows.to_dict("records")
-        keep = self.selected if any(r["finding_id"] == self.selected for r in rows) else None
-        self.list.options = [(row_label(r, self.lang), r["finding_id"]) for r in rows]
-        self.list.value = keep
+        self._frame = grid_frame(sel.rows, self.lang)
+        with self.grid.hold_sync():  # rows and selection reach the browser in one message
+            self.grid.selections = []
+            self.grid._visible_rows = []  # the browser sends the new order when it sorts or filters
+            self.grid.data = self._frame
         self.matched = sel.count
         self.summary.value = "<div class='wb-summary'>" + html.escape(t(
-            "shown_of", self.lang, n=f"{sel.count:,}", total=f"{len(self.queue):,}",
-            amount=i18n.money(sel.amount_at_risk, self.lang), shown=len(rows))) + "</div>"
+            "matched_of", self.lang, n=f"{sel.count:,}", total=f"{len(self.queue):,}",
+            amount=i18n.money(sel.amount_at_risk, self.lang))) + "</div>"
+        nothing = not len(self.queue) or not sel.count
+        self.empty.value = (f"<div class='wb-empty'>{html.escape(t('no_findings' if not len(self.queue) else 'no_match', self.lang))}</div>"
+                            if nothing else "")
+        self.empty.layout.display = "" if nothing else "none"
+        self.grid_box.layout.display = "none" if nothing else ""
         self.filter_ms = (time.perf_counter() - t0) * 1000
-        if keep is None:
+        if self.selected and self.selected in self._frame.index:
+            self._highlight(self.selected)
+        else:
             self.selected = ""
+
+    def _watch(self, grid):
+        grid.observe(self._picked, "selections")
+        grid.observe(self._reordered, ["_transforms", "_visible_rows"])
+
+    def _reordered(self, change):
+        """Say how the grid sorts and filters now (the grid has already applied it to the rows)."""
+        lang, parts, key = self.lang, [], []
+        for tr in self.grid._transforms:
+            if tr.get("type") == "sort":
+                way = "desc" if tr.get("desc") else "asc"
+                parts.append(t("sorted_" + way, lang, column=tr["column"]))
+                key.append(f"{tr['column']}:{way}")
+            elif tr.get("type") == "filter":
+                parts.append(t("grid_filter", lang, column=tr["column"]))
+                key.append(f"{tr['column']}:filter")
+        shown = f"{len(self._visible()):,}"
+        text = ("；" if lang == "zh" else "; ").join(parts + ([t("grid_rows", lang, n=shown)] if parts else []))
+        self.order.value = (f"<div class='wb-order' data-sort='{html.escape(','.join(key))}' data-rows='{shown}'>"
+                            f"{html.escape(text)}</div>")
+        # the rows moved: the highlight follows the finding open (a click on the row now at its old
+        # place must then be a new selection, not the same one)
+        if self.selected and self.selected in self._visible().index:
+            self._highlight(self.selected)
+        elif self.grid.selections:
+            self.grid.clear_selection()
+
+    def listed(self) -> list:
+        """The finding ids in the grid's order now (after its own sort and filter, if any)."""
+        return list(self._visible().index)
+
+    def rows(self) -> pd.DataFrame:
+        """The grid's rows as they are shown now (:func:`grid_frame` columns, the grid's order)."""
+        return self._visible().drop(columns=["ipydguuid"], errors="ignore")
+
+    def _visible(self) -> pd.DataFrame:
+        order = self.grid._visible_rows  # the grid's own sort and filter, as the browser applied them
+        return self._frame.iloc[order] if order and self.grid._transforms else self._frame
+
+    def _highlight(self, fid):
+        rows = self._visible().index
+        if fid in rows:
+            r = int(rows.get_loc(fid))
+            self.grid.select(r, 0, r, len(GRID_COLUMNS) - 1, clear_mode="all")
 
     # -------------------------------------------------------------- one finding
     def _picked(self, change):
-        self.selected = change["new"] or ""
+        picked = change["new"] or []
+        if not picked:
+            return
+        last = picked[-1]
+        if last["r1"] != last["r2"]:
+            return  # a header click selects a whole column: no one finding
+        r = last["r1"]
+        rows = self._visible().index
+        if 0 <= r < len(rows):
+            self.selected = rows[r]
 
     @T.observe("selected")
     def _open(self, change):
@@ -199,8 +302,8 @@ class FindingsView(W.VBox):
             self.evidence_html.value = ""
             self.decision.children = []
             return
-        if self.list.value != fid and fid in {v for _, v in self.list.options}:
-            self.list.value = fid
+        if fid in self._frame.index and not _row_selected(self.grid, self._visible().index, fid):
+            self._highlight(fid)
         try:
             row = self.queue.finding(fid)
         except WorkbenchError as e:
@@ -261,14 +364,20 @@ class FindingsView(W.VBox):
         self.refresh()
 
 
-def findings_dashboard(run, data=None, lang: str = "zh", limit: int = 50, by: str = "", finding_id: str = "", home=None):
-    """The findings queue of ``run`` with decisions into the case store, or a note naming what is missing."""
+def findings_dashboard(run, data=None, lang: str = "zh", limit: int | None = None, by: str = "", finding_id: str = "",
+                       home=None, **filters):
+    """The findings queue of ``run`` with decisions into the case store, or a note naming what is missing.
+
+    ``filters`` (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``)
+    open it already filtered: the briefing's and the providers' links carry them in the URL.
+    """
     from widgets.briefing import error_note
     from workbench.cases import CaseStore
     from workbench.queue import FindingsQueue
 
     try:
-        view = FindingsView(FindingsQueue(run, data=data, home=home), store=CaseStore(home), lang=lang, limit=limit, by=by)
+        view = FindingsView(FindingsQueue(run, data=data, home=home), store=CaseStore(home), lang=lang,
+                            limit=limit or None, by=by, **filters)
     except WorkbenchError as e:
         return error_note(e, lang)
     view.selected = finding_id

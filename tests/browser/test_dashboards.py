@@ -118,29 +118,66 @@ def test_the_url_chooses_language_and_run(page, voila_server, tmp_path):
     assert tile_values(page)["findings"] == run_figures(other, voila_server.data)["findings"]
 
 
-def test_findings_filter_changes_the_rows(page, voila_server, screenshots):
+def grid_point(page, column: int, row: int | None) -> tuple:
+    """Page coordinates of a cell of the findings grid (``row`` None: the header's menu icon).
+
+    The grid is a canvas: its geometry is the widget's (row header, column width, row heights)."""
+    from widgets import findings as F
+
+    box = page.locator(".wb-queue .lm-DataGrid").first.bounding_box()
+    x = box["x"] + F.GRID_ROW_HEADER + F.GRID_COLUMN * column
+    if row is None:
+        return x + F.GRID_COLUMN - 8, box["y"] + F.GRID_HEADER - 9
+    return x + 40, box["y"] + F.GRID_HEADER + F.GRID_ROW * row + F.GRID_ROW / 2
+
+
+def open_row(page, row: int) -> tuple:
+    """Click a row of the grid; the finding opened below it: (finding_id, amount text)."""
+    old = page.evaluate("() => { const e = document.querySelector('.wb-finding'); return e ? e.dataset.finding : ''; }")
+    page.mouse.click(*grid_point(page, 1, row))
+    page.wait_for_function("(old) => { const e = document.querySelector('.wb-finding');"
+                           " return e && e.dataset.finding !== old; }", arg=old)
+    fid = page.get_attribute(".wb-finding", "data-finding")
+    amount = re.search(r"¥([\d,]+\.\d\d)", page.inner_text(".wb-finding")).group(1).replace(",", "")
+    return fid, Decimal(amount)
+
+
+def sort_amount(page, how: str) -> None:
+    """The grid's own sort: the money column's header menu, "Sort Ascending" or "Sort Descending";
+    returns once the kernel has sorted (the view says so under the summary)."""
+    page.mouse.click(*grid_point(page, 0, None))
+    page.locator(".ipydatagrid-context-menu").get_by_text(how, exact=True).click()
+    way = "asc" if how == "Sort Ascending" else "desc"
+    page.wait_for_selector(f".wb-order[data-sort='涉及金额:{way}']")
+
+
+def test_findings_grid_filters_sorts_and_opens_a_row(page, voila_server, screenshots):
     open_dashboard(page, voila_server, "findings.ipynb", ".wb-summary")
-    listbox = ".wb-queue select[size]"
-    before = texts(page, f"{listbox} option")
-    summary = page.inner_text(".wb-summary")
-    assert before, "the queue lists findings"
+    f = pq.read_table(voila_server.run / "findings.parquet").to_pandas()
+    assert f"共 {len(f):,} 条" in page.inner_text(".wb-summary")
     rule_select = page.locator(".wb-queue .widget-dropdown select").first
     options = [o.replace("\xa0", " ") for o in rule_select.locator("option").all_text_contents()]
     assert options[0] == "全部" and len(options) > 2
     label = options[2]  # the second most frequent rule
+    summary = page.inner_text(".wb-summary")
     rule_select.select_option(index=2)
     page.wait_for_function("(old) => document.querySelector('.wb-summary').innerText !== old", arg=summary)
-    after = texts(page, f"{listbox} option")
-    assert after and after != before
-    rule_name = re.sub(r" \([\d,]+\)$", "", label)
-    assert all(rule_name[:10] in row for row in after), (rule_name, after[:3])
     n = int(re.search(r"符合条件 ([\d,]+) 条", page.inner_text(".wb-summary")).group(1).replace(",", ""))
     assert n == int(re.search(r"\(([\d,]+)\)$", label).group(1).replace(",", ""))
-    page.locator(f"{listbox}").select_option(index=0)
-    page.wait_for_selector(".wb-finding")
+    rule_id = rule_select.evaluate("s => s.value")  # Voilà's select holds the option's index
+    fid, amount = open_row(page, 0)  # most money first
+    mine = f[f["finding_id"] == fid]
+    assert len(mine) == 1 and amount == mine["amount_at_risk"].iloc[0]
+    rule_of_row = mine["rule_id"].iloc[0]
+    amounts = f[f["rule_id"] == rule_of_row]["amount_at_risk"]
+    assert len(amounts) == n and amount == amounts.max(), rule_id
     assert "证据明细" in page.inner_text("body")
-    assert_clean(page, voila_server)
-    screenshot(page, screenshots, "findings-filtered")
+    sort_amount(page, "Sort Ascending")
+    assert "按涉及金额升序" in page.inner_text(".wb-order")
+    _, least = open_row(page, 1) if n > 1 else (None, amount)
+    _, first = open_row(page, 0)
+    assert first == amounts.min() and least >= first
+    screenshot(page, screenshots, "findings-sorted")
 
 
 @pytest.mark.parametrize("name", RESPOND_TO_A_CLICK)
