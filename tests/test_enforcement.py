@@ -427,3 +427,36 @@ def test_expose_writes_a_public_notice_without_personal_data(home, hand_run, tin
     act(CaseStore(home), other, "dismiss", "x", on="2025-03-02")
     with pytest.raises(CaseError, match="not exposed"):
         notice(CaseStore(home), other)
+
+
+# --- periods and the worklist (items 5 and 7, the workbench side of the dashboards) -----------------------
+def test_the_periods_a_bureau_reports_on():
+    from workbench.cases.outcomes import period_range
+
+    assert period_range(2025, "year") == ("2025-01-01", "2025-12-31", "2025年全年")
+    assert period_range(2024, "quarter", 1) == ("2024-01-01", "2024-03-31", "2024年第一季度")
+    assert period_range(2024, "month", 2) == ("2024-02-01", "2024-02-29", "2024年2月")  # a leap year
+    assert period_range(2025, "ytd", 5) == ("2025-01-01", "2025-05-31", "2025年1—5月")
+    assert period_range("2025", "quarter", "4")[:2] == ("2025-10-01", "2025-12-31")
+    for bad in [(2025, "quarter", 5), (2025, "month", None), (2025, "week", 1), ("x", "year", None)]:
+        with pytest.raises(CaseError):
+            period_range(*bad)
+
+
+def test_the_worklist_puts_overdue_first(home):
+    from workbench.cases.outcomes import worklist
+
+    store = CaseStore(home)
+    x, y, z, w = (open_case(store, i, "tipoff", "张三", on="2025-01-02")["subject"] for i in ("H1", "H2", "H3", "H4"))
+    act(store, x, "review", "张三", on="2025-01-03")
+    act(store, x, "rectify", "张三", on="2025-01-03", due="2025-02-01")
+    act(store, y, "appeal", "张三", on="2025-01-05", due="2025-03-01")
+    act(store, w, "review", "张三", on="2025-01-03")
+    act(store, w, "interview", "张三", on="2025-01-04")  # verified, handled, nothing pending: closed
+    got = worklist(store, today="2025-02-11")
+    assert [(r["case_id"], r["next_deadline"], r["waiting"], r["overdue_days"]) for r in got] == [
+        (x, "2025-02-01", "rectify", 10), (y, "2025-03-01", "appeal", 0), (z, None, "verify", 0)]
+    act(store, x, "rectified", "张三", on="2025-02-12")
+    later = worklist(store, today="2025-03-05")  # y's appeal now late; x waits to be handled, z to be verified
+    assert [(r["case_id"], r["waiting"], r["overdue_days"]) for r in later] == [(y, "appeal", 4), (x, "handle", 0),
+                                                                                (z, "verify", 0)]

@@ -79,3 +79,25 @@ def test_no_finding_disables_the_buttons(store):
     w.by = "A"
     w.confirm_button.click()
     assert w.status == "confirmed" and store.current()["rule_id"].tolist() == [None]
+
+
+def test_the_worklist_lists_open_cases_overdue_first(store):
+    import re
+
+    from widgets.cases import Worklist
+    from workbench.cases.casework import act, open_case
+
+    a = open_case(store, "H1", "tipoff", "张三", on="2025-01-02")["subject"]
+    b = open_case(store, "H2", "referral", "张三", on="2025-01-03")["subject"]
+    act(store, a, "review", "张三", on="2025-01-04")
+    act(store, a, "rectify", "张三", on="2025-01-04", due="2025-03-01")
+    act(store, b, "appeal", "张三", on="2025-01-05", due="2025-02-01")
+    w = Worklist(store, today="2025-02-10")
+    assert w.overdue == 1 and "逾期 1 件" in w.table.value
+    assert re.findall(r"data-case='([^']+)'", w.table.value) == [b, a]
+    assert "class='wb-overdue' data-case='%s'" % b in w.table.value and "申诉复核期限" in w.table.value
+    act(store, b, "review", "李四", on="2025-02-11")
+    act(store, b, "dismiss", "李四", on="2025-02-11")
+    w.today = "2025-02-12"
+    w.refresh()
+    assert w.overdue == 0 and "已清零" in w.table.value and re.findall(r"data-case='([^']+)'", w.table.value) == [a]

@@ -156,3 +156,85 @@ def _money(fen) -> str:
     from workbench.cases import yuan
 
     return "" if fen is None else str(yuan(fen))
+
+
+# --------------------------------------------------------------------------- the worklist (issue 19, item 7)
+WAITING_ZH = {"rectify": "整改期限", "appeal": "申诉复核期限", "verify": "待核查", "handle": "待处理"}
+WORKLIST_CSS = """<style>
+.wb-work { font-size: 16px; }
+.wb-work table { border-collapse: collapse; width: 100%; }
+.wb-work th { background: #1f4e79; color: #fff; padding: 6px 10px; text-align: left; }
+.wb-work td { padding: 5px 10px; border-bottom: 1px solid #d9e2ec; }
+.wb-work tr.wb-overdue td { background: #fdecea; color: #8a1c12; font-weight: 600; }
+.wb-work .wb-clear { font-size: 18px; color: #1e6b3a; margin: 6px 0; }
+.wb-work .wb-late { font-size: 18px; color: #b00020; margin: 6px 0; }
+</style>"""
+
+
+def worklist_html(rows, today: str) -> str:
+    """The worklist rows (:func:`workbench.cases.outcomes.worklist`) as a table, overdue rows marked."""
+    from workbench.cases.lifecycle import CASE_ACTIONS, SOURCES
+
+    late = sum(1 for r in rows if r["overdue_days"])
+    head = (f"<div class='wb-late' data-overdue='{late}'>逾期 {late} 件，请尽快处理（清零）</div>" if late else
+            f"<div class='wb-clear' data-overdue='0'>无逾期事项（已清零） · {html.escape(today)}</div>")
+    cols = ["案件编号", "涉及机构", "线索来源", "立案日期", "下一期限", "事项", "逾期天数", "最近一步"]
+    body = []
+    for r in rows:
+        cells = [r["case_id"], "、".join(r["institutions"]), SOURCES.get(r["source"], r["source"]), r["opened_on"],
+                 r["next_deadline"] or "—", WAITING_ZH.get(r["waiting"], r["waiting"]),
+                 str(r["overdue_days"]) if r["overdue_days"] else "",
+                 f"{CASE_ACTIONS.get(r['last_action'], '立案')} {r['last_on']}"]
+        cls = " class='wb-overdue'" if r["overdue_days"] else ""
+        body.append(f"<tr{cls} data-case='{html.escape(r['case_id'])}'>"
+                    + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    table = ("<table data-rows='%d'><thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+             % (len(body), "".join(f"<th>{c}</th>" for c in cols), "".join(body))) if body else "<p>没有在办案件。</p>"
+    return head + table
+
+
+class Worklist(W.VBox):
+    """Open cases with their next deadline, overdue first (:func:`workbench.cases.outcomes.worklist`).
+
+    Parameters
+    ----------
+    store : workbench.cases.CaseStore
+    today : str, optional
+        The day the list is for (default today); the refresh button re-reads the store.
+    """
+
+    overdue = T.Int(0, help="open cases past their deadline on ``today``")
+
+    def __init__(self, store, today=None):
+        from workbench.cases.lifecycle import parse_day
+
+        self.store, self.today = store, parse_day(today, "today")
+        self.table = W.HTML()
+        self.refresh_button = W.Button(description="刷新 refresh", icon="refresh", layout=W.Layout(width="auto"))
+        self.refresh_button.on_click(lambda _: self.refresh())
+        super().__init__([W.HTML(WORKLIST_CSS), W.HTML("<h2>待办清单 · 在办案件</h2>"), self.refresh_button, self.table])
+        self.add_class("wb-work")
+        self.refresh()
+
+    def refresh(self):
+        """Re-read the store and redraw the list (errors are shown, never raised)."""
+        from workbench.cases.outcomes import worklist
+
+        try:
+            rows = worklist(self.store, self.today)
+        except WorkbenchError as e:
+            self.table.value = f"<p class='wb-error'>{html.escape(str(e))}</p>"
+            return
+        self.rows = rows
+        self.overdue = sum(1 for r in rows if r["overdue_days"])
+        self.table.value = worklist_html(rows, self.today)
+
+
+def worklist_dashboard(home=None, today=None):
+    """The case dashboard's worklist of the store of ``home`` (default ``$WORKBENCH_HOME``)."""
+    from workbench.cases import CaseStore
+
+    try:
+        return Worklist(CaseStore(home), today=today or None)
+    except WorkbenchError as e:
+        return W.HTML(f"<p style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")

@@ -188,6 +188,10 @@ class Outcomes:
         """The outcomes of a :class:`~workbench.cases.store.CaseStore`."""
         return cls(store.case_events(kinds=("open", "act", "inspection")), store.events(), counties)
 
+    def years(self) -> list:
+        """The years with a fact, newest first (for a period picker)."""
+        return sorted({int(f["on"][:4]) for f in self.flow}, reverse=True)
+
     def _keep(self, county):
         if county is None:
             return None
@@ -271,3 +275,67 @@ def json_text(value, indent=2) -> str:
     """JSON with Decimal money written as exact numbers (``24001.00``), not floats or strings."""
     text = json.dumps(as_json_ready(value), ensure_ascii=False, indent=indent)
     return re.sub(r'"\\u0000(-?[0-9]+\.[0-9]+)"', r"\1", text)
+
+
+# --------------------------------------------------------------------------- periods and the worklist
+PERIOD_KINDS = ("year", "quarter", "month", "ytd")  # 全年, 季度, 月, 1—N月
+_QUARTER_ZH = "一二三四"
+
+
+def period_range(year, kind="year", n=None) -> tuple:
+    """``(from, to, 中文名)`` of a period a bureau reports on.
+
+    ``kind``: ``year`` (全年), ``quarter`` (``n`` 1–4), ``month`` (``n`` 1–12) or ``ytd``
+    (1—``n`` 月: from 1 January to the end of month ``n``).
+    """
+    try:
+        year = int(year)
+        n = None if n is None else int(n)
+    except (TypeError, ValueError):
+        raise CaseError(f"period: year {year!r} and number {n!r} must be whole numbers") from None
+    if not 1900 <= year <= 9999 or kind not in PERIOD_KINDS:
+        raise CaseError(f"period: year {year} (1900-9999) and kind {kind!r} (one of {', '.join(PERIOD_KINDS)})")
+    limit = {"year": None, "quarter": 4, "month": 12, "ytd": 12}[kind]
+    if limit and not (n is not None and 1 <= n <= limit):
+        raise CaseError(f"period: {kind} needs a number from 1 to {limit}, not {n!r}")
+
+    def end_of(month):
+        nxt = _dt.date(year + (month == 12), month % 12 + 1, 1)
+        return (nxt - _dt.timedelta(days=1)).isoformat()
+
+    if kind == "year":
+        return f"{year}-01-01", f"{year}-12-31", f"{year}年全年"
+    if kind == "quarter":
+        return f"{year}-{3 * n - 2:02d}-01", end_of(3 * n), f"{year}年第{_QUARTER_ZH[n - 1]}季度"
+    if kind == "month":
+        return f"{year}-{n:02d}-01", end_of(n), f"{year}年{n}月"
+    return f"{year}-01-01", end_of(n), f"{year}年1—{n}月"
+
+
+def worklist(store, today=None) -> list:
+    """Open cases with what they wait for, overdue first (清零: none overdue), then by deadline.
+
+    One dict per open case on ``today`` (default today): ``case_id``, ``institutions``, ``source``,
+    ``opened_on``, ``next_deadline`` (earliest due date pending, or None), ``waiting`` (``rectify``
+    / ``appeal`` of that deadline, or ``verify`` / ``handle`` when nothing is due), ``overdue_days``
+    (days past the deadline, 0 when not overdue), ``last_action`` and ``last_on``.
+    """
+    today = parse_day(today, "today")
+    by_case = {}
+    for e in store.case_events(kinds=("open", "act")):
+        by_case.setdefault(e["subject"], []).append(e)
+    rows = []
+    for cid, evs in by_case.items():
+        st = case_state(evs, as_of=today)
+        if not st.opened_on or not st.is_open():
+            continue
+        pending = sorted((d, what) for d, what in st.pending() if d)
+        due, waiting = pending[0] if pending else (None, "verify" if not st.verified else "handle")
+        if not pending and st.pending():
+            waiting = st.pending()[0][1]
+        late = (_dt.date.fromisoformat(today) - _dt.date.fromisoformat(due)).days if due and due < today else 0
+        last = st.actions[-1] if st.actions else None
+        rows.append({"case_id": cid, "institutions": list(st.institutions), "source": st.source,
+                     "opened_on": st.opened_on, "next_deadline": due, "waiting": waiting, "overdue_days": late,
+                     "last_action": last["data"]["action"] if last else "open", "last_on": last["on"] if last else st.opened_on})
+    return sorted(rows, key=lambda r: (-r["overdue_days"], r["next_deadline"] or "9999-99-99", r["case_id"]))
