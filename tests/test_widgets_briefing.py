@@ -9,7 +9,8 @@ import pytest
 from dashdata import TOTAL
 
 from widgets._charts import is_svg
-from widgets.briefing import (BriefingView, bar_rows, briefing_dashboard, case_tiles, chart_rules, headline_tiles, short,
+from widgets.briefing import (BriefingView, bar_rows, briefing_dashboard, case_tiles, chart_rules, findings_link,
+                              headline_tiles, short,
                               tile, top_table)
 from widgets.landing import dashboard_link, landing_html
 from workbench.briefing import Briefing
@@ -74,6 +75,24 @@ def test_charts_are_vector_with_chinese_drawn_in_the_cjk_font(hand_run, tmp_path
     assert svg(chart_rules(b.by_rule, "zh")) == drawn  # no date or random id: same figure, same bytes
 
 
+def test_counties_rules_and_institutions_link_to_their_findings(hand_run, tmp_path):
+    import html as H
+
+    b = Briefing(hand_run, home=tmp_path)
+    view = BriefingView(b, carry={"RUN": "/srv/r 1"})
+    county = view.chart_images["by_county"].value
+    for code in b.by_county.admdvs.dropna():
+        assert f'xlink:href="findings.ipynb?RUN=%2Fsrv%2Fr+1&amp;COUNTY={code}"' in county
+    rules = view.chart_images["by_rule"].value
+    assert all(f"RULE={r}" in rules for r in b.by_rule.rule_id) and 'target="_blank"' not in rules
+    links = re.findall(r"data-institution='([^']+)' href='([^']+)'", view.top_html.value)
+    assert [c for c, _ in links] == list(b.top_institutions(10).fixmedins_code)
+    assert all(H.unescape(u) == f"findings.ipynb?RUN=%2Fsrv%2Fr+1&INSTITUTION={c}" for c, u in links)
+    view.lang = "en"
+    assert "LANG=en" in view.chart_images["by_rule"].value and "&amp;LANG=en" in view.top_html.value
+    assert findings_link(None, "zh", RULE="split_hospitalization", COUNTY="") == "findings.ipynb?RULE=split_hospitalization"
+
+
 def test_top_table_names_institutions_only(hand_run, tmp_path):
     html = top_table(Briefing(hand_run, home=tmp_path).top_institutions(10))
     assert "data-rows='4'" in html and "甲医院" in html and "0.15" in html  # H1: 1500.06 yuan = 0.15 万元
@@ -87,7 +106,8 @@ def test_view_shows_the_run_and_switches_language(hand_run, tmp_path):
     assert values(view.audit.value)["findings"] == "8"
     assert "智能筛查" in view.audit.value and "2024-01 — 2024-03" in view.header.value
     assert "另有 2 条疑点跨月或不分月（如机构全年指标），涉及 0.11 万元" in view.chart_titles["trend"].value
-    assert all(is_svg(img.value) and img.format == "svg+xml" for img in view.chart_images.values())
+    assert all(img.value.startswith("<div class='wb-chart'") and "<svg " in img.value and "<image" not in img.value
+               for img in view.chart_images.values())
     view.toggle.value = "en"
     assert view.lang == "en" and "Screening" in view.audit.value and "Findings by month" in view.chart_titles["trend"].value
     assert "Institutions with the most money at risk" in view.top_html.value

@@ -20,7 +20,7 @@ from workbench import i18n
 from workbench.errors import WorkbenchError
 from workbench.i18n import t
 
-from ._charts import SVG_FORMAT, svg
+from ._charts import svg
 from ._fonts import use_cjk_font
 
 BLUE, RED, GREY = "#1f4e79", "#c0392b", "#8c99a6"
@@ -37,6 +37,10 @@ CSS = """<style>
 .wb-tile-value .wb-unit { font-size: 20px; font-weight: 400; margin-left: 4px; color: #52606d; }
 .wb-tile-label { font-size: 18px; color: #3e4c59; margin-top: 4px; }
 .wb-note { font-size: 16px; color: #7b8794; margin: 6px 0; }
+a.wb-drill { color: #12365a; text-decoration: underline; }
+.wb-chart svg a:hover path { fill: #c0392b; }
+.wb-chart svg * { pointer-events: none; }  /* axes and spines never take a click meant for a bar */
+.wb-chart svg a, .wb-chart svg a * { pointer-events: auto; cursor: pointer; }
 .wb-chart-title { font-size: 21px; font-weight: 600; color: #12365a; margin: 6px 0 0; }
 table.wb-top { border-collapse: collapse; width: 100%; font-size: 18px; }
 table.wb-top th { background: #1f4e79; color: white; padding: 8px 10px; text-align: left; }
@@ -103,15 +107,40 @@ def _wan_float(v) -> float:
     return float(i18n.wan(v if v is not None else Decimal(0)))
 
 
-def bar_rows(frame, label_col, lang: str = "zh", top: int | None = None, label_fn=None) -> list:
-    """``(label, 万元 as float for the bar, exact 万元 text, findings)`` per row, most money first, at most ``top``."""
+def bar_rows(frame, label_col, lang: str = "zh", top: int | None = None, label_fn=None, key_col=None) -> list:
+    """``(label, 万元 as float for the bar, exact 万元 text, findings)`` per row, most money first, at most ``top``;
+    with ``key_col`` a fifth item, the row's value of that column (what a drill-down link filters by)."""
     rows = []
     for r in frame.to_dict("records"):
         label = label_fn(r) if label_fn else r[label_col]
-        rows.append((str(label) if label is not None else t("month_unknown", lang), _wan_float(r["amount_at_risk"]),
-                     f"{i18n.wan(r['amount_at_risk']):,}", int(r["findings"])))
+        row = (str(label) if label is not None else t("month_unknown", lang), _wan_float(r["amount_at_risk"]),
+               f"{i18n.wan(r['amount_at_risk']):,}", int(r["findings"]))
+        rows.append(row + ((r[key_col],) if key_col else ()))
     rows.sort(key=lambda x: -x[1])
     return rows[:top] if top else rows
+
+
+def findings_link(carry=None, lang: str = "zh", **filters) -> str:
+    """The address of the findings queue filtered by ``filters`` (``COUNTY``, ``RULE``,
+    ``INSTITUTION``…), relative to the briefing's page, so it can be bookmarked and sent.
+
+    ``carry`` holds the page's own ``RUN`` / ``DATA`` when its URL chose them: the queue opens the
+    same run.
+    """
+    from urllib.parse import urlencode
+
+    q = {**(carry or {}), **{k: v for k, v in filters.items() if v not in (None, "")}}
+    if lang != "zh":
+        q["LANG"] = lang
+    return "findings.ipynb?" + urlencode(q)
+
+
+def inline_svg(fig, label: str = "") -> str:
+    """A figure as SVG to put in the page itself (not an image): its bars' links can be clicked."""
+    text = svg(fig).decode("utf-8")
+    text = text[text.index("<svg"):].replace('target="_blank"', 'target="_self"')
+    return (f"<div class='wb-chart' role='img' aria-label='{html.escape(label)}'>"
+            + text.replace("<svg ", "<svg style='width:100%;height:auto' ", 1) + "</div>")
 
 
 def _figure(width=8.6, height=4.4):
@@ -124,7 +153,8 @@ def _figure(width=8.6, height=4.4):
     return fig, ax
 
 
-def _hbar(rows, lang):
+def _hbar(rows, lang, link=None):
+    """Horizontal bars, most money on top; with ``link`` (key → URL) each bar and its label is a link."""
     fig, ax = _figure(8.6, max(2.6, 0.48 * len(rows) + 1.0))
     if not rows:
         ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=18, transform=ax.transAxes)
@@ -136,6 +166,12 @@ def _hbar(rows, lang):
     top = max(values) or 1.0
     for b, r in zip(bars, rows[::-1]):
         ax.text(b.get_width() + top * 0.01, b.get_y() + b.get_height() / 2, r[2], va="center", fontsize=14, color="#1b2733")
+        if link is not None and len(r) > 4 and r[4] is not None:
+            b.set_url(link(r[4]))
+    if link is not None:
+        for lab, r in zip(ax.get_yticklabels(), rows[::-1]):
+            if len(r) > 4 and r[4] is not None:
+                lab.set_url(link(r[4]))
     ax.set_xlim(0, top * 1.2)
     ax.set_xlabel(t("amount_wan", lang), fontsize=15)
     return fig
@@ -163,13 +199,15 @@ def chart_trend(by_month, lang: str = "zh") -> Figure:
     return fig
 
 
-def chart_counties(by_county, lang: str = "zh", top: int = 12) -> Figure:
-    return _hbar(bar_rows(by_county, "county", lang, top), lang)
+def chart_counties(by_county, lang: str = "zh", top: int = 12, link=None) -> Figure:
+    """Money at risk by county; ``link(admdvs)`` makes each bar open that county's findings."""
+    return _hbar(bar_rows(by_county, "county", lang, top, key_col="admdvs"), lang, link)
 
 
-def chart_rules(by_rule, lang: str = "zh", top: int = 10) -> Figure:
-    return _hbar(bar_rows(by_rule, "rule_id", lang, top,
-                          label_fn=lambda r: short(r["name_zh" if lang == "zh" else "name_en"], lang)), lang)
+def chart_rules(by_rule, lang: str = "zh", top: int = 10, link=None) -> Figure:
+    """Money at risk by rule; ``link(rule_id)`` makes each bar open that rule's findings."""
+    return _hbar(bar_rows(by_rule, "rule_id", lang, top, key_col="rule_id",
+                          label_fn=lambda r: short(r["name_zh" if lang == "zh" else "name_en"], lang)), lang, link)
 
 
 def chart_types(by_type, lang: str = "zh") -> Figure:
@@ -187,8 +225,9 @@ def trend_note(by_month, lang: str = "zh") -> str:
     return f"<div class='wb-note'>{html.escape(t('trend_undated', lang, n=f'{n:,}', amount=i18n.money(amount, lang)))}</div>"
 
 
-def top_table(top, lang: str = "zh") -> str:
-    """The top institutions as an HTML table (institution names, never persons)."""
+def top_table(top, lang: str = "zh", link=None) -> str:
+    """The top institutions as an HTML table (institution names, never persons); with ``link``
+    (code → URL) each name opens that institution's findings."""
     heads = [t("rank", lang), t("institution", lang), t("county", lang), t("institution_type", lang),
              t("findings_count", lang), t("rules_hit", lang), t("amount_wan", lang), t("confirmed", lang)]
     body = []
@@ -197,7 +236,11 @@ def top_table(top, lang: str = "zh") -> str:
         cells = [(str(i), "num"), (name, ""), (r["county"] or "—", ""), (i18n.category_label(r["category"], lang), ""),
                  (f"{r['findings']:,}", "num"), (str(r["rules"]), "num"), (f"{i18n.wan(r['amount_at_risk']):,}", "num"),
                  (str(r["confirmed"]), "num")]
-        body.append("<tr>" + "".join(f"<td class='{c}'>{html.escape(str(v))}</td>" for v, c in cells) + "</tr>")
+        tds = [f"<td class='{c}'>{html.escape(str(v))}</td>" for v, c in cells]
+        if link is not None:
+            tds[1] = (f"<td><a class='wb-drill' data-institution='{html.escape(r['fixmedins_code'])}' "
+                      f"href='{html.escape(link(r['fixmedins_code']))}'>{html.escape(str(name))}</a></td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     return f"<table class='wb-top' data-rows='{len(body)}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -216,8 +259,9 @@ class BriefingView(W.VBox):
 
     lang = T.Enum(i18n.LANGS, default_value="zh", help="language of every label: zh (default) or en")
 
-    def __init__(self, briefing, lang: str = "zh", top: int = 10):
+    def __init__(self, briefing, lang: str = "zh", top: int = 10, carry=None):
         self.briefing = briefing
+        self.carry = dict(carry or {})  # RUN / DATA of the page's URL, for the drill-down links
         self.figures = briefing.figures(top)
         self._charts = {}
         self.toggle = W.ToggleButtons(options=[("中文", "zh"), ("English", "en")], value=lang,
@@ -227,8 +271,7 @@ class BriefingView(W.VBox):
         self.audit = W.HTML()
         self.cases_html = W.HTML()
         self.chart_titles = {k: W.HTML() for k in ("trend", "by_county", "by_rule", "by_type")}
-        self.chart_images = {k: W.Image(format=SVG_FORMAT, layout=W.Layout(width="100%", height="auto"))
-                             for k in self.chart_titles}
+        self.chart_images = {k: W.HTML(layout=W.Layout(width="100%")) for k in self.chart_titles}  # inline SVG
         self.top_html = W.HTML()
         cells = [W.VBox([self.chart_titles[k], self.chart_images[k]], layout=W.Layout(width="49%"))
                  for k in self.chart_titles]
@@ -268,22 +311,27 @@ class BriefingView(W.VBox):
             self.chart_titles[k].value = f"<div class='wb-chart-title'>{html.escape(title)}</div>"
             self.chart_images[k].value = self.chart_svg(k, lang)
         self.chart_titles["trend"].value += trend_note(f["by_month"], lang)
-        self.top_html.value = (f"<h2>{html.escape(t('top_institutions', lang))}</h2>" + top_table(f["top_institutions"], lang))
+        self.top_html.value = (f"<h2>{html.escape(t('top_institutions', lang))}</h2>"
+                               + top_table(f["top_institutions"], lang, self._link("INSTITUTION")))
 
     def _render_cases(self):
         lang = self.lang
         self.cases_html.value = (f"<h2>{html.escape(t('section_cases', lang))}</h2>"
                                  + case_tiles(self.figures["cases"], lang, self.briefing.cases_error))
 
-    def chart_svg(self, key: str, lang: str) -> bytes:
-        """The SVG of one chart in one language (rendered once, then kept)."""
+    def _link(self, name: str, lang: str | None = None):
+        lang = lang or self.lang
+        return lambda value: findings_link(self.carry, lang, **{name: value})
+
+    def chart_svg(self, key: str, lang: str) -> str:
+        """One chart in one language as inline SVG, bars linked to their findings (drawn once, then kept)."""
         if (key, lang) not in self._charts:
             f = self.figures
             fig = {"trend": lambda: chart_trend(f["by_month"], lang),
-                   "by_county": lambda: chart_counties(f["by_county"], lang),
-                   "by_rule": lambda: chart_rules(f["by_rule"], lang),
+                   "by_county": lambda: chart_counties(f["by_county"], lang, link=self._link("COUNTY", lang)),
+                   "by_rule": lambda: chart_rules(f["by_rule"], lang, link=self._link("RULE", lang)),
                    "by_type": lambda: chart_types(f["by_institution_type"], lang)}[key]()
-            self._charts[(key, lang)] = svg(fig)
+            self._charts[(key, lang)] = inline_svg(fig, key)
         return self._charts[(key, lang)]
 
     def refresh_cases(self):
@@ -293,7 +341,7 @@ class BriefingView(W.VBox):
         self.figures["top_institutions"] = self.briefing.top_institutions(len(self.figures["top_institutions"]) or 10)
         self._render_cases()
         self.top_html.value = (f"<h2>{html.escape(t('top_institutions', self.lang))}</h2>"
-                               + top_table(self.figures["top_institutions"], self.lang))
+                               + top_table(self.figures["top_institutions"], self.lang, self._link("INSTITUTION")))
 
 
 def error_note(err, lang: str = "zh") -> W.HTML:
@@ -305,8 +353,10 @@ def error_note(err, lang: str = "zh") -> W.HTML:
 def briefing_dashboard(run, data=None, lang: str = "zh", top: int = 10, home=None):
     """The briefing of ``run`` (:class:`BriefingView`), or a note naming the folder that is missing."""
     from workbench.briefing import Briefing
+    from workbench.params import query_values
 
+    carry = {k.upper(): v for k, v in query_values().items() if k.upper() in ("RUN", "DATA")}
     try:
-        return BriefingView(Briefing(run, data=data, home=home), lang=lang, top=top)
+        return BriefingView(Briefing(run, data=data, home=home), lang=lang, top=top, carry=carry)
     except WorkbenchError as e:
         return error_note(e, lang)

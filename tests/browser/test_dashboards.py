@@ -180,6 +180,32 @@ def test_findings_grid_filters_sorts_and_opens_a_row(page, voila_server, screens
     screenshot(page, screenshots, "findings-sorted")
 
 
+def queue_count(page) -> int:
+    return int(re.search(r"符合条件 ([\d,]+) 条", page.inner_text(".wb-summary")).group(1).replace(",", ""))
+
+
+def test_briefing_drills_down_to_the_findings_of_a_county_a_rule_and_an_institution(page, voila_server, screenshots):
+    from urllib.parse import parse_qs, urlsplit as split
+
+    f = pq.read_table(voila_server.run / "findings.parquet").to_pandas()
+    medins = pq.read_table(voila_server.data / "medins.parquet", columns=["fixmedins_code", "admdvs"]).to_pandas()
+    county_of = dict(zip(medins.fixmedins_code, medins.admdvs))
+    for chart, param in (("by_county", "COUNTY"), ("by_rule", "RULE"), (None, "INSTITUTION")):
+        open_dashboard(page, voila_server, "briefing.ipynb", "[data-figure=findings]")
+        link = (page.locator(f".wb-chart[aria-label={chart}] a:has(> path)").last if chart  # the top bar
+                else page.locator("a.wb-drill").first)
+        href = link.get_attribute("xlink:href" if chart else "href")
+        value = parse_qs(split(href).query)[param][0]
+        link.click()  # the bar with most money, or the first institution's name in the table
+        page.wait_for_selector(".wb-summary")
+        assert parse_qs(split(page.url).query)[param] == [value]  # the address says what is shown: bookmarkable
+        expected = {"COUNTY": sum(county_of.get(c) == value for c in f.fixmedins_code),
+                    "RULE": int((f.rule_id == value).sum()), "INSTITUTION": int((f.fixmedins_code == value).sum())}[param]
+        assert expected > 0 and queue_count(page) == expected, (param, value)
+        assert_clean(page, voila_server)
+    screenshot(page, screenshots, "findings-of-an-institution")
+
+
 @pytest.mark.parametrize("name", RESPOND_TO_A_CLICK)
 def test_analysis_dashboard_responds_to_a_click(page, voila_server, screenshots, name):
     if not (ROOT / "dashboards" / name).is_file():
