@@ -1,5 +1,5 @@
-"""Self-check of a synthetic data folder: an independent, plain-SQL version of each of the 28
-rules of ``docs/rules-spec.md`` (default parameters) run against ``truth.parquet``.
+"""Self-check of a synthetic data folder: an independent, plain-SQL version of each rule
+of ``docs/rules-spec.md`` and of the rules planted since (``docs/synth.md``) (default parameters) run against ``truth.parquet``.
 
 It is deliberately separate from ``workbench/rules`` (which is checked *with* it): each query
 returns the rule's key columns, and :func:`verify` reports, per rule, the planted cases found
@@ -19,6 +19,11 @@ SEX_RANGES = [("O00", "O9A", "2"), ("Z32", "Z37", "2"), ("Z39", "Z39", "2"), ("N
               ("E29", "E29", "1"), ("Q53", "Q55", "1"), ("R86", "R86", "1")]
 AGE_RANGES = [("P00", "P96", 0, 0), ("Z38", "Z38", 0, 0), ("R95", "R95", 0, 0), ("O00", "O9A", 12, 55), ("R54", "R54", 60, 200)]
 VISIT = ["psn_no", "fixmedins_code", "mdtrt_id"]
+# 门诊慢特病 conditions (ICD-10 three-character ranges)
+CHRONIC_RANGES = [("I10", "I15"), ("E10", "E14"), ("I20", "I25"), ("I50", "I50"), ("I27", "I27"), ("I60", "I69"),
+                  ("J44", "J45"), ("N18", "N18"), ("Z49", "Z49"), ("Z94", "Z94"), ("C00", "C97"), ("D00", "D09"),
+                  ("D61", "D61"), ("D66", "D68"), ("F20", "F31"), ("G20", "G20"), ("G40", "G40"), ("B18", "B18"),
+                  ("K74", "K74"), ("A15", "A19"), ("B20", "B24"), ("M05", "M06"), ("M32", "M32"), ("E05", "E05")]
 
 
 def _values(rows):
@@ -86,7 +91,9 @@ RULES = {
     "stock_mismatch": (["fixmedins_code"], """
         WITH b AS (SELECT m.fixmedins_code, f.med_list_codg, STRFTIME(f.fee_ocur_time, '%Y-%m') period, SUM(f.cnt) q
                    FROM fee f JOIN mdtrt m USING (mdtrt_id) GROUP BY 1, 2, 3)
-        SELECT DISTINCT b.fixmedins_code FROM b JOIN stock s USING (fixmedins_code, med_list_codg, period) WHERE b.q > s.inv_begn + s.purc_cnt"""),
+        SELECT DISTINCT b.fixmedins_code FROM b
+        JOIN (SELECT fixmedins_code, med_list_codg, period, SUM(inv_begn) inv_begn, SUM(purc_cnt) purc_cnt FROM stock GROUP BY 1, 2, 3) s
+          USING (fixmedins_code, med_list_codg, period) WHERE b.q > s.inv_begn + s.purc_cnt"""),
     "item_sex_limit": (VISIT, """
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
         JOIN psn p ON p.psn_no = m.psn_no WHERE l.lmt_gend IS NOT NULL AND p.gend IN ('1', '2') AND p.gend <> l.lmt_gend"""),
@@ -109,6 +116,14 @@ RULES = {
                       AND SUM(CASE WHEN f.med_chrgitm_type NOT IN ('01', '07') THEN 1 ELSE 0 END) = 0)
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM d JOIN mdtrt m USING (mdtrt_id)
         GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id HAVING COUNT(*) >= 3"""),
+    "bed_days_over_stay": (VISIT, """
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE m.med_type = '21' AND f.med_chrgitm_type = '01' GROUP BY 1, 2, 3, m.begntime, m.endtime
+        HAVING SUM(f.cnt) > GREATEST(DATE_DIFF('day', CAST(m.begntime AS DATE), CAST(m.endtime AS DATE)), 1)"""),
+    "chronic_outpatient_without_diagnosis": (VISIT, f"""
+        WITH k(a, b) AS (VALUES {_values(CHRONIC_RANGES)}),
+             q AS (SELECT DISTINCT m.psn_no FROM mdtrt m JOIN k ON {CAT} BETWEEN k.a AND k.b)
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m WHERE m.med_type = '14' AND m.psn_no NOT IN (SELECT psn_no FROM q)"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

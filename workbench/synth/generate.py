@@ -15,6 +15,7 @@ from .planter import ChunkPlanter
 from .region import DEPTS, PHARM_DEPT, build_region
 from .scales import get_scale
 from .stock import Accumulator, build_stock
+from .supplement import plant_supplement
 
 GENERATOR_VERSION = "1.0"
 TRUTH_COLUMNS = ("case_id", "scenario", "rule_id", "fixmedins_code", "dr_code", "psn_no", "mdtrt_id", "members", "detail")
@@ -142,8 +143,20 @@ def synthesize(out, scale="demo", seed=2024, progress=True, force=False) -> dict
                 rows[k] += tables[k].num_rows
             bar.set_postfix(persons=rows["psn"], fee_lines=rows["fee"], refresh=False)
             truth.extend(chunk_truth)
+        # the supplement's rows come after every chunk's and leave the ledger and the chunks as
+        # they were (synth/supplement.py)
+        sup_tables, sup_truth = plant_supplement(sc, seed, region, know, lookups)
+        for name, table in sup_tables:
+            if name == "stock":
+                sup_stock = table
+                continue
+            w.write(name, table)
+            if name in rows:
+                rows[name] += table.num_rows
+        truth.extend(sup_truth)
         stock, stock_truth = build_stock(acc, plan, region, know, r_stock)
         w.write("stock", to_table("stock", stock))
+        w.write("stock", sup_stock)
         w.close()
         truth.extend(stock_truth)
         unrealised = _check_institution_cases(acc, region, truth)

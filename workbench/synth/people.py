@@ -119,16 +119,17 @@ def psn_no(region: Region, county, serial) -> pa.Array:
     return concat_str(pa.array(city, pa.string()), padded(serial, 12))
 
 
-def person_tables(people: Cols, region: Region, rng):
+def person_tables(people: Cols, region: Region, rng, seq=None):
     """``psn`` and ``insu`` rows (arrow columns) of the chunk's persons.
 
     A few persons (0.5 %) had a break in their enrolment: two spells that do not overlap (a
-    near miss for 重复参保).
+    near miss for 重复参保). ``seq``: the ID numbers' sequences when not those of a chunk of
+    the region (the supplement's persons, :func:`workbench.synth.supplement.sequence`).
     """
     n = len(people)
     region_code = np.array([int(region.county_code[c]) for c in people.county], dtype=np.int64)
     ids = psn_no(region, people.county, people.serial)
-    cert = certnos(region_code, people.birth_ymd, people.sex, _sequence(people, region))
+    cert = certnos(region_code, people.birth_ymd, people.sex, _sequence(people, region) if seq is None else seq)
     names = person_names(people.sex, rng)
     adm = pa.array(region.county_code[people.county], pa.string())
     death = people.death

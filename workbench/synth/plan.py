@@ -31,6 +31,9 @@ SCENARIO_RULE = {
     "test_panel": "test_panel_uniformity", "tcm_abuse": "tcm_therapy_abuse", "card_shopping": "unlisted_item",
     "collusion_ring": "rings", "upcoding": "providers", "low_standard_admission": "providers",
     "split_stay_hospital": "stays",
+    # planted by the supplement (synth/supplement.py), in persons of their own
+    "bed_days_over_stay": "bed_days_over_stay",
+    "chronic_outpatient_without_diagnosis": "chronic_outpatient_without_diagnosis",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

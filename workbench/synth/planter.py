@@ -135,21 +135,23 @@ class ChunkPlanter:
                                "members": members, "detail": detail, "psn_no": psn_no})
 
     # --- the two phases ------------------------------------------------------------------------
-    def plant_visits(self) -> Cols:
-        """Pre-billing scenarios (new visits and stays, changed diagnoses); returns all visits."""
+    def plant_visits(self, plants=None) -> Cols:
+        """Pre-billing scenarios (new visits and stays, changed diagnoses); returns all visits.
+        ``plants`` maps scenarios to their plant functions (default: those of plant_visits)."""
         from .plant_visits import VISIT_PLANTS
 
         self.all_visits = self.visits
         for i, case in enumerate(self.cases):
-            fn = VISIT_PLANTS.get(case.scenario)
+            fn = (VISIT_PLANTS if plants is None else plants).get(case.scenario)
             if fn is not None:
                 fn(self, i, case)
         self.all_visits = Cols.concat([self.visits] + self.parts)
         self.parts = []
         return self.all_visits
 
-    def plant_fees(self, visits, lines) -> Cols:
-        """Post-billing scenarios (fee lines changed, added or removed); returns the lines."""
+    def plant_fees(self, visits, lines, plants=None) -> Cols:
+        """Post-billing scenarios (fee lines changed, added or removed); returns the lines.
+        ``plants`` maps scenarios to their plant functions (default: those of plant_fees)."""
         from .plant_fees import FEE_PLANTS, FeeEdit
 
         self.all_visits = visits
@@ -157,7 +159,7 @@ class ChunkPlanter:
         ed.ensure_lines()
         ed.apply_special(self.special)
         for i, case in enumerate(self.cases):
-            fn = FEE_PLANTS.get(case.scenario)
+            fn = (FEE_PLANTS if plants is None else plants).get(case.scenario)
             if fn is not None:
                 fn(self, ed, i, case)
         lines = ed.result()
