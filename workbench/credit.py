@@ -30,8 +30,11 @@ import pandas as pd
 
 from .errors import CreditError
 from .rules.loader import fraud_rule_ids
+from .stats import peer_key_sql
 
 FRAUD_RULES = fraud_rule_ids()  # the rule files that say severity: fraud
+# the stats peer key, written as institution_base has always shown it ('1×2')
+CREDIT_PEER_KEY = peer_key_sql("m.fixmedins_type", "m.hosp_lv", missing="", separator="×")
 DEFAULT_POLICY = {
     "doctor": {
         "scale": 12, "suspend_at": 9, "terminate_at": 12,
@@ -211,7 +214,7 @@ def doctor_points(findings: pd.DataFrame, policy=None, as_of=None):
 
 # --------------------------------------------------------------------------- institutions
 def institution_base(data) -> pd.DataFrame:
-    """One row per institution: ``fixmedins_code, peer_group`` (type × level), ``visits`` and
+    """One row per institution: ``fixmedins_code, peer_group`` (type × level, :data:`CREDIT_PEER_KEY`), ``visits`` and
     ``fund_paid`` (net 统筹基金支出 over ``setl``; null when the data folder has no ``setl``)."""
     from .session import Session
 
@@ -227,7 +230,7 @@ def _base(s) -> pd.DataFrame:
     fund = ("(SELECT fixmedins_code, sum(hifp_pay) AS fund_paid FROM setl GROUP BY 1)" if s.has("setl")
             else "(SELECT NULL::VARCHAR AS fixmedins_code, NULL::DECIMAL(18,2) AS fund_paid WHERE false)")
     df = s.df(f"""
-        SELECT m.fixmedins_code, coalesce(m.fixmedins_type, '') || '×' || coalesce(m.hosp_lv, '') AS peer_group,
+        SELECT m.fixmedins_code, {CREDIT_PEER_KEY} AS peer_group,
                coalesce(v.visits, 0) AS visits, f.fund_paid
         FROM medins m
         LEFT JOIN (SELECT fixmedins_code, count(*) AS visits FROM mdtrt GROUP BY 1) v USING (fixmedins_code)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from .money import wan
+
 LANGS = ("zh", "en")
 
 MESSAGES = {
@@ -132,11 +134,6 @@ def category_label(code: str, lang: str = "zh") -> str:
 
 def _dec(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def wan(value) -> Decimal:
-    """Yuan as 万元, rounded half up to 2 decimals (``Decimal('61260000')`` → ``Decimal('6126.00')``)."""
-    return (_dec(value) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def money(value, lang: str = "zh") -> str:

@@ -10,7 +10,7 @@ the selection's total use integer fen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from . import evidence as _evidence
 from . import manifest as _manifest
 from .briefing import CATEGORY_SQL, county_names, rule_names
 from .errors import DataFolderError, WorkbenchError
+from .money import to_fen_at_least
 from .session import Session
 
 STATUSES = ("undecided", "open", "confirmed", "dismissed")
@@ -28,21 +29,7 @@ COLUMNS = ["finding_id", "rule_id", "rule_name_zh", "rule_name_en", "official_co
            "amount_at_risk", "status", "detail", "detail_en", "evidence"]
 
 
-def to_fen(value, what: str = "minimum amount"):
-    """A minimum in yuan (text, int or Decimal) → integer fen, rounded up; None or blank → None.
-
-    Rounded up because it is a lower bound on amounts in whole fen: ``amount ≥ 0.051`` holds
-    exactly for amounts of at least 6 fen.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise WorkbenchError(f"{what}: {value!r} is not an amount of yuan") from None
-    if not d.is_finite():
-        raise WorkbenchError(f"{what}: {value!r} is not an amount of yuan")
-    return int((d * 100).to_integral_value(rounding="ROUND_CEILING"))
+to_fen = to_fen_at_least  # a minimum in yuan -> fen, rounded up (workbench.money)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from scipy.stats import poisson
 
 from . import schema
 from .errors import WorkbenchError
+from .stats import peer_key_sql, robust_z
 from .sql import templates
 from .sql.templates import Raw
 
@@ -76,7 +77,8 @@ def _check_window(window_days) -> int:
 def _episodes_sql(has_setl: bool, has_dise_name: bool) -> str:
     money = _sql("visit_money") if has_setl else _sql("no_money")
     dise_name = Raw("m.dise_name" if has_dise_name else "CAST(NULL AS VARCHAR)")
-    return _sql("episodes", money=money, dise_name=dise_name)
+    return _sql("episodes", money=money, dise_name=dise_name,
+                peer_group=Raw(peer_key_sql("i.fixmedins_type", "i.hosp_lv")))
 
 
 def ensure_episodes(session) -> str:
@@ -149,23 +151,6 @@ def _age_band_sql(bands) -> str:
     for lo, hi in zip(bands, bands[1:]):
         whens.append(f"WHEN e.age < {hi} THEN '{lo}-{hi - 1}'")
     return "CASE " + " ".join(whens) + f" ELSE '{bands[-1]}+' END"
-
-
-def robust_z(values, reference) -> np.ndarray:
-    """Robust z-scores of ``values`` against ``reference``: ``(x - median) / (1.4826 MAD)``.
-
-    When the MAD is 0 (most peers alike), the mean absolute deviation times 1.2533 is the scale
-    instead (Iglewicz & Hoaglin); when that is 0 too every value equal to the median scores 0.
-    """
-    x = np.asarray(values, dtype=float)
-    ref = np.asarray(reference, dtype=float)
-    med = np.median(ref)
-    scale = 1.4826 * np.median(np.abs(ref - med))
-    if scale == 0:
-        scale = 1.2533 * np.mean(np.abs(ref - med))
-    if scale == 0:
-        return np.where(x == med, 0.0, np.where(x > med, np.inf, -np.inf))
-    return (x - med) / scale
 
 
 def _ratio(num, den):

@@ -10,13 +10,14 @@ import datetime as _dt
 import hashlib
 import json
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import money as _money
 from ..errors import CaseError
 from ..manifest import verify_run
 
@@ -89,33 +90,16 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-MONEY_LIMIT = Decimal("1e16")  # yuan: DECIMAL(18,2) holds 16 digits before the point
+MONEY_LIMIT = _money.MONEY_LIMIT
 
 
 def to_fen(value, what: str = "amount"):
-    """Yuan (text, int or Decimal; at most 2 decimals, not negative) as integer fen; None stays None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, float):
-        raise CaseError(f"{what}: give money as text or Decimal, not the float {value!r}")
-    try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise CaseError(f"{what}: {value!r} is not an amount of yuan") from None
-    if not d.is_finite() or d < 0:
-        raise CaseError(f"{what}: {value!r} must be a finite amount of yuan, not negative")
-    if d >= MONEY_LIMIT:  # the contract's money is DECIMAL(18,2); the trail keeps 64-bit fen
-        raise CaseError(f"{what}: {value!r} is out of range: at most {MONEY_LIMIT - Decimal('0.01'):,} yuan "
-                        "(16 digits before the point, 2 after)")
-    fen = d * 100
-    if fen != fen.to_integral_value():
-        raise CaseError(f"{what}: {value!r} has more than 2 decimals (fen)")
-    return int(fen)
+    """Yuan (text, int or Decimal; at most 2 decimals, not negative) as integer fen; None stays None
+    (:func:`workbench.money.to_fen`, raising :class:`CaseError`)."""
+    return _money.to_fen(value, what, error=CaseError)
 
 
-def yuan(fen):
-    """Integer fen as exact yuan (``Decimal('12.34')``); None stays None."""
-    return None if fen is None else (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
+yuan = _money.yuan
 
 
 def canonical(obj) -> str:

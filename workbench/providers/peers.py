@@ -1,104 +1,22 @@
-"""Peer groups and robust standardisation: a clinic is compared with clinics.
-
-Peer group = ``fixmedins_type`` x ``hosp_lv`` by default (``PEER_KEYS``; add ``admdvs`` for
-county). A group with fewer than ``min_size`` institutions is merged into the broader group of
-its type (``"1-*"``: every small group of medical institutions together). Each institution is
-standardised against a *reference* set: its peer group when that has at least ``min_size``
-members (``peer_basis = "group"``); else every institution of its type (``"type"``); else every
-institution (``"all"``).
-
-Robust z of a value x against a reference: ``(x - median) / (1.4826 MAD)``. When the MAD is 0
-(more than half the peers share one value, e.g. a share that is 0 for most) the scale is the
-mean absolute deviation x 1.2533 (Iglewicz & Hoaglin); when that is 0 too every peer has the
-median, and every z is 0.
+"""Standardising institutions against their peers (the peer group and robust z are
+:mod:`workbench.stats`, re-exported here): each measure's robust z against each institution's
+reference set (its peer group, its type, or everyone; see :func:`workbench.stats.assign_peer_groups`),
+with a floor on the scale.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-PEER_KEYS = ("fixmedins_type", "hosp_lv")
-MIN_PEER_SIZE = 5
-MAD_SCALE = 1.4826
-MEAN_AD_SCALE = 1.2533
-TYPE_NAMES = {"1": "医疗机构", "2": "零售药店"}
-LEVEL_NAMES = {"1": "三级", "2": "二级", "3": "一级", "9": "未定级/基层"}
-
-
-def robust_scale(reference) -> tuple:
-    """``(median, scale)`` of the non-null values of ``reference`` (scale 0 when all are equal;
-    median NaN when there is none)."""
-    ref = np.asarray(reference, dtype=float)
-    ref = ref[~np.isnan(ref)]
-    if ref.size == 0:
-        return np.nan, np.nan
-    med = float(np.median(ref))
-    dev = np.abs(ref - med)
-    scale = MAD_SCALE * float(np.median(dev))
-    if scale == 0:
-        scale = MEAN_AD_SCALE * float(np.mean(dev))
-    return med, scale
-
-
-def robust_z(values, reference) -> np.ndarray:
-    """Robust z-scores of ``values`` against ``reference`` (see the module). Null stays NaN; a
-    zero scale gives 0 to a value at the median and +/-inf to any other."""
-    x = np.asarray(values, dtype=float)
-    med, scale = robust_scale(reference)
-    if scale == 0:
-        return np.where(np.isnan(x), np.nan, np.where(x == med, 0.0, np.where(x > med, np.inf, -np.inf)))
-    return (x - med) / scale
-
-
-def peer_label(code: str) -> str:
-    """``"1-2"`` -> ``"医疗机构·二级"``; ``"1-*"`` -> ``"医疗机构·合并组"``."""
-    parts = str(code).split("-")
-    words = [TYPE_NAMES.get(parts[0], parts[0])]
-    for i, p in enumerate(parts[1:]):
-        words.append("合并组" if p == "*" else LEVEL_NAMES.get(p, p) if i == 0 else p)
-    return "·".join(words)
-
-
-def assign_peer_groups(inst: pd.DataFrame, by=PEER_KEYS, min_size: int = MIN_PEER_SIZE) -> pd.DataFrame:
-    """Add ``peer_group``, ``peer_label``, ``peer_basis`` and ``reference`` columns.
-
-    Parameters
-    ----------
-    inst : DataFrame
-        One row per institution with the ``by`` columns (``fixmedins_type`` first).
-    by : sequence of str
-        Columns that make a peer group; the first is the type that small groups fall back to.
-    min_size : int
-        Smallest peer group kept as it is.
-
-    Returns
-    -------
-    DataFrame
-        A copy with ``peer_group`` (``"1-2"``, or ``"1-*"`` for the merged small groups),
-        ``peer_label``, ``peer_basis`` (``group``, ``type``, ``all``) and ``reference`` (the key
-        of the reference set: the peer group, ``"type:1"``, or ``"*"``).
-    """
-    out = inst.copy()
-    keys = out[list(by)].astype("string").fillna("?")
-    fine = keys.agg("-".join, axis=1) if len(out) else pd.Series([], dtype="string")
-    typ = keys[by[0]]
-    size = fine.map(fine.value_counts())
-    group = fine.where(size >= min_size, typ + "-*")
-    out["peer_group"] = group.astype(str).to_numpy()
-    out["peer_label"] = [peer_label(g) for g in out["peer_group"]]
-    group_size = out["peer_group"].map(out["peer_group"].value_counts())
-    type_size = typ.map(typ.value_counts())
-    basis = np.where(group_size >= min_size, "group", np.where(type_size >= min_size, "type", "all"))
-    out["peer_basis"] = basis
-    out["reference"] = np.where(basis == "group", out["peer_group"], np.where(basis == "type", "type:" + typ.astype(str), "*"))
-    return out
+from ..stats import (LEVEL_NAMES, MAD_SCALE, MEAN_AD_SCALE, MIN_PEER_SIZE, PEER_KEYS,  # noqa: F401
+                     TYPE_NAMES, assign_peer_groups, peer_label, peer_type, robust_scale, robust_z)
 
 
 def _members(frame: pd.DataFrame, ref: str) -> pd.Series:
     if ref == "*":
         return pd.Series(True, index=frame.index)
     if ref.startswith("type:"):
-        return frame["peer_group"].str.split("-").str[0] == ref[5:]
+        return peer_type(frame["peer_group"]).set_axis(frame.index) == ref[5:]
     return frame["peer_group"] == ref
 
 

@@ -76,7 +76,7 @@ SELECT
     i.fixmedins_name,
     i.fixmedins_type,
     i.hosp_lv,
-    COALESCE(i.fixmedins_type, '?') || '-' || COALESCE(i.hosp_lv, '?') AS peer_group,
+    ${peer_group} AS peer_group,
     o.begntime,
     o.endtime,
     o.begn_date,
