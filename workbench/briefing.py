@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import manifest as _manifest
+from .runs import RunFolder
 from .cases import CaseStore, briefing_figures
 from .cases.outcomes import Outcomes
 from .errors import DataFolderError, WorkbenchError
@@ -105,13 +105,11 @@ class Briefing:
 
     def __init__(self, run, data=None, home=None, session=None, library=None):
         self.run = Path(run)
-        if not (self.run / "findings.parquet").is_file():
-            raise DataFolderError(f"{self.run}: not a run folder (no findings.parquet)")
-        self.manifest = _manifest.read(self.run)
-        recorded = (self.manifest.get("data") or {}).get("folder")
+        folder = RunFolder(self.run, verify=False)
+        recorded = folder.data_folder
         if data is None and recorded is None:
             raise DataFolderError(f"{self.run}/manifest.json records no data folder: give the data folder")
-        _manifest.verify_run(self.run)  # a changed run is refused, naming the file
+        self.manifest = folder.verify().manifest  # a changed run is refused, naming the file
         self.data = Path(data if data is not None else recorded)
         self.session = session if session is not None else Session(self.data)
         self.home = home

@@ -74,9 +74,15 @@ class ReproduceError(WorkbenchError):
     """A run or evidence pack that cannot be read or re-run (missing files, altered pack)."""
 
 
-class RunTampered(WorkbenchError):
+class RunFolderError(DataFolderError):
+    """A path that is not a run folder (no ``findings.parquet`` or ``manifest.json``), or a run
+    folder that cannot be used as it is: the one error of :class:`workbench.runs.RunFolder`."""
+
+
+class RunTampered(RunFolderError):
     """A run folder whose files differ from the SHA-256 its manifest records, or that records none.
 
     Raised by ``workbench export``, ``workbench case decide --run`` and the dashboards that open a
-    run folder (:func:`workbench.manifest.verify_run`); the message names the file.
+    run folder (:meth:`workbench.runs.RunFolder.open`, :func:`workbench.runs.verify_run`); the
+    message names the file.
     """

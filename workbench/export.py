@@ -39,11 +39,12 @@ import pyarrow.parquet as pq
 
 from . import evidence, privacy
 from .version import __version__
-from . import manifest as _manifest
 from .csvfile import csv_bytes
 from .cases import CaseStore, action_names, canonical, current_frame, fine_of, now, run_id, yuan
 from .errors import DataFolderError, RuleError, WorkbenchError
-from .reproduce import PACK_FILE, read_findings, sha256_bytes, table_changes
+from .runs import RunFolder, findings_table
+from .runs import manifest as _manifest
+from .runs.reproduce import PACK_FILE, sha256_bytes, table_changes
 from .rules.loader import LIBRARY_DIR, load_rule
 from .rules.views import VIEWS_DIR
 
@@ -168,7 +169,8 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
     from .pack_report import render_html, write_xlsx
 
     run = Path(run)
-    m = _manifest.verify_run(run)  # a changed findings.parquet must not export as genuine
+    folder = RunFolder(run)  # a changed findings.parquet must not export as genuine
+    m = folder.manifest
     data = Path(data) if data is not None else Path(m.get("data", {}).get("folder", ""))
     if not data.is_dir():
         raise DataFolderError(f"{data}: the run's data folder is not there; give --data")
@@ -177,7 +179,7 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
         raise DataFolderError(f"{data}: the data differ from what run {run} read "
                               f"({', '.join(t['table'] + ' ' + t['change'] for t in changed)}); "
                               f"export needs the same data (give --data)")
-    chosen = select_findings(read_findings(run / "findings.parquet"), rule, institution, finding_ids)
+    chosen = select_findings(folder.findings(), rule, institution, finding_ids)
     if rule and rule not in m.get("rules", {}):
         raise RuleError(f"--rule: rule {rule!r} is not among the rules of run {run}")
     if finding_ids is not None:
@@ -258,8 +260,6 @@ def _os_user() -> str:
 
 
 def _findings_files(df: pd.DataFrame) -> dict:
-    from .audit import findings_table
-
     out = {"findings.parquet": _parquet_table(findings_table(df))}
     csv_df = df.copy()
     csv_df["amount_at_risk"] = [format(a, "f") for a in csv_df["amount_at_risk"]]

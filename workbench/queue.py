@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from . import evidence as _evidence
-from . import manifest as _manifest
 from .briefing import CATEGORY_SQL, county_names, rule_names
 from .errors import DataFolderError, WorkbenchError
 from .money import to_fen_at_least
+from .runs import RunFolder
 from .session import Session
 
 STATUSES = ("undecided", "open", "confirmed", "dismissed")
@@ -79,11 +79,10 @@ class FindingsQueue:
 
     def __init__(self, run, data=None, home=None, session=None, library=None):
         self.run = Path(run)
-        path = self.run / "findings.parquet"
-        if not path.is_file():
-            raise DataFolderError(f"{self.run}: not a run folder (no findings.parquet)")
-        self.manifest = _manifest.verify_run(self.run)  # a changed run is refused
-        recorded = (self.manifest.get("data") or {}).get("folder")
+        folder = RunFolder(self.run)  # not a run folder, or a changed one, is refused
+        path = folder.findings_path
+        self.manifest = folder.manifest
+        recorded = folder.data_folder
         self.data = Path(data if data is not None else recorded) if (data or recorded) else None
         self.session = session if session is not None else (Session(self.data) if self.data else None)
         self.home = home

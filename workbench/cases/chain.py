@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .. import money as _money
 from ..errors import CaseError
-from ..manifest import verify_run
+from ..runs import RunFolder
 
 STATUSES = ("open", "confirmed", "dismissed")
 ACTIONS = {  # name -> 中文 (the outcomes a case records, in display order)
@@ -157,23 +156,17 @@ def snapshot(finding, run_id=None):
 
 def run_id(run) -> str:
     """A run's id: the first 16 hex digits of the SHA-256 of its ``manifest.json``."""
-    p = Path(run) / "manifest.json"
-    if not p.is_file():
-        raise CaseError(f"{run}: not a run folder (no manifest.json)")
-    return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+    return RunFolder(run, verify=False).run_id
 
 
 def finding_snapshot(run, finding_id: str) -> dict:
     """The snapshot of one finding of a run folder (``RUN/findings.parquet``)."""
-    p = Path(run) / "findings.parquet"
-    if not p.is_file():
-        raise CaseError(f"{run}: no findings.parquet")
-    verify_run(run)  # a decision must not record the snapshot of a changed run
-    t = pq.read_table(p)
+    folder = RunFolder(run)  # a decision must not record the snapshot of a changed run
+    t = folder.findings_arrow()
     rows = t.filter(pc.equal(t["finding_id"], finding_id)).to_pylist()
     if not rows:
-        raise CaseError(f"{p}: no finding {finding_id!r}")
-    return snapshot(rows[0], run_id(run))
+        raise CaseError(f"{folder.findings_path}: no finding {finding_id!r}")
+    return snapshot(rows[0], folder.run_id)
 
 
 def _check_text(value, what, limit, required=True):

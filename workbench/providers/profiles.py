@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import WorkbenchError
+from ..runs import RunFolder
 from ..sql import templates
 from ..sql.templates import Raw
 from .measures import MEASURES, chronic_categories
@@ -216,9 +217,7 @@ def read_findings(findings) -> pd.DataFrame | None:
     if isinstance(findings, (str, Path)):
         path = Path(findings)
         if path.is_dir() and (path / "manifest.json").is_file():  # a run folder: refused if changed
-            from ..manifest import verify_run
-
-            verify_run(path)
+            path = RunFolder(path).findings_path
         path = path / "findings.parquet" if path.is_dir() else path
         if not path.is_file():
             raise WorkbenchError(f"providers: no findings at {path}")
