@@ -32,6 +32,38 @@ def test_voila_serves_on_localhost_with_code_hidden_and_no_token_in_its_argument
     assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") for a in argv)
 
 
+def test_dashboards_are_preheated_and_every_page_resource_is_local():
+    import re as _re
+
+    argv = serve.voila_argv(ROOT / "dashboards", 8899)
+    assert "--preheat_kernel=True" in argv and f"--pool_size={serve.PREHEAT_POOL}" in argv
+    deny = json.loads(next(a for a in argv if a.startswith("--VoilaKernelManager.preheat_denylist=")).split("=", 1)[1])
+    for nb in DASHBOARDS:  # Voilà matches the pattern against absolute paths at start-up, relative ones later
+        for name in (str(nb), nb.name):
+            assert bool(_re.match(deny[0], name)) == (nb.name not in serve.PREHEATED), name
+    assert "--preheat_kernel=True" not in serve.voila_argv(ROOT / "dashboards", 8899, preheat=False)
+    # the page template served instead of Voilà's lab one: no address outside this server
+    from widgets import voila_server
+
+    folder = Path(voila_server.TEMPLATE_ROOT) / "voila" / "templates" / voila_server.TEMPLATE
+    for page in folder.iterdir():
+        text = page.read_text(encoding="utf-8")
+        assert not _re.search(r"(src|href)=[\"']?(https?:)?//", text), page.name
+    assert (Path(voila_server.fontawesome_root()) / "fontawesomefree" / "css" / "all.min.css").is_file()
+    assert (Path(voila_server.fontawesome_root()) / "fontawesomefree" / "webfonts" / "fa-solid-900.woff2").is_file()
+
+
+def test_a_dashboard_kernel_waits_for_its_page_only_when_preheated(monkeypatch):
+    from widgets import page
+
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    assert not page.preheated() and page.wait_for_page() is None  # nbclient, Jupyter: at once
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    assert not page.preheated()
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    assert page.preheated()
+
+
 def test_urls():
     assert serve.url(8866, "t0k") == "http://127.0.0.1:8866/voila/render/index.ipynb?token=t0k"
     assert serve.url(8866, page="briefing.ipynb", DATA="/d d") == "http://127.0.0.1:8866/voila/render/briefing.ipynb?DATA=%2Fd+d"

@@ -90,6 +90,17 @@ def test_institution_view_histogram_and_pairs(analysis):
     assert "980.00" in v.pair_table.value
 
 
+def test_institution_view_says_when_there_is_nothing_to_show(analysis):
+    v = InstitutionView(analysis)
+    no_pairs = [r.fixmedins_code for r in analysis.institutions.itertuples()
+                if analysis.institution_pairs(r.fixmedins_code).empty]
+    if no_pairs:
+        v.fixmedins_code = no_pairs[0]
+        assert v.pair_picker.options == () and "没有 15 天内的再入院" in v.pair_table.value
+    v.fixmedins_code = "NOWHERE"
+    assert "机构 NOWHERE 没有住院记录" in v.measures.value and v.chart.layout.display == "none"
+
+
 def test_selecting_a_pair_opens_the_person_in_the_timeline(analysis):
     ex = StaysExplorer(analysis, fixmedins_code="H1")
     ex.institution.pair_picker.value = "S7"

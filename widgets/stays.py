@@ -209,12 +209,17 @@ class InstitutionView(W.VBox):
     @observe("fixmedins_code")
     def _institution_changed(self, change):
         code = self.fixmedins_code
-        if self.picker.value != code:
-            self.picker.value = code or None
+        if self.picker.value != code:  # a code not in the list (a link's, say) leaves the list unpicked
+            self.picker.value = code if code in {v for _, v in self.picker.options} else None
         row = self.analysis.institutions[self.analysis.institutions.fixmedins_code == code]
         if row.empty:
             self.histogram, self.pairs = None, self.pairs.iloc[0:0]
-            self.measures.value, self.pair_picker.options = "", []
+            self.pair_picker.options, self.pair_table.value = [], ""
+            # said plainly: an empty page would look like a fault
+            self.measures.value = ("<p class='wb-note' style='font-size:17px'>没有住院机构可显示（数据中没有住院记录）。"
+                                   " No inpatient institution to show.</p>" if self.analysis.institutions.empty else
+                                   f"<p class='wb-note' style='font-size:17px'>机构 {html.escape(code)} 没有住院记录。"
+                                   f" Institution {html.escape(code)} has no inpatient stays.</p>")
             _set_image(self.chart, b"")
             return
         self.histogram = self.analysis.institution_gaps(code)
@@ -225,6 +230,10 @@ class InstitutionView(W.VBox):
         self.pair_picker.options = [
             (f"{p.psn_no}  {p.first_mdtrt_id} → {p.second_mdtrt_id}  间隔 {p.gap_days} 天  {_text(p.first_dise_codg)} → {_text(p.second_dise_codg)}",
              p.second_mdtrt_id) for p in shown.itertuples(index=False)]
+        if shown.empty:
+            self.pair_table.value = (f"<p class='wb-note' style='font-size:17px'>该机构没有 {self.analysis.window_days} 天内的再入院。"
+                                     f" No readmission within {self.analysis.window_days} days here.</p>")
+            return
         self.pair_table.value = _table_html(
             shown.head(50),
             ["psn_no", "first_mdtrt_id", "second_mdtrt_id", "gap_days", "first_dise_codg", "second_dise_codg",

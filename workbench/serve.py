@@ -38,6 +38,9 @@ MIN_TOKEN_LENGTH = 32
 TOKEN_ENV = "WORKBENCH_TOKEN"
 DEFAULT_MEMORY_CEILING = "2GiB"
 _REPO_DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
+# Dashboards a projector or a first visit opens: kept warm (widgets.page), PREHEAT_POOL kernels each
+PREHEATED = ("index.ipynb", "briefing.ipynb", "findings.ipynb")
+PREHEAT_POOL = 1
 
 
 def dashboards_dir() -> Path:
@@ -118,15 +121,27 @@ def kernel_env(data=None, run=None) -> dict:
     return env
 
 
-def voila_argv(folder, port: int, open_browser: bool = False) -> list:
-    """The Voilà command-line arguments of ``workbench serve`` (the token is not one of them)."""
-    return [
+def voila_argv(folder, port: int, open_browser: bool = False, preheat: bool = True) -> list:
+    """The Voilà command-line arguments of ``workbench serve`` (the token is not one of them).
+
+    With ``preheat`` Voilà keeps :data:`PREHEAT_POOL` kernel(s) per dashboard of
+    :data:`PREHEATED` started, with the dashboard's imports done (each waits for its page's request
+    in :func:`widgets.page.wait_for_page`): a page opens without starting Python. The other
+    dashboards start a kernel when asked (each preheated kernel holds ~150 MB).
+    """
+    argv = [
         str(folder), f"--Voila.ip={HOST}", f"--port={int(port)}", "--Voila.port_retries=0",
         f"--Voila.open_browser={open_browser}",
         "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
     ]
+    if preheat:
+        others = sorted(p.stem for p in Path(folder).glob("*.ipynb") if p.name not in PREHEATED)
+        argv += ["--preheat_kernel=True", f"--pool_size={PREHEAT_POOL}"]
+        if others:  # re.match'ed against the notebook's path, absolute at start-up, relative later
+            argv.append(f"--VoilaKernelManager.preheat_denylist={json.dumps(['(^|.*/)(' + '|'.join(others) + ')[.]ipynb$'])}")
+    return argv
 
 
 def url(port: int, token: str | None = None, page: str | None = LANDING, **query) -> str:
