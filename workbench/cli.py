@@ -34,7 +34,7 @@ HANDLERS = {
     "credit": "workbench.credit_store:cli_credit",
     "credit repair": "workbench.credit_store:cli_record",
     "credit object": "workbench.credit_store:cli_record",
-    "export": "workbench.export:cli_export",
+    "export": "workbench.evidence.pack:cli_export",
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
     "extract": "workbench.extract:cli_extract",

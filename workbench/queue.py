@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import evidence as _evidence
+from .evidence import rows as _evidence
 from .briefing import CATEGORY_SQL, county_names, rule_names
 from .errors import DataFolderError, WorkbenchError
 from .money import to_fen_at_least

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from . import schema
-from .cases import ACTIONS, STATUS_ZH
+from .. import schema
+from ..cases import ACTIONS, STATUS_ZH
 
 RESULT_ZH = {"suspicious": "可疑", "violation": "明确违规"}
 FINDING_HEADERS = {

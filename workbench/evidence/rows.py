@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import pandas as pd
 
-from . import privacy
-from .errors import WorkbenchError
+from .. import privacy
+from ..errors import WorkbenchError
 
 KEY_COLUMNS = {
     "mdtrt": ["mdtrt_id"],
