@@ -20,7 +20,7 @@ HANDLERS = {
     "audit": "workbench.runs.audit:cli_audit",
     "providers": "workbench.providers:cli_providers",
     "rings": "workbench.rings:cli_rings",
-    "stays": "workbench.stays:cli_stays",
+    "stays": "workbench.stays.cli:cli_stays",
     "reproduce": "workbench.runs.reproduce:cli_reproduce",
     "lottery draw": "workbench.lottery.cli:cli_draw",
     "lottery verify": "workbench.lottery.cli:cli_verify",

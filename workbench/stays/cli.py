@@ -1,0 +1,42 @@
+"""``workbench stays``: readmission pairs as CSV (the one CSV writer)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .episodes import readmission_pairs, readmission_pairs_spark
+
+
+def _csv_value(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    return str(v)
+
+
+def write_pairs_csv(pairs: pd.DataFrame, path) -> Path:
+    """Write readmission pairs as UTF-8 CSV with a BOM (Excel opens it as Chinese text).
+
+    Money is written exactly as stored (``1234.50``), booleans as ``true``/``false``, nulls
+    empty. The file is written beside ``path`` and renamed into place.
+    """
+    from ..csvfile import write_csv  # the one CSV writer: no cell a spreadsheet runs as a formula
+
+    return write_csv(pairs, path, cell=lambda _column, v: _csv_value(v))
+
+
+def cli_stays(args) -> int:
+    """``workbench stays DATA --out FILE.csv [--window-days N] [--engine duckdb|spark]``."""
+    from ..session import Session, resource_options
+
+    with Session(args.data, **resource_options(args)) as session:
+        if getattr(args, "engine", "duckdb") == "spark":
+            pairs = readmission_pairs_spark(session, args.window_days)
+        else:
+            pairs = readmission_pairs(session, args.window_days)
+        write_pairs_csv(pairs, args.out)
+    print(f"{len(pairs)} readmission pair(s) within {args.window_days} days at the same institution -> {args.out}")
+    return 0
