@@ -782,3 +782,38 @@ def test_duplicate_enrollment(tmp_path):
     r, ev = one(df, psn_no="P1")
     assert ev == ["insu:P1/2023-12-31", "insu:P2/2020-01-01"] and r.amount_at_risk == D("0.00")
     assert one(df, psn_no="P5")[1] == ["insu:P5/2021-01-01", "insu:P5/2022-06-01"]
+
+
+# --- workbench rules: the library listed, and docs/rule-library.md generated from it -------------
+def test_the_committed_rule_library_page_is_the_generated_one():
+    from workbench.rules import listing
+
+    page = (RULES_DIR.parents[1] / "docs" / "rule-library.md").read_text(encoding="utf-8")
+    assert page == listing.markdown(LIB), "run: workbench rules --markdown > docs/rule-library.md"
+    assert f"# The rule library (规则库): {len(LIB)} rules" in page
+    for rid, r in LIB.items():  # every rule in the table and with a section, its defaults shown
+        assert f"[`{rid}`](#{rid})" in page and f'<a id="{rid}"></a>' in page
+        for name, p in r.params.items():
+            assert f"`{name}`={json.dumps(p.default)}" in page
+
+
+def test_workbench_rules_json_lists_every_rule_and_a_local_one(tmp_path, capsys):
+    from workbench import cli
+
+    assert cli.main(["rules", "--json"]) == 0
+    got = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    assert set(got) == set(LIB)
+    fo = got["frequent_outpatient"]
+    assert (fo["official_code"], fo["tier"], fo["result_type"], fo["source"]) == (
+        "GZ10000204002000", "management", "suspicious", "built-in")
+    assert {n: p["default"] for n, p in fo["params"].items()} == {"window_days": 30, "max_visits": 12}
+    assert got["claims_after_death"]["severity"] == "fraud" and got["claims_after_death"]["tables"] == ["mdtrt", "setl", "psn"]
+    src = LIB["frequent_outpatient"].path.read_text(encoding="utf-8")
+    (tmp_path / "bureau_frequent_outpatient.yaml").write_text(
+        src.replace("id: frequent_outpatient", "id: bureau_frequent_outpatient"), encoding="utf-8")
+    assert cli.main(["rules", "--json", "--rules-dir", str(tmp_path)]) == 0
+    got = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    assert len(got) == len(LIB) + 1 and got["bureau_frequent_outpatient"]["source"] == "local"
+    assert cli.main(["rules", "--rules-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(f"{len(LIB) + 1} rules\n") and "bureau_frequent_outpatient" in out

@@ -38,6 +38,7 @@ HANDLERS = {
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
     "extract": "workbench.extract:cli_extract",
+    "rules": "workbench.rules.listing:cli_rules",
 }
 
 
@@ -253,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("--force", action="store_true",
                    help="write into a non-empty --out, replacing only the files an extract writes")
+
+    s = sub.add_parser("rules", help="list the rule library (id, code, names, tier, type, stage, parameters, source)")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="every field of every rule, for scripts")
+    fmt.add_argument("--markdown", action="store_true", help="the rule-library page (docs/rule-library.md)")
+    s.add_argument("--rules-dir", default=None, metavar="DIR", help="also list a bureau's own rule files (source: local)")
 
     s = sub.add_parser("demo", help="synth demo data, audit it, serve the dashboards")
     s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
