@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..sql import templates
+from ..sql.templates import Raw
 from .engines import engine_of, to_pandas
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -34,10 +36,12 @@ EDGE_COLUMNS = ["kind", "a", "b", "n", "days", "weeks", "patients", "rx", "same_
                 "deg_a", "deg_b", "total", "share", "lift"]
 
 
-def sql_text(name: str, **parts) -> str:
-    """The SQL file ``sql/<name>.sql``, with ``{part}`` placeholders filled."""
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return text.format(**parts) if parts else text
+def sql_text(name: str, **parts) -> Raw:
+    """The SQL file ``sql/<name>.sql`` with its ``${part}`` placeholders filled
+    (:mod:`workbench.sql.templates`): text parts are SQL fragments put in as written (a
+    :func:`sql_text` result, a column, a join), numbers become literals."""
+    values = {k: Raw(v) if isinstance(v, str) else v for k, v in parts.items()}
+    return Raw(templates.load(SQL_DIR, name, **values))
 
 
 def frame(rel) -> pd.DataFrame:

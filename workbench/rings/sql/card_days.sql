@@ -20,4 +20,4 @@ SELECT
     CAST(sum(medfee_sumamt) AS DECIMAL(18,2)) AS medfee_sumamt
 FROM pharmacy_day
 GROUP BY psn_no, day
-HAVING count(*) >= {min_pharmacies}
+HAVING count(*) >= ${min_pharmacies}

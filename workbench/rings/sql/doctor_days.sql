@@ -10,12 +10,12 @@ d AS (
     SELECT dr_code, day, count(*) AS events, count(DISTINCT psn_no) AS distinct_count
     FROM v WHERE dr_code IS NOT NULL
     GROUP BY dr_code, day
-    HAVING count(*) > {max_visits}
+    HAVING count(*) > ${max_visits}
 ),
 flagged AS (
     SELECT v.dr_code, v.day, v.mdtrt_id FROM v JOIN d ON d.dr_code = v.dr_code AND d.day = v.day
 ),
-money AS ({money_rows}),
+money AS (${money_rows}),
 m AS (
     SELECT f.dr_code, f.day,
            CAST(sum(money.hifp_pay) AS DECIMAL(18,2)) AS hifp_pay,
@@ -28,11 +28,11 @@ SELECT
     d.day,
     CAST(NULL AS VARCHAR) AS psn_no,
     d.dr_code,
-    {own} AS fixmedins_code,
+    ${own} AS fixmedins_code,
     d.events,
     d.distinct_count,
     m.hifp_pay,
     m.medfee_sumamt
 FROM d
 LEFT JOIN m ON m.dr_code = d.dr_code AND m.day = d.day
-{join_dr}
+${join_dr}

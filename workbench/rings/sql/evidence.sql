@@ -64,10 +64,10 @@ rhythm AS (  -- each gap beside the one before it: a kept rhythm (weekly, fortni
 ),
 rg AS (
     SELECT ring_id, count(*) FILTER (WHERE prev_gap IS NOT NULL) AS rhythm_intervals,
-           count(*) FILTER (WHERE abs(gap - prev_gap) <= {rhythm_days}) AS regular_intervals
+           count(*) FILTER (WHERE abs(gap - prev_gap) <= ${rhythm_days}) AS regular_intervals
     FROM rhythm GROUP BY ring_id
 ),
-ib AS ({baskets})
+ib AS (${baskets})
 SELECT pur.ring_id, pur.purchases, pur.active_days, CAST(pur.weeks AS BIGINT) AS weeks, pur.first_day, pur.last_day,
        pur.hifp_pay, pur.medfee_sumamt, pur.median_bill,
        coalesce(lk.linked_purchases, 0) AS linked_purchases,

@@ -4,7 +4,7 @@
 -- Money: the net fund share (hifp_pay) and bill (medfee_sumamt) of the visit's settlements,
 -- refunds netted as they are; without setl, the bill is the sum of the fee lines and the fund
 -- share is unknown (null).
-WITH money AS ({money})
+WITH money AS (${money})
 SELECT
     m.mdtrt_id,
     m.psn_no,
