@@ -6,11 +6,15 @@ For each scale whose data exist (demo is made in ``bench/out/demo-2024`` when mi
 when ``bench/out/city-7`` exists, else it is skipped with a note) the run folder is made once
 (``<data>-run``), then one ``workbench serve`` and one Chromium measure:
 
-* **baseline**: an almost empty Voilà notebook (one label widget): request → widget visible;
-  Voilà's own cost of a page (kernel start, rendering), on the same server in the same run;
-* **briefing**: request → the headline figures visible (target ≤ 5 s on city data);
-* **filter**: picking a rule in the findings queue → the list shows the new rows
-  (target ≤ 300 ms); also the filter's time inside the kernel (``FindingsQueue.filter``).
+* **baseline**: an almost empty Voilà notebook (one label widget), not preheated: request →
+  widget visible; Voilà's own cost of a page (kernel start, rendering), same server, same run;
+* **briefing**: request → the headline figures visible, with a preheated kernel as
+  ``workbench serve`` keeps one (target ≤ 2 s on city data; between two loads the bench waits
+  for the pool to be refilled, as a person's next visit would find it);
+* **briefing cold**: the same notebook under another name, which is not preheated: what the
+  first paint costs without the pool;
+* **filter**: picking a rule in the findings queue → the grid's new rows and the summary shown
+  (target ≤ 100 ms); also the filter's time inside the kernel (``FindingsQueue.filter``).
 
 Medians of ``--repeat`` page loads / filter changes are printed, with the minimum.
 """
@@ -33,7 +37,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 DATA = {"demo": OUT / "demo-2024", "city": OUT / "city-7"}
-TARGETS = {"briefing_s": 5.0, "filter_ms": 300.0}
+TARGETS = {"briefing_s": 2.0, "filter_ms": 100.0}
+REFILL_SECONDS = 8  # a used preheated kernel is replaced after 1 s, then runs the imports
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -62,6 +67,7 @@ def dashboards_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="bench-dash-"))
     for name in ("briefing.ipynb", "findings.ipynb"):
         shutil.copy(ROOT / "dashboards" / name, folder / name)
+    shutil.copy(ROOT / "dashboards" / "briefing.ipynb", folder / "briefing_cold.ipynb")  # not in serve.PREHEATED
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as W\nW.Label('baseline ready', _dom_classes=['bench-ready'])")]
     nbformat.write(nb, folder / "baseline.ipynb")
@@ -76,9 +82,9 @@ def _free_port() -> int:
 
 def start_server(data, run, folder, home):
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_DASHBOARDS": str(folder)}
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_DASHBOARDS": str(folder), "WORKBENCH_TOKEN": token}
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--data", str(data), "--run", str(run),
-                             "--port", str(port), "--token", token, "--no-browser"],
+                             "--port", str(port), "--no-browser"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 90
     while True:
@@ -155,13 +161,18 @@ def measure(scale: str, repeat: int, data=None, run=None) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
-            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
             page = ctx.new_page()
             page.goto(f"{base}/?token={token}")
             render = f"{base}/voila/render"
             time_page(page, f"{render}/baseline.ipynb", ".bench-ready")  # warm-up: first page compiles assets
             baseline = [time_page(page, f"{render}/baseline.ipynb", ".bench-ready") for _ in range(repeat)]
-            briefing = [time_page(page, f"{render}/briefing.ipynb", "[data-figure=findings]") for _ in range(repeat)]
+            cold = [time_page(page, f"{render}/briefing_cold.ipynb", "[data-figure=findings]") for _ in range(repeat)]
+            briefing = []
+            for _ in range(repeat):
+                page.goto("about:blank")
+                time.sleep(REFILL_SECONDS)
+                briefing.append(time_page(page, f"{render}/briefing.ipynb", "[data-figure=findings]"))
+            time.sleep(REFILL_SECONDS)
             findings_page = time_page(page, f"{render}/findings.ipynb", ".wb-summary")
             filters = time_filters(page, repeat)
             page.goto("about:blank")
@@ -171,13 +182,13 @@ def measure(scale: str, repeat: int, data=None, run=None) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
     load, in_kernel, n = kernel_filter_ms(data, run, repeat)
-    return {"scale": scale, "findings": n, "baseline_s": baseline, "briefing_s": briefing,
+    return {"scale": scale, "findings": n, "baseline_s": baseline, "briefing_s": briefing, "briefing_cold_s": cold,
             "findings_page_s": findings_page, "filter_ms": filters, "queue_load_s": load, "kernel_filter_ms": in_kernel}
 
 
 def report(results) -> str:
-    lines = [f"{'scale':6} {'findings':>9} {'baseline s':>11} {'briefing s':>11} {'queue page s':>13} "
-             f"{'filter ms':>10} {'in kernel ms':>13} {'targets':>20}"]
+    lines = [f"{'scale':6} {'findings':>9} {'baseline s':>12} {'briefing s':>12} {'cold s':>12} {'queue page s':>13} "
+             f"{'filter ms':>10} {'in kernel ms':>13} {'targets':>8}"]
     for r in results:
         if "skipped" in r:
             lines.append(f"{r['scale']:6} skipped: {r['skipped']}")
@@ -185,11 +196,12 @@ def report(results) -> str:
         med = statistics.median
         ok = (med(r["briefing_s"]) <= TARGETS["briefing_s"]) and (med(r["filter_ms"]) <= TARGETS["filter_ms"])
         lines.append(f"{r['scale']:6} {r['findings']:>9,} {med(r['baseline_s']):>6.2f} ({min(r['baseline_s']):.2f})"
-                     f" {med(r['briefing_s']):>6.2f} ({min(r['briefing_s']):.2f}) {r['findings_page_s']:>13.2f}"
+                     f" {med(r['briefing_s']):>6.2f} ({min(r['briefing_s']):.2f})"
+                     f" {med(r['briefing_cold_s']):>6.2f} ({min(r['briefing_cold_s']):.2f}) {r['findings_page_s']:>13.2f}"
                      f" {med(r['filter_ms']):>5.0f} ({min(r['filter_ms']):.0f}) {r['kernel_filter_ms']:>13.1f}"
-                     f" {'met' if ok else 'MISSED':>20}")
-    lines.append(f"medians (minimum) of the repeats; targets: briefing ≤ {TARGETS['briefing_s']} s on city data, "
-                 f"a filter change ≤ {TARGETS['filter_ms']:.0f} ms")
+                     f" {'met' if ok else 'MISSED':>8}")
+    lines.append(f"medians (minimum) of the repeats; briefing: preheated kernel, cold: the same notebook without; "
+                 f"targets: briefing ≤ {TARGETS['briefing_s']} s on city data, a filter change ≤ {TARGETS['filter_ms']:.0f} ms")
     return "\n".join(lines)
 
 
@@ -204,7 +216,7 @@ def main(argv=None) -> int:
         print("bench.dashboards: no Chromium (bash scripts/browser-deps.sh)", file=sys.stderr)
         return 2
     if args.data:
-        results = [measure("custom", args.repeat, Path(args.data), Path(args.run))]
+        results = [measure(Path(args.data).name, args.repeat, Path(args.data), Path(args.run))]
     else:
         results = [measure(s.strip(), args.repeat) for s in args.scales.split(",") if s.strip()]
     print(report(results))

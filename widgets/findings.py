@@ -50,15 +50,20 @@ def grid_frame(rows, lang: str = "zh") -> pd.DataFrame:
     doctor number a finding without an institution names.
     """
     name = "rule_name_zh" if lang == "zh" else "rule_name_en"
-    inst = [r.get("fixmedins_name") or r.get("fixmedins_code") or r.get("psn_no") or r.get("dr_code") or "—"
-            for r in rows.to_dict("records")]
+    inst = pd.Series("—", index=rows.index, dtype=object)
+    for col in ("dr_code", "psn_no", "fixmedins_code", "fixmedins_name"):  # last wins: the name when there is one
+        if col in rows:
+            have = rows[col].notna() & (rows[col].astype(str) != "")
+            inst[have] = rows.loc[have, col]
+    labels = {x: t(x, lang) for x in rows["result_type"].unique()}
+    states = {x: t(f"status_{x}", lang) for x in rows["status"].unique()}
     cols = {
-        t("amount_at_risk", lang): [float(a) for a in rows["amount_at_risk"]],
-        t("result_type", lang): [t(x, lang) for x in rows["result_type"]],
-        t("rule", lang): list(rows[name]),
-        t("institution", lang): inst,
-        t("county", lang): [c or "" for c in rows["county"]],
-        t("status", lang): [t(f"status_{s}", lang) for s in rows["status"]],
+        t("amount_at_risk", lang): rows["amount_at_risk"].astype(float).to_numpy(),
+        t("result_type", lang): rows["result_type"].map(labels).to_numpy(),
+        t("rule", lang): rows[name].to_numpy(),
+        t("institution", lang): inst.to_numpy(),
+        t("county", lang): rows["county"].fillna("").to_numpy(),
+        t("status", lang): rows["status"].map(states).to_numpy(),
     }
     return pd.DataFrame(cols, index=pd.Index(list(rows["finding_id"]), name="finding_id"))
 
