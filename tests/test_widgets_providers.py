@@ -55,6 +55,7 @@ def test_explorer_starts_on_the_most_suspicious_institution(result):
     assert is_svg(e.scatter.value) and is_svg(e.profile.value)
     assert e.bars[0][0] == "次均费用 cost per visit" and e.bars[0][1] > 5
     assert "C07" in e.header.value and "次均费用 241.68" in e.header.value
+    assert "href='findings.ipynb?INSTITUTION=C07'" in e.header.value and "href='rings.ipynb?INSTITUTION=C07'" in e.header.value
     assert "规则线索 2 条" in e.findings.value and "price_over_cap" in e.findings.value
     assert e.marks["selected"] is not None and sum(len(xs) for xs, _ in e.marks["clusters"].values()) == 14
 

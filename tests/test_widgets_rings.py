@@ -73,6 +73,14 @@ def test_explorer_shows_the_top_ring_and_a_member(analysis):
         w.selected_ring = "RNOPE"
 
 
+def test_explorer_opens_on_the_ring_of_an_institution_or_says_it_has_none(analysis):
+    pharmacy = analysis.rings.fixmedins_code.iloc[-1]
+    w = RingExplorer(analysis, institution=pharmacy)
+    assert w.selected_ring == analysis.rings[analysis.rings.fixmedins_code == pharmacy].ring_id.iloc[0]
+    none = RingExplorer(analysis, institution="H-NO-RING")
+    assert none.selected_ring == "" and "H-NO-RING 不在任何可疑团伙中" in none.evidence.value
+
+
 def test_export_button_writes_the_case_file(analysis, tmp_path):
     w = RingExplorer(analysis, export_dir=tmp_path / "case")
     w.export_button.click()

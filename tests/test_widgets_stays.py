@@ -88,6 +88,7 @@ def test_institution_view_histogram_and_pairs(analysis):
     assert is_svg(v.chart.value)
     assert "#3 H1" in dict((val, lab) for lab, val in v.picker.options)["H1"]
     assert "980.00" in v.pair_table.value
+    assert "href='findings.ipynb?INSTITUTION=H1'" in v.measures.value and "rings.ipynb" not in v.measures.value
 
 
 def test_institution_view_says_when_there_is_nothing_to_show(analysis):

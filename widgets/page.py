@@ -25,3 +25,17 @@ def wait_for_page() -> None:
     from voila.utils import wait_for_request
 
     wait_for_request()
+
+
+def institution_links(code: str, rings: bool = True) -> str:
+    """Links from an institution to its findings (the findings queue filtered to it) and to its
+    rings (the rings dashboard on the first ring it is the pharmacy of), as HTML; relative to the
+    dashboards' folder, so they keep the server and can be bookmarked."""
+    import html
+    from urllib.parse import urlencode
+
+    q = urlencode({"INSTITUTION": code})
+    parts = [f"<a class='wb-drill' data-link='findings' href='findings.ipynb?{html.escape(q)}'>该机构的疑点 its findings</a>"]
+    if rings:
+        parts.append(f"<a class='wb-drill' data-link='rings' href='rings.ipynb?{html.escape(q)}'>所在团伙 its rings</a>")
+    return "<span class='wb-links'>" + " · ".join(parts) + "</span>"

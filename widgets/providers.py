@@ -25,6 +25,7 @@ from ._charts import SVG_FORMAT
 from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
+from .page import institution_links
 
 CLUSTER_COLOURS = ("#4878a8", "#59a14f", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f")
 OUTLIER_COLOUR, SELECTED_COLOUR = "#c0392b", "#000000"
@@ -250,7 +251,7 @@ class ProviderExplorer(W.VBox):
             f"<b>{html.escape(code)} {name}</b>（{html.escape(r.peer_label)}，簇 {r.cluster}，比较范围 {r.peer_basis}）"
             f"：检查优先级 <b>{r.priority:,.2f}</b>（第 {r.priority_rank} 位）；风险分 <b>{r.risk_score:.3f}</b>，"
             f"排名第 {r['rank']}{'，<b>异常</b>' if r.outlier else ''}；"
-            f"就诊 {r.visits} 人次<br>{html.escape(self.result.reasons(code))}")
+            f"就诊 {r.visits} 人次<br>{html.escape(self.result.reasons(code))}<br>{institution_links(code)}")
         fig = Figure(figsize=(7, 0.6 + 0.32 * max(1, len(self.bars))))
         ax = fig.add_subplot()
         if self.bars:

@@ -112,12 +112,15 @@ class RingExplorer(W.VBox):
         Default folder of the export button.
     ring_id : str, optional
         Ring shown first (default: the most suspicious).
+    institution : str, optional
+        Without ``ring_id``: show first the most suspicious ring this institution is the pharmacy
+        of (a link from the providers dashboard); when it is in none, the page says so.
     """
 
     selected_ring = Unicode("", help="ring shown (ring_id)")
     selected_node = Unicode("", help="member picked in the ring: 'psn:…', 'dr:…' or 'pharmacy:…'")
 
-    def __init__(self, analysis, export_dir="ring_exports", ring_id: str = "", **kw):
+    def __init__(self, analysis, export_dir="ring_exports", ring_id: str = "", institution: str = "", **kw):
         self.analysis = analysis
         self.font = use_cjk_font()
         self.graph, self.styles, self.positions, self.figure = None, {}, {}, None
@@ -147,6 +150,13 @@ class RingExplorer(W.VBox):
         self.ring_picker.observe(lambda ch: setattr(self, "selected_ring", ch["new"] or ""), names="value")
         self.node_picker.observe(lambda ch: setattr(self, "selected_node", ch["new"] or ""), names="value")
         self.export_button.on_click(lambda _: self.export())
+        if not ring_id and institution:
+            mine = rings[rings.fixmedins_code == institution]
+            ring_id = mine.ring_id.iloc[0] if len(mine) else ""
+            if not len(mine):
+                self.evidence.value = (f"<p class='wb-note' style='font-size:17px'>机构 {html.escape(institution)} 不在任何可疑团伙中。"
+                                       f" Institution {html.escape(institution)} is in no ring.</p>")
+                return
         self.selected_ring = ring_id or (rings.ring_id.iloc[0] if len(rings) else "")
 
     @validate("selected_ring")

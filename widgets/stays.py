@@ -22,6 +22,7 @@ from ._charts import SVG_FORMAT
 from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
+from .page import institution_links
 
 MIN_BAR = _dt.timedelta(hours=12)
 PAIR_LIMIT = 500  # pairs listed in the institution view (shortest gaps first)
@@ -259,7 +260,8 @@ class InstitutionView(W.VBox):
             f"住院 {r.stays} 次，{self.analysis.window_days} 天内同院再入院 {r.readmissions} 次，"
             f"其中短间隔 {r.short_gap_readmissions} 次（占住院 {pct(r.short_gap_rate)}，同类 {pct(r.peer_short_gap_rate)}）；"
             f"分解住院特征稳健 z = {r.split_z:.2f}，排名第 {r.split_rank}；"
-            f"年龄与诊断调整后再入院 O/E = {'—' if _missing(r.oe_ratio) else format(r.oe_ratio, '.2f')}")
+            f"年龄与诊断调整后再入院 O/E = {'—' if _missing(r.oe_ratio) else format(r.oe_ratio, '.2f')}<br>"
+            + institution_links(r.fixmedins_code, rings=False))  # a hospital is no ring's pharmacy
 
     def _draw(self, r):
         h = self.histogram
