@@ -7,6 +7,9 @@ and any finding no one planted. A generated region is right when both are comple
 """
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 
 AGE = """CAST(YEAR(CAST(m.begntime AS DATE)) - YEAR(p.brdy)
@@ -24,6 +27,11 @@ CHRONIC_RANGES = [("I10", "I15"), ("E10", "E14"), ("I20", "I25"), ("I50", "I50")
                   ("J44", "J45"), ("N18", "N18"), ("Z49", "Z49"), ("Z94", "Z94"), ("C00", "C97"), ("D00", "D09"),
                   ("D61", "D61"), ("D66", "D68"), ("F20", "F31"), ("G20", "G20"), ("G40", "G40"), ("B18", "B18"),
                   ("K74", "K74"), ("A15", "A19"), ("B20", "B24"), ("M05", "M06"), ("M32", "M32"), ("E05", "E05")]
+
+# tests that need an indication: (item code, ICD-10 prefix), from the knowledge table the rule reads
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_test_indication.csv",
+          encoding="utf-8", newline="") as _fh:
+    TEST_INDICATIONS = [(r["med_list_codg"], p) for r in csv.DictReader(_fh) for p in r["dx_prefixes"].split(";")]
 
 
 def _values(rows):
@@ -124,6 +132,12 @@ RULES = {
         WITH k(a, b) AS (VALUES {_values(CHRONIC_RANGES)}),
              q AS (SELECT DISTINCT m.psn_no FROM mdtrt m JOIN k ON {CAT} BETWEEN k.a AND k.b)
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM mdtrt m WHERE m.med_type = '14' AND m.psn_no NOT IN (SELECT psn_no FROM q)"""),
+    "test_without_indication": (VISIT, f"""
+        WITH k(code, prefix) AS (VALUES {_values(TEST_INDICATIONS)})
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE f.med_list_codg IN (SELECT code FROM k) AND COALESCE(m.dise_codg, '') <> ''
+          AND NOT EXISTS (SELECT 1 FROM k WHERE k.code = f.med_list_codg
+                          AND STARTS_WITH(UPPER(REPLACE(m.dise_codg, '.', '')), k.prefix))"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

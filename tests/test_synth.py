@@ -118,7 +118,7 @@ def test_every_scenario_and_rule_of_the_spec_is_planted(s):
     assert set(SCENARIO_RULE) <= set(got)
     rules = {r for (r,) in s.sql("SELECT DISTINCT rule_id FROM truth").fetchall()}
     assert rules == SPEC_RULES | {"rings", "providers", "stays"}
-    assert len(SPEC_RULES) == 30
+    assert len(SPEC_RULES) == 31
     for scenario in ("split_stay", "price_over_cap", "claims_after_death", "ghost_bed", "duplicate_enrollment", "card_shopping"):
         assert 5 <= got[scenario] <= 30, scenario
     assert 3 <= got["collusion_ring"] <= 5
@@ -153,7 +153,7 @@ def test_cost_share_outliers_are_exactly_the_planted_institutions(s):
 
 def test_verify_reports_every_rule_clean(s):
     report = verify(s)
-    assert len(report) == 30 and set(report.rule_id) == SPEC_RULES
+    assert len(report) == 31 and set(report.rule_id) == SPEC_RULES
     assert (report.missed == 0).all() and (report.unplanted == 0).all() and (report.found == report.planted).all()
 
 

@@ -34,6 +34,7 @@ SCENARIO_RULE = {
     # planted by the supplement (synth/supplement.py), in persons of their own
     "bed_days_over_stay": "bed_days_over_stay",
     "chronic_outpatient_without_diagnosis": "chronic_outpatient_without_diagnosis",
+    "test_without_indication": "test_without_indication",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -14,7 +14,7 @@ from .sampling import DAYS, MONTH_START
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"bed_days_over_stay": 3, "bed_day_moved": 3, "chronic_outpatient_without_diagnosis": 3,
-                    "chronic_diagnosed_elsewhere": 3}
+                    "chronic_diagnosed_elsewhere": 3, "test_without_indication": 2, "test_with_indication": 2}
 
 
 def _tagged(v, i):
@@ -112,7 +112,51 @@ def near_chronic_diagnosed(pl, i, case):
     chronic_without_diagnosis(pl, i, case, near=True)
 
 
+# --- test_without_indication: tests that need an indication, billed without it ----------------
+# item key -> a diagnosis that indicates it (near miss); the knowledge table
+# rules/knowledge/k_test_indication.csv lists each item's indications
+INDICATED_TESTS = {"troponin": "I50.9", "blood_gas": "J44.1", "slit_lamp": "H25.9", "head_ct": "G43.9"}
+NO_INDICATION_DX = ("J06.9", "K29.7", "J02.9", "M54.5", "L30.9")
+
+
+def indication_visit(pl, i, case, near=False):
+    """An outpatient visit of a new person at a county hospital; the fee plant adds the test."""
+    p = pl.persons(1, pl.free(20, 80))
+    if not len(p):
+        return
+    p = int(p[0])
+    inst = int(pl.choose(pl.inpatient_insts(pl.chunk.county, tertiary=False)))
+    d = int(pl.rng.integers(5, DAYS - 5))
+    key = str(pl.choose(np.array(sorted(INDICATED_TESTS))))
+    dx = pl.know.dx.idx[INDICATED_TESTS[key]] if near else pl.pick_dx(p, d, NO_INDICATION_DX)
+    u = int(pl.add(i, p=p, inst=inst, med=11, d0=d, dx=dx)[0])
+    pl.pending_tests = {**getattr(pl, "pending_tests", {}), u: key}
+
+
+def test_without_indication(pl, ed, i, case, near=False):
+    """The test billed once on the visit's day (a minor complaint: no indication; the near
+    miss: a diagnosis the knowledge table lists for it, but none the background bills it for)."""
+    v = ed.v
+    for u in _tagged(v, i):
+        key = pl.pending_tests.get(int(v.uid[u]))
+        if key is None:
+            continue
+        item = ed.cat.idx[key]
+        if np.any(ed.lines.item[ed.of(u)] == item):  # the diagnosis' own profile billed it already
+            continue
+        ed.add(int(u), item, v.d0[u], v.t0[u] + 600, 1.0)
+        if not near:
+            pl.record(case, uid=int(u), detail=f"{ed.cat.name[ed.cat.idx[key]]}无相应适应症诊断（主诊断为一般病症）")
+
+
+def near_test_with_indication(pl, ed, i, case):
+    test_without_indication(pl, ed, i, case, near=True)
+
+
 VISIT_PLANTS = {"bed_days_over_stay": stay_visit, "near_miss:bed_day_moved": stay_visit,
                 "chronic_outpatient_without_diagnosis": chronic_without_diagnosis,
-                "near_miss:chronic_diagnosed_elsewhere": near_chronic_diagnosed}
-FEE_PLANTS = {"bed_days_over_stay": bed_days_over_stay, "near_miss:bed_day_moved": near_bed_day_moved}
+                "near_miss:chronic_diagnosed_elsewhere": near_chronic_diagnosed,
+                "test_without_indication": indication_visit,
+                "near_miss:test_with_indication": lambda pl, i, case: indication_visit(pl, i, case, near=True)}
+FEE_PLANTS = {"bed_days_over_stay": bed_days_over_stay, "near_miss:bed_day_moved": near_bed_day_moved,
+              "test_without_indication": test_without_indication, "near_miss:test_with_indication": near_test_with_indication}

@@ -41,6 +41,7 @@ SERIAL0 = 800_000_000_000  # person serials of the supplement (psn_no = city + s
 SUPPLEMENT_CASES = {
     "bed_days_over_stay": 10, "near_miss:bed_day_moved": 4,
     "chronic_outpatient_without_diagnosis": 6, "near_miss:chronic_diagnosed_elsewhere": 3,
+    "test_without_indication": 10, "near_miss:test_with_indication": 4,
 }
 
 
