@@ -549,6 +549,22 @@ def test_a_header_only_required_table_is_refused_by_name_and_an_optional_one_is_
     assert result.rows["fee"] == 0 and pq.read_table(tmp_path / "data2" / "fee.parquet").num_rows == 0
 
 
+def test_a_header_only_cms_claims_file_is_refused_by_name(tmp_path):
+    """The mapped CMS format: an inpatient file with a header and no claim is no empty region."""
+    import shutil
+
+    src = tmp_path / "cms"
+    shutil.copytree(FIXTURES / "cms", src)
+    claims = src / "Train_Inpatientdata-1542865627584.csv"
+    claims.write_text(claims.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    (src / "Train_Outpatientdata-1542865627584.csv").unlink()
+    with pytest.raises(ImportValidationError) as err:
+        import_extract(src, "cms", tmp_path / "data")
+    p = only(err.value, "empty table")
+    assert p.file == claims.name and "table mdtrt is required and may not be empty" in p.message
+    assert not (tmp_path / "data").exists()
+
+
 def test_a_nul_byte_in_a_cell_is_refused_naming_file_row_and_column(tmp_path):
     src = make_extract(tmp_path / "src")
     write_csv(src / "medins.csv", rows_of("medins", r1={"fixmedins_name": "康民\x00大药房"}))

@@ -233,6 +233,11 @@ def read_mapped(src: Path, mapping: Mapping, con, log, warnings: list):
             _run(con, f"CREATE OR REPLACE TABLE {q('raw_' + name)} AS {' UNION ALL BY NAME '.join(selects)}", mapping, f"tables.{name}")
             staged.append(name)
     for name in schema.REQUIRED_TABLES:
+        if name in staged and con.execute(f"SELECT count(*) FROM {q('raw_' + name)}").fetchone()[0] == 0:
+            roles_used = sorted({r for s in mapping.tables.get(name, []) for r in s["from"] if r in present})
+            files = ", ".join(sf.name for sf, r in zip(sources, roles) if r in roles_used)
+            log.add(Problem("empty table", files or None, None, None, None,
+                            f"a header but no rows: table {name} is required and may not be empty"))
         if name not in staged and name not in mapping.derive:
             roles_needed = sorted({r for s in mapping.tables.get(name, []) for r in s["from"]})
             log.add(Problem("missing table", None, None, None, None,
