@@ -42,3 +42,28 @@ def test_old_module_names_are_the_runs_modules():
 
     assert workbench.audit is audit and workbench.manifest is manifest and workbench.reproduce is reproduce
     assert workbench.audit.findings_table is workbench.runs.findings_table
+
+
+def test_a_run_manifest_and_a_pack_name_no_machine_path(tiny_data, tmp_path):
+    """A manifest travels to audit firms: the data folder is recorded relative to the run, and
+    the run and its pack still find it (reproduce and export without --data)."""
+    import json
+    import zipfile
+
+    from workbench.cli import main
+
+    region = tmp_path / "audit-2024"
+    shutil.copytree(tiny_data, region / "data")
+    assert main(["audit", str(region / "data"), "--out", str(region / "run"), "--no-progress"]) == 0
+    text = (region / "run" / "manifest.json").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and json.loads(text)["data"]["folder"] == "../data"
+    # the two folders moved together keep working
+    moved = tmp_path / "elsewhere"
+    shutil.move(str(region), str(moved))
+    assert RunFolder(moved / "run").data_folder.resolve() == (moved / "data").resolve()
+    assert main(["reproduce", str(moved / "run"), "--data", str(moved / "data")]) == 0
+    pack = tmp_path / "pack.zip"
+    assert main(["export", str(moved / "run"), "--out", str(pack), "--home", str(tmp_path / "home")]) == 0
+    with zipfile.ZipFile(pack) as z:
+        meta = z.read("pack.json").decode("utf-8")
+    assert str(tmp_path) not in meta and json.loads(meta)["data"]["folder"] == "data"

@@ -100,9 +100,9 @@ def check_folders(data=None, run=None) -> tuple:
             if not (run_path / name).is_file():
                 raise DataFolderError(f"{run_path}: not a run folder (no {name}); make one with `workbench audit DATA --out RUN`")
         if data is None:
-            from .manifest import read
+            from .manifest import data_folder_of, read
 
-            data = (read(run_path).get("data") or {}).get("folder")
+            data = data_folder_of(run_path, read(run_path))
     data_path = None
     if data is not None:
         data_path = Path(data).resolve()

@@ -171,7 +171,7 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
     run = Path(run)
     folder = RunFolder(run)  # a changed findings.parquet must not export as genuine
     m = folder.manifest
-    data = Path(data) if data is not None else Path(m.get("data", {}).get("folder", ""))
+    data = Path(data) if data is not None else Path(folder.data_folder or "")
     if not data.is_dir():
         raise DataFolderError(f"{data}: the run's data folder is not there; give --data")
     changed = table_changes(data, m)
@@ -197,9 +197,9 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
     requested_by = requested_by or _os_user()
     meta = {
         "format": FORMAT, "kind": "evidence_pack", "created": now(), "workbench_version": __version__,
-        "run": {"folder": str(run.resolve()), "run_id": run_id(run), "started": m.get("started"),
+        "run": {"folder": run.resolve().name, "run_id": run_id(run), "started": m.get("started"),
                 "engine": m.get("engine")},
-        "data": {"folder": str(data.resolve()), "tables": {k: v["sha256"] for k, v in m.get("data", {}).get("tables", {}).items()}},
+        "data": {"folder": data.resolve().name, "tables": {k: v["sha256"] for k, v in m.get("data", {}).get("tables", {}).items()}},
         "selection": {"rule": rule, "institution": institution,
                       "finding_ids": None if finding_ids is None else sorted(chosen["finding_id"])},
         "rules": rule_ids,
@@ -210,7 +210,7 @@ def export_pack(run, out, rule=None, institution=None, finding_ids=None, include
                 "masked_columns": [] if include_pii else privacy.masked_columns(),
                 "policy": {} if include_pii else dict(sorted(privacy.POLICY.items()))},
         "exported_by": requested_by,
-        "case_store": {"path": str(store.path), "events": trail.events, "head_seq": trail.head_seq,
+        "case_store": {"path": Path(store.path).name, "events": trail.events, "head_seq": trail.head_seq,
                        "head_hash": trail.head_hash, "intact": trail.ok},
     }
     files = {"run/manifest.json": (run / "manifest.json").read_bytes()}

@@ -142,7 +142,7 @@ def import_extract(src, fmt, out, max_report: int = 10, force: bool = False) -> 
             raise log.error(warnings)
         source = {
             "format": fmt if mapping is None else mapping.name,
-            "path": str(src.resolve()),
+            "path": src.resolve().name,  # the extract's folder name: no machine path in a manifest
             "files": [dict(s.record(), **{"table" if mapping is None else "role": r}) for s, r in zip(sources, roles)],
         }
         if mapping is not None:

@@ -110,7 +110,7 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     # A regional file covers the whole shipped library: it may name rules this run leaves out.
     known = {**_shipped_or_empty(), **library}
     params = resolve_params(known, config=cfg, overrides=overrides, rules=chosen)
-    data_info = _manifest.data_inputs(data)
+    data_info = _manifest.data_inputs(data, run=out)
     with workbench.open(data, memory_limit=memory_limit, temp_directory=temp_directory) as session:
         result = run_rules(session, [library[r] for r in chosen], params=params, progress=progress,
                            library=library, engine=engine)

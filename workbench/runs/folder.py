@@ -121,8 +121,9 @@ class RunFolder:
 
     @property
     def data_folder(self):
-        """The data folder the run recorded (None when it records none)."""
-        return (self.manifest.get("data") or {}).get("folder")
+        """The data folder the run recorded, as a path (None when it records none); recorded
+        relative to the run folder (older runs: absolute)."""
+        return _manifest.data_folder_of(self.path, self.manifest)
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r}, {len(self.manifest.get('rules') or {})} rules)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import json
 import platform
 import sys
@@ -46,8 +47,11 @@ def sha256_text(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def data_inputs(folder, verify: bool = True) -> dict:
+def data_inputs(folder, verify: bool = True, run=None) -> dict:
     """Fingerprints of a data folder: its manifest's tables plus a fresh check of the files.
+
+    ``folder`` is recorded relative to the run folder ``run`` (``../data``), never as a machine
+    path: a manifest travels to audit firms, and the two folders usually travel together.
 
     Raises :class:`DataFolderError` naming the tables whose files no longer match the data
     manifest when ``verify`` is true: findings on data that differ from their recorded
@@ -59,13 +63,31 @@ def data_inputs(folder, verify: bool = True) -> dict:
     if changed:
         raise DataFolderError(f"{folder}: the data no longer match {datafolder.MANIFEST}: {'; '.join(changed)}")
     return {
-        "folder": str(folder.resolve()),
+        "folder": relative_folder(folder, run),
         "data_manifest_sha256": sha256_text(folder / datafolder.MANIFEST),
         "created": m.get("created"),
         "source": m.get("source"),
         "tables": m.get("tables", {}),
         "verified": bool(verify),
     }
+
+
+def relative_folder(folder, base) -> str:
+    """``folder`` as a POSIX path relative to ``base`` (its name alone without a base)."""
+    folder = Path(folder).resolve()
+    if base is None:
+        return folder.name
+    return Path(os.path.relpath(folder, Path(base).resolve())).as_posix()
+
+
+def data_folder_of(run, manifest: dict):
+    """The data folder a run recorded, as a path (relative entries are relative to the run
+    folder; runs written before kept an absolute path); None when it records none."""
+    folder = (manifest.get("data") or {}).get("folder")
+    if not folder:
+        return None
+    p = Path(folder)
+    return p if p.is_absolute() else Path(run) / p
 
 
 def seed_of(data_manifest_source) -> object:

@@ -349,7 +349,7 @@ def reproduce(run, data=None, engine=None, **session_options) -> Reproduction:
     """
     source = open_source(run)
     try:
-        data = Path(data) if data is not None else Path(source.manifest.get("data", {}).get("folder", ""))
+        data = Path(data) if data is not None else Path(_manifest.data_folder_of(run, source.manifest) or "")
         if not data.is_dir():
             raise ReproduceError(f"{data}: no such data folder (give --data)")
         engine = engine or source.manifest.get("engine") or "duckdb"
