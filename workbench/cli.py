@@ -1,7 +1,11 @@
 """The ``workbench`` command line (``shared/cli.md``).
 
-The parser is declared here; each command's work lives in the module that owns the capability
-and is imported only when that command runs, so ``workbench --help`` stays fast.
+This module only assembles: :data:`COMMANDS` lists each command with its one-line help and the
+function that declares its options (a package's ``cli.register``: ``providers``, ``rings``,
+``stays``, ``runs`` (audit, reproduce), ``evidence`` (export), ``lottery``, ``cases`` (case,
+inspection); the commands of single modules are declared below), and :data:`HANDLERS` the
+function that runs it. A command's package is imported only when that command runs (or its help
+is asked for), so ``workbench --help`` stays fast.
 """
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ HANDLERS = {
     "summary": "workbench.summary:cli_summary",
     "dictionary": "workbench.dictionary:cli_dictionary",
     "audit": "workbench.runs.audit:cli_audit",
-    "providers": "workbench.providers:cli_providers",
-    "rings": "workbench.rings:cli_rings",
+    "providers": "workbench.providers.cli:cli_providers",
+    "rings": "workbench.rings.cli:cli_rings",
     "stays": "workbench.stays.cli:cli_stays",
     "reproduce": "workbench.runs.reproduce:cli_reproduce",
     "lottery draw": "workbench.lottery.cli:cli_draw",
@@ -42,22 +46,35 @@ HANDLERS = {
 }
 
 
-def _resource_options(s) -> None:
-    """``--memory-limit`` / ``--temp-dir`` of a command that runs heavy SQL on DuckDB."""
-    s.add_argument("--memory-limit", default=None, metavar="SIZE",
-                   help="DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it DuckDB spills to disk")
-    s.add_argument("--temp-dir", default=None, metavar="DIR",
-                   help="where DuckDB spills and keeps its scratch tables (default: the system's temporary folder)")
+# command -> (help, where its options are declared: "module:function"). The function takes the
+# command's parser (and the command's name when one module declares several commands); packages
+# declare their own commands in their cli module. Only the command being run is imported, so
+# `workbench --help` and a light command do not import every package.
+COMMANDS = {
+    "synth": ("make a synthetic region with planted violations", "workbench.cli:_synth"),
+    "import": ("validate and convert an extract into a data folder", "workbench.cli:_import"),
+    "summary": ("print the tables and headline figures of a data folder", "workbench.cli:_summary"),
+    "dictionary": ("write the data dictionary (Markdown, Chinese and English)", "workbench.cli:_dictionary"),
+    "audit": ("run the rule library", "workbench.runs.cli:register"),
+    "providers": ("one row per institution with peer group, cluster, risk score and reasons", "workbench.providers.cli:register"),
+    "rings": ("suspected collusion rings, most suspicious first", "workbench.rings.cli:register"),
+    "stays": ("readmission pairs at the same institution within the window", "workbench.stays.cli:register"),
+    "reproduce": ("re-run a recorded run and compare every finding", "workbench.runs.cli:register"),
+    "lottery": ("双随机 inspection lottery", "workbench.lottery.cli:register"),
+    "case": ("auditors' decisions", "workbench.cases.cli:register"),
+    "inspection": ("inspections of institutions", "workbench.cases.cli:register"),
+    "briefing": ("outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)", "workbench.cli:_briefing"),
+    "credit": ("doctors' points and institutions' credit classes from the cases (医保信用)", "workbench.cli:_credit"),
+    "export": ("evidence pack (审计底稿) of a set of findings", "workbench.evidence.cli:register"),
+    "serve": ("serve the Voilà dashboards on 127.0.0.1", "workbench.cli:_serve"),
+    "extract": ("a consistent data folder of some institutions, a county or a period", "workbench.cli:_extract"),
+    "rules": ("list the rule library (id, code, names, tier, type, stage, parameters, source)", "workbench.cli:_rules"),
+    "demo": ("synth demo data, audit it, serve the dashboards", "workbench.cli:_demo"),
+}
+_SEVERAL = {"audit", "reproduce", "case", "inspection"}  # their module declares more than one command
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="workbench", description="医保基金智能监管审计工作台 — fund-audit workbench")
-    from . import __version__
-
-    p.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    s = sub.add_parser("synth", help="make a synthetic region with planted violations")
+def _synth(s) -> None:
     s.add_argument("--scale", choices=["demo", "city", "province"], default="demo")
     s.add_argument("--seed", type=int, default=2024)
     s.add_argument("--out", required=True, metavar="DATA")
@@ -65,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="write into a non-empty --out, replacing only the files synth writes")
 
-    s = sub.add_parser("import", help="validate and convert an extract into a data folder")
+
+def _import(s) -> None:
     s.add_argument("src", metavar="SRC")
     s.add_argument("--format", required=True, choices=["platform", "cms"], dest="fmt")
     s.add_argument("--out", required=True, metavar="DATA")
@@ -73,125 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="write into a non-empty --out, replacing only the files the import writes")
 
-    s = sub.add_parser("summary", help="print the tables and headline figures of a data folder")
+
+def _summary(s) -> None:
     s.add_argument("data", metavar="DATA")
 
-    s = sub.add_parser("dictionary", help="write the data dictionary (Markdown, Chinese and English)")
+
+def _dictionary(s) -> None:
     s.add_argument("--out", default="-", help="file to write (default: standard output)")
 
-    s = sub.add_parser("audit", help="run the rule library")
-    s.add_argument("data", metavar="DATA")
-    s.add_argument("--out", required=True, metavar="RUN")
-    s.add_argument("--rules", default=None, help="comma-separated rule ids (default: all whose tables exist)")
-    s.add_argument("--rules-dir", default=None, metavar="DIR",
-                   help="a bureau's own rule files (DIR/*.yaml, DIR/knowledge/*.csv), run beside the library")
-    s.add_argument("--param", action="append", default=[], metavar="RULE.KEY=VALUE")
-    s.add_argument("--config", default=None, help="regional parameter file (YAML)")
-    s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-    s.add_argument("--no-progress", action="store_true")
-    _resource_options(s)
 
-    for name, helptext, extra in [
-        ("providers", "one row per institution with peer group, cluster, risk score and reasons", []),
-        ("rings", "suspected collusion rings, most suspicious first", []),
-        ("stays", "readmission pairs at the same institution within the window", ["--window-days"]),
-    ]:
-        s = sub.add_parser(name, help=helptext)
-        s.add_argument("data", metavar="DATA")
-        s.add_argument("--out", required=True, metavar="FILE.csv")
-        s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-        if extra:
-            from .params import days_argument  # 0-9 digits, at most a century (issue 23)
-
-            s.add_argument("--window-days", type=days_argument, default=15)
-        _resource_options(s)
-
-    s = sub.add_parser("reproduce", help="re-run a recorded run and compare every finding")
-    s.add_argument("run", metavar="RUN", help="a run folder or an evidence pack (.zip)")
-    s.add_argument("--data", required=True, metavar="DATA")
-    s.add_argument("--engine", choices=["duckdb", "spark"], default=None, help="default: the engine the run used")
-    _resource_options(s)
-
-    lot = sub.add_parser("lottery", help="双随机 inspection lottery").add_subparsers(dest="sub", metavar="ACTION")
-    s = lot.add_parser("draw", help="draw institutions and inspectors")
-    s.add_argument("data", metavar="DATA")
-    s.add_argument("--seed", required=True)
-    s.add_argument("--institutions", type=int, required=True)
-    s.add_argument("--inspectors", type=int, required=True)
-    s.add_argument("--out", required=True, metavar="DRAW.json")
-    s.add_argument("--strata", default=None, help="medins columns, comma-separated (default admdvs,fixmedins_type); credit class is always a stratum")
-    s.add_argument("--ratios", default=None, help="sampling ratio per credit class (default A=5%%,B=10%%,C=20%%,D=40%%)")
-    s.add_argument("--credit", default=None, metavar="FILE.csv", help="credit classes: columns fixmedins_code, credit_class")
-    s.add_argument("--team-size", type=int, default=2)
-    s.add_argument("--exclude-own-county", action="store_true", help="no inspector inspects in their own county")
-    s.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="date of the draw (default today)")
-    s.add_argument("--publish", default=None, metavar="DIR", help="also write the public notice (HTML, CSV) to DIR")
-    s.add_argument("--publish-names", action="store_true", help="name the inspectors in the notice")
-    s = lot.add_parser("verify", help="verify a draw independently")
-    s.add_argument("draw", metavar="DRAW.json")
-    s.add_argument("--data", required=True, metavar="DATA")
-
-    case = sub.add_parser("case", help="auditors' decisions").add_subparsers(dest="sub", metavar="ACTION")
-    s = case.add_parser("decide", help="record a decision on a finding")
-    s.add_argument("finding_id", metavar="FINDING_ID")
-    s.add_argument("--status", required=True, choices=["confirmed", "dismissed", "open"])
-    s.add_argument("--by", required=True, metavar="NAME")
-    s.add_argument("--note", default=None)
-    s.add_argument("--recovered", default=None, metavar="YUAN")
-    s.add_argument("--action", action="append", default=[], metavar="ACTION",
-                   choices=["suspend", "terminate", "fine", "refer_police", "refer_discipline"],
-                   help="add an action: suspend 暂停协议, terminate 解除协议, fine 罚款, refer_police 移送公安, "
-                        "refer_discipline 移送纪检监察 (repeatable)")
-    s.add_argument("--fine", default=None, metavar="YUAN", help="the fine (罚款), yuan")
-    s.add_argument("--run", default=None, metavar="RUN", help="keep the finding's facts from this run folder")
-    s.add_argument("--home", default=None, metavar="DIR", help="workbench home (default $WORKBENCH_HOME or ~/.workbench)")
-    s = case.add_parser("list", help="list decisions")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--home", default=None, metavar="DIR")
-    s = case.add_parser("verify", help="check the audit trail is intact")
-    s.add_argument("--home", default=None, metavar="DIR")
-    s = case.add_parser("open", help="open a case from any lead; prints the case id as its last line")
-    s.add_argument("--institution", required=True, metavar="CODE", help="fixmedins_code (a ring: its members, comma-separated)")
-    s.add_argument("--source", required=True,
-                   choices=["rule", "providers", "rings", "stays", "tipoff", "referral", "campaign", "inspection"])
-    s.add_argument("--by", required=True, metavar="NAME")
-    s.add_argument("--finding", nargs="+", action="extend", default=[], metavar="ID", help="finding ids the case bundles")
-    s.add_argument("--run", default=None, metavar="RUN", help="the run folder the findings are in")
-    s.add_argument("--on", default=None, metavar="DATE", help="the day the lead came in (default today)")
-    s.add_argument("--note", default=None)
-    s.add_argument("--home", default=None, metavar="DIR")
-    s = case.add_parser("act", help="record a step or an action on a case")
-    s.add_argument("case", metavar="CASE")
-    s.add_argument("--action", required=True, choices=["interview", "rectify", "rectified", "revisit", "appeal", "review",
-                                                        "confirm", "dismiss", "recover", "fine", "suspend", "terminate",
-                                                        "doctor_points", "expose", "refer"])
-    s.add_argument("--by", required=True, metavar="NAME")
-    s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
-    s.add_argument("--amount", default=None, metavar="YUAN", help="recover, fine")
-    s.add_argument("--due", default=None, metavar="DATE", help="rectify: the deadline; appeal: the review's deadline")
-    s.add_argument("--until", default=None, metavar="DATE", help="suspend: the last day of the suspension")
-    s.add_argument("--to", default=None, choices=["police", "discipline", "health", "market"], help="refer")
-    s.add_argument("--doctor", default=None, metavar="DR_CODE", help="doctor_points")
-    s.add_argument("--points", type=int, default=None, metavar="N", help="doctor_points: 1-12")
-    s.add_argument("--article", type=int, default=None, choices=[38, 40],
-                   help="fine: 第三十八条 (1-2x the loss) or 第四十条 (2-5x, fraud); default 40 when a finding is fraud")
-    s.add_argument("--notice", default=None, metavar="FILE.html",
-                   help="expose: also write the public notice (曝光典型案例), personal data removed")
-    s.add_argument("--data", default=None, metavar="DATA", help="expose --notice: name institutions from medins")
-    s.add_argument("--note", default=None)
-    s.add_argument("--home", default=None, metavar="DIR")
-
-    ins = sub.add_parser("inspection", help="inspections of institutions").add_subparsers(dest="sub", metavar="ACTION")
-    s = ins.add_parser("record", help="record an inspection (or every institution of a lottery draw)")
-    s.add_argument("--institution", default=None, metavar="CODE")
-    s.add_argument("--kind", required=True, choices=["lottery", "flying", "campaign", "cross", "revisit", "routine"])
-    s.add_argument("--on", required=True, metavar="DATE")
-    s.add_argument("--by", required=True, metavar="NAME")
-    s.add_argument("--draw", default=None, metavar="DRAW.json", help="record every institution this draw drew")
-    s.add_argument("--note", default=None)
-    s.add_argument("--home", default=None, metavar="DIR")
-
-    s = sub.add_parser("briefing", help="outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)")
+def _briefing(s) -> None:
     s.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD), included")
     s.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day (YYYY-MM-DD), included")
     s.add_argument("--county", default=None, metavar="ADMDVS", help="only institutions of this county (medins.admdvs)")
@@ -200,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", default=None, metavar="DATA", help="data folder placing institutions in counties (medins.admdvs)")
     s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
 
-    cr = sub.add_parser("credit", help="doctors' points and institutions' credit classes from the cases (医保信用)")
+
+def _credit(cr) -> None:
     cr.add_argument("--as-of", default=None, metavar="DATE", help="the day (default today)")
     cr.add_argument("--data", default=None, metavar="DATA", help="data folder: every institution, peer rates, fund share")
     cr.add_argument("--json", action="store_true")
@@ -220,17 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--note", default=None)
         s.add_argument("--home", default=None, metavar="DIR")
 
-    s = sub.add_parser("export", help="evidence pack (审计底稿) of a set of findings")
-    s.add_argument("run", metavar="RUN")
-    s.add_argument("--out", required=True, metavar="PACK.zip")
-    s.add_argument("--rule", default=None)
-    s.add_argument("--institution", default=None)
-    s.add_argument("--include-pii", action="store_true")
-    s.add_argument("--by", default=None, metavar="NAME", help="who asks for the pack (recorded; default: the OS user)")
-    s.add_argument("--data", default=None, metavar="DATA", help="the data folder (default: the one the run recorded)")
-    s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
 
-    s = sub.add_parser("serve", help="serve the Voilà dashboards on 127.0.0.1")
+def _serve(s) -> None:
     s.add_argument("--data", default=None)
     s.add_argument("--run", default=None)
     s.add_argument("--port", type=int, default=8866)
@@ -244,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="restart the server when it has not answered for SECONDS (default 30)")
     s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
-    s = sub.add_parser("extract", help="a consistent data folder of some institutions, a county or a period")
+
+def _extract(s) -> None:
     s.add_argument("data", metavar="DATA")
     s.add_argument("--out", required=True, metavar="SUB", help="the new data folder (absent or empty unless --force)")
     s.add_argument("--institutions", default=None, metavar="CODE,…", help="fixmedins_code values, comma-separated")
@@ -255,20 +157,51 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="write into a non-empty --out, replacing only the files an extract writes")
 
-    s = sub.add_parser("rules", help="list the rule library (id, code, names, tier, type, stage, parameters, source)")
+
+def _rules(s) -> None:
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="every field of every rule, for scripts")
     fmt.add_argument("--markdown", action="store_true", help="the rule-library page (docs/rule-library.md)")
     s.add_argument("--rules-dir", default=None, metavar="DIR", help="also list a bureau's own rule files (source: local)")
 
-    s = sub.add_parser("demo", help="synth demo data, audit it, serve the dashboards")
+
+def _demo(s) -> None:
     s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
     s.add_argument("--no-serve", action="store_true")
+
+
+def _declare(name: str, parser) -> None:
+    mod_name, func_name = COMMANDS[name][1].split(":")
+    declare = getattr(importlib.import_module(mod_name), func_name)
+    declare(parser, name) if name in _SEVERAL else declare(parser)
+
+
+def build_parser(command=None) -> argparse.ArgumentParser:
+    """The ``workbench`` parser: every command's options, or (``command`` given) only that
+    command's, the others listed by name and help (what ``workbench --help`` shows)."""
+    p = argparse.ArgumentParser(prog="workbench", description="医保基金智能监管审计工作台 — fund-audit workbench")
+    from .version import __version__
+
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (helptext, _where) in COMMANDS.items():
+        s = sub.add_parser(name, help=helptext)
+        if command is None or command == name:
+            _declare(name, s)
     return p
 
 
+def _command(argv) -> str:
+    """The command ``argv`` names ("" when none: the parser then only lists the commands)."""
+    for a in argv:
+        if not a.startswith("-"):
+            return a if a in COMMANDS else ""
+    return ""
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -107,6 +107,21 @@ def days_argument(text: str) -> int:
     return v
 
 
+def resource_arguments(parser) -> None:
+    """``--memory-limit`` / ``--temp-dir`` of a command that runs heavy SQL on DuckDB (read back by
+    :func:`workbench.session.resource_options`)."""
+    parser.add_argument("--memory-limit", default=None, metavar="SIZE",
+                        help="DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it DuckDB spills to disk")
+    parser.add_argument("--temp-dir", default=None, metavar="DIR",
+                        help="where DuckDB spills and keeps its scratch tables (default: the system's temporary folder)")
+
+
+def engine_argument(parser, default="duckdb", help=None) -> None:
+    """``--engine duckdb|spark`` of a command whose SQL runs on either engine."""
+    kw = {} if help is None else {"help": help}
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default=default, **kw)
+
+
 def coerce(name: str, text: str, default):
     """Convert ``text`` to the type of ``default``; raise :class:`WorkbenchError` naming ``name``."""
     if isinstance(default, bool):

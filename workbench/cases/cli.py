@@ -11,8 +11,70 @@ from ..errors import CaseError
 from ..exposure import institution_names, notice_html
 from . import casework
 from .chain import ACTIONS, STATUS_ZH, finding_snapshot, yuan
-from .lifecycle import CASE_ACTIONS, REFER_TO, SOURCES
+from .lifecycle import ARTICLES, CASE_ACTIONS, REFER_TO, SOURCES
 from .store import CaseStore
+
+
+def register(parser, command: str) -> None:
+    """Declare ``workbench case …`` (``command`` "case") or ``workbench inspection record``
+    ("inspection") on its parser; every choice comes from the cases' own tables."""
+    if command == "inspection":
+        ins = parser.add_subparsers(dest="sub", metavar="ACTION")
+        s = ins.add_parser("record", help="record an inspection (or every institution of a lottery draw)")
+        s.add_argument("--institution", default=None, metavar="CODE")
+        s.add_argument("--kind", required=True, choices=list(casework.INSPECTION_KINDS))
+        s.add_argument("--on", required=True, metavar="DATE")
+        s.add_argument("--by", required=True, metavar="NAME")
+        s.add_argument("--draw", default=None, metavar="DRAW.json", help="record every institution this draw drew")
+        s.add_argument("--note", default=None)
+        s.add_argument("--home", default=None, metavar="DIR")
+        return
+    if command != "case":
+        raise ValueError(f"cases declares case and inspection, not {command!r}")
+    case = parser.add_subparsers(dest="sub", metavar="ACTION")
+    s = case.add_parser("decide", help="record a decision on a finding")
+    s.add_argument("finding_id", metavar="FINDING_ID")
+    s.add_argument("--status", required=True, choices=["confirmed", "dismissed", "open"])
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--note", default=None)
+    s.add_argument("--recovered", default=None, metavar="YUAN")
+    s.add_argument("--action", action="append", default=[], metavar="ACTION", choices=list(ACTIONS),
+                   help="add an action: " + ", ".join(f"{k} {v}" for k, v in ACTIONS.items()) + " (repeatable)")
+    s.add_argument("--fine", default=None, metavar="YUAN", help="the fine (罚款), yuan")
+    s.add_argument("--run", default=None, metavar="RUN", help="keep the finding's facts from this run folder")
+    s.add_argument("--home", default=None, metavar="DIR", help="workbench home (default $WORKBENCH_HOME or ~/.workbench)")
+    s = case.add_parser("list", help="list decisions")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("verify", help="check the audit trail is intact")
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("open", help="open a case from any lead; prints the case id as its last line")
+    s.add_argument("--institution", required=True, metavar="CODE", help="fixmedins_code (a ring: its members, comma-separated)")
+    s.add_argument("--source", required=True, choices=list(SOURCES))
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--finding", nargs="+", action="extend", default=[], metavar="ID", help="finding ids the case bundles")
+    s.add_argument("--run", default=None, metavar="RUN", help="the run folder the findings are in")
+    s.add_argument("--on", default=None, metavar="DATE", help="the day the lead came in (default today)")
+    s.add_argument("--note", default=None)
+    s.add_argument("--home", default=None, metavar="DIR")
+    s = case.add_parser("act", help="record a step or an action on a case")
+    s.add_argument("case", metavar="CASE")
+    s.add_argument("--action", required=True, choices=list(CASE_ACTIONS))
+    s.add_argument("--by", required=True, metavar="NAME")
+    s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
+    s.add_argument("--amount", default=None, metavar="YUAN", help="recover, fine")
+    s.add_argument("--due", default=None, metavar="DATE", help="rectify: the deadline; appeal: the review's deadline")
+    s.add_argument("--until", default=None, metavar="DATE", help="suspend: the last day of the suspension")
+    s.add_argument("--to", default=None, choices=list(REFER_TO), help="refer")
+    s.add_argument("--doctor", default=None, metavar="DR_CODE", help="doctor_points")
+    s.add_argument("--points", type=int, default=None, metavar="N", help="doctor_points: 1-12")
+    s.add_argument("--article", type=int, default=None, choices=sorted(ARTICLES),
+                   help="fine: 第三十八条 (1-2x the loss) or 第四十条 (2-5x, fraud); default 40 when a finding is fraud")
+    s.add_argument("--notice", default=None, metavar="FILE.html",
+                   help="expose: also write the public notice (曝光典型案例), personal data removed")
+    s.add_argument("--data", default=None, metavar="DATA", help="expose --notice: name institutions from medins")
+    s.add_argument("--note", default=None)
+    s.add_argument("--home", default=None, metavar="DIR")
 
 
 def cli_decide(args) -> int:

@@ -28,9 +28,9 @@ from ..errors import CaseError
 
 SOURCES = {"rule": "规则筛查", "providers": "机构画像", "rings": "团伙分析", "stays": "住院分析", "tipoff": "举报线索",
            "referral": "上级交办/部门移交", "campaign": "专项行动", "inspection": "现场检查发现"}
-CASE_ACTIONS = {  # name -> 中文, in the order a case usually takes them
-    "appeal": "申诉", "review": "复核", "confirm": "确认违规", "dismiss": "排除",
+CASE_ACTIONS = {  # name -> 中文, in the order `workbench case act --action` lists them (its choices)
     "interview": "约谈", "rectify": "责令整改", "rectified": "整改完成", "revisit": "回头看",
+    "appeal": "申诉", "review": "复核", "confirm": "确认违规", "dismiss": "排除",
     "recover": "追回基金", "fine": "罚款", "suspend": "暂停协议", "terminate": "解除协议",
     "doctor_points": "医师记分", "expose": "曝光", "refer": "移送",
 }

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WorkbenchError
+from ..truth import DEFAULT_SEED, check_seed
 from . import clusters, peers, profiles, reasons
+from . import evaluate as _evaluation
 from .detectors import default_ensemble
 from .measures import BY_NAME, EITHER, LOW, MEASURES, SCORED
 
@@ -174,7 +176,7 @@ def score_frame(frame: pd.DataFrame, scored, seed, contamination: float, z_clip:
     return {"z": z, "stats": stats, "medians": med, "scored": use, "detector": det, "reasons": texts}
 
 
-def profile_providers(data, findings=None, seed: int = 2024, peer_by=peers.PEER_KEYS,
+def profile_providers(data, findings=None, seed: int = DEFAULT_SEED, peer_by=peers.PEER_KEYS,
                       min_peer_size: int = peers.MIN_PEER_SIZE, scored=None, detector=None,
                       contamination: float = 0.05, z_clip: float = Z_CLIP, engine: str = "duckdb", spark=None,
                       **params) -> "ProviderProfiles":
@@ -389,3 +391,71 @@ class ProviderProfiles:
         from .output import write_csv
 
         return write_csv(self.institutions, path)
+
+
+class ProviderAnalysis:
+    """The providers analysis in the common protocol: ``ProviderAnalysis(session, params, seed=,
+    engine=)``, its result computed once (:attr:`result`, a :class:`ProviderProfiles`), and
+    ``.evaluate(truth) -> DataFrame``.
+
+    Parameters
+    ----------
+    session : Session or path
+    params : dict, optional
+        Keyword arguments of :func:`profile_providers` other than ``seed``, ``engine``,
+        ``spark`` and ``findings``: ``peer_by``, ``min_peer_size``, ``scored``, ``detector``,
+        ``contamination``, ``z_clip`` and the profile parameters.
+    seed : int
+        Seeds the isolation forest and k-means: the same seed gives the same result.
+    engine : {"duckdb", "spark"}
+    spark : SparkSession, optional
+    findings : DataFrame, audit result, run folder or path, optional
+        Rule findings (adds the rule-hit measures).
+
+    Every attribute and method of :class:`ProviderProfiles` (``institutions``, ``row``,
+    ``peer_groups``, ``doctors`` ...) is answered by :attr:`result`.
+    """
+
+    def __init__(self, session, params=None, seed: int = DEFAULT_SEED, engine: str = "duckdb", spark=None, findings=None):
+        self.session = _session(session)
+        self.params = dict(params or {})
+        reserved = {"seed", "engine", "spark", "findings"} & set(self.params)
+        if reserved:
+            raise WorkbenchError(f"providers: {', '.join(sorted(reserved))} are arguments of ProviderAnalysis, not params")
+        self.seed = check_seed(seed, "providers")
+        self.engine = profiles.check_engine(engine)
+        self.spark, self.findings = spark, findings
+
+    @cached_property
+    def result(self) -> ProviderProfiles:
+        """:func:`profile_providers` of the session with these parameters (computed on first use)."""
+        return profile_providers(self.session, self.findings, seed=self.seed, engine=self.engine, spark=self.spark,
+                                 **self.params)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def __len__(self):
+        return len(self.result)
+
+    def __repr__(self):
+        return f"ProviderAnalysis(seed={self.seed}, engine={self.engine!r}, params={self.params!r})"
+
+    def evaluate(self, truth=None) -> pd.DataFrame:
+        """How well the risk score finds the labelled institutions, as a table.
+
+        Parameters
+        ----------
+        truth : DataFrame or path, optional
+            ``truth`` rows or ``cms_labels`` (default: :func:`~.evaluate.find_labels` beside the
+            data folder).
+
+        Returns
+        -------
+        DataFrame
+            :data:`~.evaluate.EVALUATION_COLUMNS` (``metric, key, value``):
+            :func:`~.evaluate.evaluation_frame` of :func:`~.evaluate.evaluate`.
+        """
+        return _evaluation.evaluation_frame(_evaluation.evaluate(self.result, truth))

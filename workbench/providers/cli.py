@@ -1,6 +1,16 @@
 """``workbench providers DATA --out FILE.csv [--engine duckdb|spark]``."""
 from __future__ import annotations
 
+from ..params import engine_argument, resource_arguments
+
+
+def register(parser) -> None:
+    """Declare the options of ``workbench providers`` on its parser (``workbench.cli`` assembles them)."""
+    parser.add_argument("data", metavar="DATA")
+    parser.add_argument("--out", required=True, metavar="FILE.csv")
+    engine_argument(parser)
+    resource_arguments(parser)
+
 
 def cli_providers(args) -> int:
     """Profile every institution of DATA and write the ranked table (``shared/cli.md``).

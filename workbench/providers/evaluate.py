@@ -107,3 +107,31 @@ def evaluate(profile_result, truth=None) -> dict:
         "positive_ranks": dict(zip(inst.fixmedins_code[y], inst["rank"][y].astype(int))),
         "positive_priority_ranks": dict(zip(inst.fixmedins_code[y], inst["priority_rank"][y].astype(int))),
     }
+
+
+#: Columns of :func:`evaluation_frame` (and of :meth:`ProviderAnalysis.evaluate`).
+EVALUATION_COLUMNS = ["metric", "key", "value"]
+
+
+def evaluation_frame(result: dict) -> pd.DataFrame:
+    """:func:`evaluate`'s dict as one table, nothing left out.
+
+    Returns
+    -------
+    DataFrame
+        :data:`EVALUATION_COLUMNS`: a headline figure (``institutions``, ``positives``, ``auc``,
+        ``auc_priority``, ``auc_size``, ``auc_money``, ``precision_at_k``,
+        ``top_decile_recall``) has ``key`` ``""``; ``auc_by_detector`` has one row per ensemble
+        member, ``by_scenario`` one per scenario, ``positive_ranks`` and
+        ``positive_priority_ranks`` one per positive institution (``key`` its code). ``value``
+        is a float, NaN where the figure is undefined (``auc_money`` without money).
+    """
+    rows = []
+    for metric, value in result.items():
+        if isinstance(value, dict):
+            rows += [(metric, str(k), v) for k, v in sorted(value.items())]
+        else:
+            rows.append((metric, "", value))
+    out = pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
+    return out

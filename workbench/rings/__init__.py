@@ -15,7 +15,8 @@ Steps (each its own module):
 7. :mod:`~workbench.rings.recovery` — rank and member overlap of planted rings, and the extracts
    they must be found in.
 
-:class:`RingAnalysis` ties them together; :func:`find_rings` is the one-call form. The SQL
+:class:`RingAnalysis` ties them together (``.evaluate(truth)``: :mod:`~workbench.rings.recovery`);
+:func:`find_rings` is the one-call form; :mod:`~workbench.rings.cli` is ``workbench rings``. The SQL
 steps run on DuckDB or, with ``engine="spark"``, on Spark (:mod:`~workbench.rings.engines`).
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .suspicious import RingParams, suspicious_edges
 from .graph import build_graph, communities, node_id, split_node
 from .score import RING_COLUMNS, WEIGHTS, ring_id
 from .cards_doctors import SIGNAL_COLUMNS, signals
+from .cli import cli_rings
 
 __all__ = [
     "DEFAULT_SEED", "EDGE_COLUMNS", "EDGE_KINDS", "EVAL_COLUMNS", "RING_COLUMNS", "SIGNAL_COLUMNS",
@@ -41,23 +43,3 @@ def find_rings(data, params=None, seed: int = DEFAULT_SEED, engine: str = "duckd
     """Scored rings of a data folder or session, most suspicious first (:attr:`RingAnalysis.rings`)."""
     return RingAnalysis(data, params, seed, engine=engine).rings
 
-
-def cli_rings(args) -> int:
-    """``workbench rings DATA --out FILE.csv [--engine duckdb|spark]``.
-
-    Writes the rings to ``FILE.csv`` and the other findings (cards at many pharmacies in a day,
-    doctors at impossible volume) to ``FILE.signals.csv``; prints one line of figures. With
-    ``--engine spark`` the SQL steps run on Spark (local mode) and the files are the same.
-    """
-    from ..session import Session, resource_options
-
-    with Session(args.data, **resource_options(args)) as session:
-        session.con.execute("SET enable_progress_bar = false")  # one summary line, not DuckDB's bars
-        a = RingAnalysis(session, seed=getattr(args, "seed", None) or DEFAULT_SEED,
-                         engine=getattr(args, "engine", None) or "duckdb")
-        path = write_rings_csv(a.rings, args.out)
-        spath = write_signals_csv(a.signals, signals_path(args.out))
-        print(f"rings: {len(a.rings)} ring(s) from {a.graph.number_of_edges()} suspicious edge(s) "
-              f"of {sum(a.edge_counts.values())}; {len(a.signals)} other finding(s); "
-              f"wrote {path} and {spath} in {sum(a.timings.values()):.1f} s")
-    return 0

@@ -19,9 +19,9 @@ from . import graph as _graph
 from . import score as _score
 from . import cards_doctors as _signals
 from . import engines as _engines
+from . import recovery as _recovery
 from .export import TRANSACTION_COLUMNS, export_ring
-
-DEFAULT_SEED = 2024
+from ..truth import DEFAULT_SEED, check_seed, read_truth
 
 
 def _session(data):
@@ -65,8 +65,7 @@ class RingAnalysis:
     """
 
     def __init__(self, session, params=None, seed: int = DEFAULT_SEED, engine: str = "duckdb", spark=None):
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise WorkbenchError(f"rings: seed must be an integer, got {seed!r}")
+        check_seed(seed, "rings")
         if engine not in _engines.ENGINES:
             raise WorkbenchError(f"rings: unknown engine {engine!r}; use one of {', '.join(_engines.ENGINES)}")
         self.session = _session(session)
@@ -212,3 +211,18 @@ class RingAnalysis:
     def export(self, ring_id: str, folder):
         """Write the ring for a case file; see :func:`workbench.rings.export.export_ring`."""
         return export_ring(self, ring_id, folder)
+
+    def evaluate(self, truth=None) -> pd.DataFrame:
+        """How well the rings recover the planted ones (:func:`workbench.rings.recovery.evaluate`).
+
+        Parameters
+        ----------
+        truth : DataFrame or path, optional
+            ``truth`` rows (default: the data folder's ``truth`` table).
+
+        Returns
+        -------
+        DataFrame
+            :data:`~workbench.rings.recovery.EVAL_COLUMNS`, one row per planted ring.
+        """
+        return _recovery.evaluate(self.rings, read_truth(self.session, truth, "rings"))

@@ -28,7 +28,7 @@ days (0 = readmitted on the day of discharge, negative = overlap); age = whole y
 minus admission date (住院天数, 0 for a same-day stay), ``stay_days`` = calendar days inclusive.
 """
 from ..stats import robust_z  # noqa: F401  (stays.robust_z: the one robust z)
-from .analysis import StayAnalysis  # noqa: F401
+from .analysis import EVAL_COLUMNS, SPLIT_SCENARIO, StayAnalysis  # noqa: F401
 from .cli import cli_stays, write_pairs_csv  # noqa: F401
 from .episodes import (BILL_COLUMNS, EPISODES_TABLE, PAIR_COLUMNS, SQL_DIR, _episodes_sql,  # noqa: F401
                        ensure_episodes, episodes, gap_counts, person_stays, readmission_pairs,

@@ -6,7 +6,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..params import days_argument, engine_argument, resource_arguments
 from .episodes import readmission_pairs, readmission_pairs_spark
+
+
+def register(parser) -> None:
+    """Declare the options of ``workbench stays`` on its parser (``workbench.cli`` assembles them)."""
+    parser.add_argument("data", metavar="DATA")
+    parser.add_argument("--out", required=True, metavar="FILE.csv")
+    engine_argument(parser)
+    parser.add_argument("--window-days", type=days_argument, default=15)  # 0-9 digits, at most a century (issue 23)
+    resource_arguments(parser)
 
 
 def _csv_value(v):

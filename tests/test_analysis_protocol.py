@@ -1,0 +1,120 @@
+"""One analysis protocol: ``XAnalysis(session, params, seed=, engine=)`` and ``.evaluate(truth)``
+returning a DataFrame, for providers, rings and stays (issue 20, item 5)."""
+from __future__ import annotations
+
+import inspect
+
+import pandas as pd
+import pytest
+
+import workbench
+from workbench import providers, rings, stays
+from workbench.errors import WorkbenchError
+
+ANALYSES = {
+    # class, its main result (a frame), the documented evaluation columns
+    "providers": (providers.ProviderAnalysis, lambda a: a.institutions, providers.EVALUATION_COLUMNS),
+    "rings": (rings.RingAnalysis, lambda a: a.rings, rings.EVAL_COLUMNS),
+    "stays": (stays.StayAnalysis, lambda a: a.institutions, stays.EVAL_COLUMNS),
+}
+
+
+@pytest.fixture(scope="module")
+def session(demo_data):
+    with workbench.open(demo_data) as s:
+        yield s
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_same_constructor_keywords(name):
+    sig = inspect.signature(ANALYSES[name][0].__init__).parameters
+    assert list(sig)[:6] == ["self", "session", "params", "seed", "engine", "spark"]
+    assert (sig["params"].default, sig["seed"].default, sig["engine"].default) == (None, 2024, "duckdb")
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_bad_seed_and_engine_are_refused(session, name):
+    cls = ANALYSES[name][0]
+    with pytest.raises(WorkbenchError, match=f"{name}: seed must be an integer"):
+        cls(session, seed="1")
+    with pytest.raises(WorkbenchError, match=f"{name}: unknown engine 'sqlite'"):
+        cls(session, engine="sqlite")
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_same_seed_same_result(session, name):
+    cls, result, _ = ANALYSES[name]
+    first, second = result(cls(session, None, seed=7)), result(cls(session, None, seed=7))
+    assert len(first) > 0
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_the_seed_reaches_the_providers_detectors(session):
+    a, b = providers.ProviderAnalysis(session, seed=7), providers.ProviderAnalysis(session, seed=8)
+    assert not a.institutions.risk_score.equals(b.institutions.risk_score)
+
+
+def test_providers_evaluate(session, demo_data):
+    a = providers.ProviderAnalysis(session, {"contamination": 0.1}, seed=2024)
+    assert a.result.params["contamination"] == 0.1 and int(a.institutions.outlier.sum()) == round(0.1 * len(a))
+    ev = a.evaluate()
+    assert isinstance(ev, pd.DataFrame) and list(ev.columns) == providers.EVALUATION_COLUMNS
+    # the table holds exactly the dict of the older function, nothing lost
+    d = providers.evaluate(a.result)
+    head = ev[ev.key == ""].set_index("metric").value
+    assert head["institutions"] == len(a) == d["institutions"] and head["auc"] == pytest.approx(d["auc"])
+    assert head["auc"] > 0.8 > head["auc_size"]
+    ranks = ev[ev.metric == "positive_ranks"].set_index("key").value
+    assert ranks.to_dict() == {k: float(v) for k, v in d["positive_ranks"].items()}
+    assert len(ranks) == head["positives"]
+    assert set(ev[ev.metric == "auc_by_detector"].key) == set(a.member_scores.columns)
+    pd.testing.assert_frame_equal(a.evaluate(demo_data / "truth.parquet"), ev)
+    with pytest.raises(WorkbenchError, match="engine, seed are arguments"):
+        providers.ProviderAnalysis(session, {"seed": 1, "engine": "spark"})
+
+
+def test_rings_evaluate(session, demo_data):
+    a = rings.RingAnalysis(session, None, seed=2024)
+    ev = a.evaluate()
+    assert isinstance(ev, pd.DataFrame) and list(ev.columns) == rings.EVAL_COLUMNS
+    truth = pd.read_parquet(demo_data / "truth.parquet")
+    assert len(ev) == truth[truth.rule_id == "rings"].case_id.nunique() >= 2
+    assert (ev.jaccard > 0.8).all() and ev["rank"].max() <= 2 * len(ev)
+    assert ev.equals(rings.evaluate(a.rings, truth))
+    assert a.evaluate(truth[truth.rule_id != "rings"]).empty
+
+
+def test_stays_evaluate(session):
+    a = stays.StayAnalysis(session, {"window_days": 15, "cost_limit": "20000"}, seed=2024)
+    assert a.params == {"window_days": 15, "cost_limit": "20000"}
+    ev = a.evaluate()
+    assert isinstance(ev, pd.DataFrame) and list(ev.columns) == stays.EVAL_COLUMNS
+    planted = stays.planted_split_hospitals(session)
+    assert ev.fixmedins_code.tolist() == planted and len(planted) >= 1
+    assert ev.split_rank.max() <= len(planted) and (ev.split_z > 3.5).all()
+    assert (ev.institutions == len(a.institutions)).all()
+    # the older form (window as the second argument) is the same analysis
+    old = stays.StayAnalysis(session, 15, cost_limit="20000")
+    assert old.params == a.params
+    pd.testing.assert_frame_equal(old.institutions, a.institutions)
+    with pytest.raises(WorkbenchError, match="unknown parameter"):
+        stays.StayAnalysis(session, {"window": 15})
+
+
+def test_evaluate_without_truth_says_so(session, tmp_path):
+    import shutil
+
+    folder = tmp_path / "no-truth"
+    shutil.copytree(session.folder, folder, ignore=shutil.ignore_patterns("truth.parquet"))
+    manifest = (folder / "data_manifest.json")
+    import json
+
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m["tables"].pop("truth", None)
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    with workbench.open(folder) as s:
+        assert not s.has("truth")
+        with pytest.raises(WorkbenchError, match="rings: .* has no truth table"):
+            rings.RingAnalysis(s).evaluate()
+        with pytest.raises(WorkbenchError, match="stays: .* has no truth table"):
+            stays.StayAnalysis(s).evaluate()
