@@ -32,6 +32,10 @@ CHRONIC_RANGES = [("I10", "I15"), ("E10", "E14"), ("I20", "I25"), ("I50", "I50")
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_test_indication.csv",
           encoding="utf-8", newline="") as _fh:
     TEST_INDICATIONS = [(r["med_list_codg"], p) for r in csv.DictReader(_fh) for p in r["dx_prefixes"].split(";")]
+# consultation grades and the lowest level allowed to bill them: (item code, level code)
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_consultation_level.csv",
+          encoding="utf-8", newline="") as _fh:
+    CONSULT_LEVELS = [(r["med_list_codg"], r["min_hosp_lv"]) for r in csv.DictReader(_fh)]
 
 
 def _values(rows):
@@ -138,6 +142,11 @@ RULES = {
         WHERE f.med_list_codg IN (SELECT code FROM k) AND COALESCE(m.dise_codg, '') <> ''
           AND NOT EXISTS (SELECT 1 FROM k WHERE k.code = f.med_list_codg
                           AND STARTS_WITH(UPPER(REPLACE(m.dise_codg, '.', '')), k.prefix))"""),
+    "upcoded_consultation": (VISIT, f"""
+        WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        JOIN medins i ON i.fixmedins_code = m.fixmedins_code JOIN k ON k.code = f.med_list_codg
+        WHERE {RANK.format(x='i.hosp_lv')} < {RANK.format(x='k.lv')}"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

@@ -35,6 +35,7 @@ SCENARIO_RULE = {
     "bed_days_over_stay": "bed_days_over_stay",
     "chronic_outpatient_without_diagnosis": "chronic_outpatient_without_diagnosis",
     "test_without_indication": "test_without_indication",
+    "upcoded_consultation": "upcoded_consultation",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

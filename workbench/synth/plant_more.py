@@ -14,7 +14,8 @@ from .sampling import DAYS, MONTH_START
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"bed_days_over_stay": 3, "bed_day_moved": 3, "chronic_outpatient_without_diagnosis": 3,
-                    "chronic_diagnosed_elsewhere": 3, "test_without_indication": 2, "test_with_indication": 2}
+                    "chronic_diagnosed_elsewhere": 3, "test_without_indication": 2, "test_with_indication": 2,
+                    "upcoded_consultation": 2, "senior_fee_at_secondary": 2}
 
 
 def _tagged(v, i):
@@ -153,10 +154,55 @@ def near_test_with_indication(pl, ed, i, case):
     test_without_indication(pl, ed, i, case, near=True)
 
 
+# --- upcoded_consultation: a senior consultation fee where the institution's level allows none ---
+# the knowledge table rules/knowledge/k_consultation_level.csv allows 副主任医师门诊诊查费 from
+# 二级 up; the background bills consultation fees at 三级 and 二级 hospitals only
+SENIOR_FEE = "exam_fee_senior"
+CONSULT_FEES = ("exam_fee", "exam_fee_senior")
+
+
+def consultation_visit(pl, i, case, near=False):
+    """An outpatient visit of a new person: at a township centre (一级) of the county, or for the
+    near miss at one of its 三级/二级 hospitals; the fee plant adds the senior fee."""
+    r = pl.region
+    if near:
+        insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+        insts = insts[np.isin(np.asarray(r.inst_lv)[insts], [0, 1])]
+    else:
+        insts = r.by_kind[(pl.chunk.county, "township")]
+        insts = insts[r.inst_flags[insts] == 0]
+    p = pl.persons(1, pl.free(20, 80))
+    if not len(p) or not len(insts):
+        return
+    d = int(pl.rng.integers(5, DAYS - 5))
+    pl.add(i, p=int(p[0]), inst=int(pl.choose(insts)), med=11, d0=d,
+           dx=pl.pick_dx(int(p[0]), d, ("J06.9", "K29.7", "J02.9", "M54.5")))
+
+
+def upcoded_consultation(pl, ed, i, case, near=False):
+    """The senior consultation fee billed once on the visit's day, unless the visit's own
+    billing has a consultation fee already (a second one would be a frequency finding)."""
+    v, cat = ed.v, ed.cat
+    fees = cat.items(*CONSULT_FEES)
+    for u in _tagged(v, i):
+        if np.any(np.isin(ed.lines.item[ed.of(u)], fees)):
+            continue
+        ed.add(int(u), cat.idx[SENIOR_FEE], v.d0[u], v.t0[u] + 120, 1.0)
+        if not near:
+            pl.record(case, uid=int(u), detail=f"一级机构{pl.region.inst_name[v.inst[u]]}收取{cat.name[cat.idx[SENIOR_FEE]]}（限二级及以上医院）")
+
+
+def near_senior_fee_at_secondary(pl, ed, i, case):
+    upcoded_consultation(pl, ed, i, case, near=True)
+
+
 VISIT_PLANTS = {"bed_days_over_stay": stay_visit, "near_miss:bed_day_moved": stay_visit,
                 "chronic_outpatient_without_diagnosis": chronic_without_diagnosis,
                 "near_miss:chronic_diagnosed_elsewhere": near_chronic_diagnosed,
                 "test_without_indication": indication_visit,
-                "near_miss:test_with_indication": lambda pl, i, case: indication_visit(pl, i, case, near=True)}
+                "near_miss:test_with_indication": lambda pl, i, case: indication_visit(pl, i, case, near=True),
+                "upcoded_consultation": consultation_visit,
+                "near_miss:senior_fee_at_secondary": lambda pl, i, case: consultation_visit(pl, i, case, near=True)}
 FEE_PLANTS = {"bed_days_over_stay": bed_days_over_stay, "near_miss:bed_day_moved": near_bed_day_moved,
-              "test_without_indication": test_without_indication, "near_miss:test_with_indication": near_test_with_indication}
+              "test_without_indication": test_without_indication, "near_miss:test_with_indication": near_test_with_indication,
+              "upcoded_consultation": upcoded_consultation, "near_miss:senior_fee_at_secondary": near_senior_fee_at_secondary}

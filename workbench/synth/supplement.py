@@ -42,6 +42,7 @@ SUPPLEMENT_CASES = {
     "bed_days_over_stay": 10, "near_miss:bed_day_moved": 4,
     "chronic_outpatient_without_diagnosis": 6, "near_miss:chronic_diagnosed_elsewhere": 3,
     "test_without_indication": 10, "near_miss:test_with_indication": 4,
+    "upcoded_consultation": 8, "near_miss:senior_fee_at_secondary": 4,
 }
 
 
