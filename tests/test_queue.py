@@ -46,6 +46,20 @@ def test_filters(queue):
     assert ids(queue.filter(limit=2)) == ["F3", "F1"] and queue.filter(limit=2).count == 8
 
 
+def test_month_of_care_filter_matches_the_briefings_trend(queue, hand_run):
+    from workbench.briefing import Briefing
+
+    assert ids(queue.filter(month="2024-01")) == ["F1", "F4"]  # F1's own visit; F4's evidence all in January
+    assert ids(queue.filter(month="2024-02", institution="H1")) == []
+    assert queue.filter(month="2023-12").count == 0
+    for m in Briefing(hand_run).by_month.itertuples(index=False):  # each bar of the trend opens its findings
+        if m.month is not None:
+            sel = queue.filter(month=m.month)
+            assert (sel.count, sel.amount_at_risk) == (m.findings, m.amount_at_risk), m.month
+    with pytest.raises(WorkbenchError, match="YYYY-MM"):
+        queue.filter(month="2024-13")
+
+
 def test_minimum_amount_is_exact_and_checked():
     assert to_fen("0.05") == 5 and to_fen("1,000.01") == 100001 and to_fen(" ") is None
     assert to_fen("0.051") == 6 and to_fen("-1") == -100

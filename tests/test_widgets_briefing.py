@@ -134,3 +134,27 @@ def test_dashboard_says_which_folder_is_missing(hand_run, tmp_path):
     assert isinstance(briefing_dashboard(hand_run, home=tmp_path), BriefingView)
     note = briefing_dashboard(tmp_path / "nowhere", lang="en", home=tmp_path)
     assert "Cannot open the data or run: " in note.value and "no findings.parquet" in note.value
+
+
+def test_each_month_of_the_trend_links_to_its_findings(hand_run, tmp_path):
+    b = Briefing(hand_run, home=tmp_path)
+    trend = BriefingView(b, carry={"RUN": "/srv/r"}).chart_images["trend"].value
+    linked = sorted(set(re.findall(r'xlink:href="findings\.ipynb\?RUN=%2Fsrv%2Fr&amp;MONTH=(\d{4}-\d\d)"', trend)))
+    with_findings = [m for m, n in zip(b.by_month.month, b.by_month.findings) if m is not None and n]
+    assert linked == with_findings == ["2024-01", "2024-02", "2024-03"]
+    # a bar and its month's label each carry the link: two links per month on this short trend
+    assert all(trend.count(f"MONTH={m}\"") == 2 for m in linked)
+
+
+def test_the_queue_opened_on_a_month_shows_that_months_findings(hand_run, tmp_path):
+    from widgets.findings import FindingsView, findings_dashboard
+    from workbench.queue import FindingsQueue
+
+    view = findings_dashboard(hand_run, home=tmp_path, month="2024-02")
+    assert isinstance(view, FindingsView) and view.month_box.value == "2024-02"
+    assert sorted(view.listed()) == ["F5", "F6", "F8"] and view.matched == 3
+    view.month_box.value = "2024-1"  # typed wrong: said, rows kept
+    assert "筛选条件无效" in view.summary.value and "YYYY-MM" in view.summary.value
+    view.month = ""
+    assert view.matched == 8
+    assert FindingsView(FindingsQueue(hand_run, home=tmp_path), month="2024-03").listed() == ["F2"]

@@ -163,3 +163,48 @@ def test_dashboard_opens_a_finding_or_says_what_is_missing(hand_run, home, tmp_p
     assert "no finding &#x27;NOPE&#x27;" in view.detail.value
     note = findings_dashboard(tmp_path / "nowhere", home=home)
     assert "无法打开数据或筛查结果" in note.value and "not a run folder" in note.value
+
+
+def opened(home, case_id):
+    from workbench.cases.casework import cases
+
+    return cases(CaseStore(home))[case_id]
+
+
+def test_a_case_is_opened_from_the_finding_opened_with_the_name_typed(view, home):
+    opener = view.case_opener
+    assert opener.open_button.disabled  # nothing picked: nothing to open a case about
+    view.selected = "F3"
+    assert not opener.open_button.disabled and "疑点 F3，机构 H1" in opener.lead_label.value
+    opener.by_box.value = ""
+    opener.open_button.click()
+    assert opener.case_id == "" and "未立案" in opener.message.value and "by" in opener.message.value
+    opener.by_box.value = "李审核"
+    opener.note_box.value = "群众举报同一机构"
+    opener.open_button.click()
+    cid = opener.case_id
+    assert cid.startswith("C") and f"data-case='{cid}'" in opener.message.value
+    st = opened(home, cid)
+    assert st.source == "rule" and st.institutions == ["H1"]
+    assert [f["finding_id"] for f in st.findings] == ["F3"] and st.findings[0]["rule_id"] == view.queue.finding("F3")["rule_id"]
+    assert view.by == "李审核"  # the decision controls start with the same name
+
+
+def test_a_case_bundles_the_filtered_institutions_findings(view, home):
+    view.institution_box.value = "H1 甲医院"
+    view.min_amount = "100"
+    opener = view.case_opener
+    assert "机构 H1 的 2 条疑点" in opener.lead_label.value
+    opener.by_box.value = "李审核"
+    opener.open_button.click()
+    st = opened(home, opener.case_id)
+    assert st.source == "rule" and st.institutions == ["H1"]
+    assert sorted(f["finding_id"] for f in st.findings) == ["F1", "F3"]
+    assert sum(int(Decimal(f["amount_at_risk"]) * 100) for f in st.findings) == st.loss_fen > 0
+    view.institution_box.value = ""
+    assert view.case_opener.open_button.disabled
+
+
+def test_without_a_store_there_is_no_open_case_control(hand_run, home):
+    v = FindingsView(FindingsQueue(hand_run, home=home), store=None)
+    assert v.case_opener is None

@@ -136,3 +136,40 @@ def test_notebook_runs_on_demo_data(demo_data, notebook, tmp_path):
     nb = run_notebook(ROOT / notebook, {"DATA": str(demo_data), "RUN": str(tmp_path / "no-run"), "SEED": 2024}, timeout=300)
     text = outputs_text(nb)
     assert "ProviderExplorer" in text or "VBox" in text
+
+
+# --- open a case (issue 19, item 1) ------------------------------------------------------------
+
+def test_open_a_case_about_the_selected_institution_with_its_findings(tiny_data, hand_run, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import cases
+
+    store = CaseStore(tmp_path / "home")
+    with workbench.open(tiny_data) as s:
+        r = profile_providers(s, findings=hand_run, seed=3)
+        e = ProviderExplorer(r, selected="H1", store=store, run=hand_run)
+        assert "机构 H1（规则线索 4 条随案）" in e.case_opener.lead_label.value
+        e.case_opener.open_button.click()
+        assert e.case_opener.case_id == "" and "未立案" in e.case_opener.message.value  # no auditor's name
+        e.case_opener.by_box.value = "钱审核"
+        e.case_opener.open_button.click()
+        st = cases(store)[e.case_opener.case_id]
+        assert st.source == "providers" and st.institutions == ["H1"]
+        assert sorted(f["finding_id"] for f in st.findings) == ["F1", "F3", "F4", "F7"]
+        assert {f["fixmedins_code"] for f in st.findings} == {"H1"}
+        note = [x for x in store.case_events(kinds=("open",)) if x["subject"] == st.case_id][0]["note"]
+        assert note.startswith("机构画像：检查优先级第 ") and r.reasons("H1") in note
+
+
+def test_open_a_case_without_a_run_bundles_no_findings(result, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import cases
+
+    store = CaseStore(tmp_path / "home")
+    e = ProviderExplorer(result, store=store, by="钱审核")
+    e.selected = "C07"
+    assert "规则线索 0 条随案" in e.case_opener.lead_label.value
+    e.case_opener.open_button.click()
+    st = cases(store)[e.case_opener.case_id]
+    assert (st.source, st.institutions, st.findings) == ("providers", ["C07"], [])
+    assert ProviderExplorer(result).case_opener is None

@@ -107,3 +107,30 @@ def test_signals_table_and_banner(analysis):
     assert "card_many_pharmacies" in t and "F1;F2" in t and "doctor_impossible_volume" in t
     assert "<b>1</b> 个可疑团伙（4 条可疑关系，全部关系 15 条）" in summary_banner(analysis).value
     assert str(Decimal("205.20")) in t
+
+
+def test_open_a_case_about_the_ring_shown(analysis, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import cases
+
+    store = CaseStore(tmp_path / "home")
+    w = RingExplorer(analysis, store=store, by="赵稽核")
+    last = analysis.rings.iloc[-1]
+    w.selected_ring = last.ring_id  # the lead follows the ring shown
+    pharmacies = sorted(n.partition(":")[2] for n in analysis.ring_graph(last.ring_id).nodes if n.startswith("pharmacy:"))
+    assert pharmacies and f"团伙 {last.ring_id} 的药店 {'、'.join(pharmacies)}" in w.case_opener.lead_label.value
+    w.case_opener.open_button.click()
+    cid = w.case_opener.case_id
+    st = cases(store)[cid]
+    assert st.source == "rings" and st.institutions == pharmacies and st.findings == []
+    opened = [e for e in store.case_events(kinds=("open",)) if e["subject"] == cid]
+    assert opened[0]["by"] == "赵稽核" and f"团伙 {last.ring_id}" in opened[0]["note"] and last.dr_code in opened[0]["note"]
+    assert f"data-case='{cid}'" in w.case_opener.message.value
+    assert RingExplorer(analysis).case_opener is None  # no store, no control
+
+
+def test_no_ring_no_case(analysis, tmp_path):
+    from workbench.cases import CaseStore
+
+    w = RingExplorer(analysis, institution="H-NO-RING", store=CaseStore(tmp_path / "home"))
+    assert w.case_opener in w.children and w.case_opener.open_button.disabled

@@ -131,3 +131,23 @@ def test_cjk_font_has_chinese_glyphs():
     import matplotlib
 
     assert matplotlib.rcParams["font.sans-serif"][0] == family
+
+
+def test_open_a_case_about_the_institution_shown(analysis, tmp_path):
+    from workbench.cases import CaseStore
+    from workbench.cases.casework import cases
+
+    store = CaseStore(tmp_path / "home")
+    e = StaysExplorer(analysis, "H1", store=store, by="孙审核")
+    opener = e.institution.case_opener
+    assert opener in e.institution.children and "机构 H1；住院分析：" in opener.lead_label.value
+    opener.note_box.value = "现场核查病历"
+    opener.open_button.click()
+    st = cases(store)[opener.case_id]
+    assert (st.source, st.institutions, st.findings) == ("stays", ["H1"], [])
+    event = [x for x in store.case_events(kinds=("open",)) if x["subject"] == st.case_id][0]
+    assert event["by"] == "孙审核" and event["note"].endswith("；现场核查病历")
+    assert "再入院 3 次" in event["note"]  # H1's three readmission pairs (S2, S7, S3)
+    e.institution.fixmedins_code = "NOWHERE"  # no stays: nothing to open a case about
+    assert opener.open_button.disabled
+    assert InstitutionView(analysis).case_opener is None

@@ -177,8 +177,9 @@ def _hbar(rows, lang, link=None):
     return fig
 
 
-def chart_trend(by_month, lang: str = "zh") -> Figure:
-    """Findings (bars) and money at risk (line, 万元) per month of care."""
+def chart_trend(by_month, lang: str = "zh", link=None) -> Figure:
+    """Findings (bars) and money at risk (line, 万元) per month of care; with ``link`` (month → URL)
+    each month's bar and its label open that month's findings."""
     known = by_month[by_month["month"].notna()]
     fig, ax = _figure(8.6, 4.4)
     if not len(known):
@@ -186,10 +187,17 @@ def chart_trend(by_month, lang: str = "zh") -> Figure:
         ax.set_axis_off()
         return fig
     x = list(range(len(known)))
-    ax.bar(x, list(known["findings"]), color=BLUE, label=t("findings_count", lang))
+    bars = ax.bar(x, list(known["findings"]), color=BLUE, label=t("findings_count", lang))
     ax.set_ylabel(t("findings_count", lang), fontsize=15, color=BLUE)
     step = max(1, len(x) // 12)
     ax.set_xticks(x[::step], list(known["month"])[::step], rotation=45, ha="right")
+    if link is not None:
+        for b, month, n in zip(bars, known["month"], known["findings"]):
+            if n:  # a month without findings opens nothing
+                b.set_url(link(month))
+        for lab, month, n in zip(ax.get_xticklabels(), list(known["month"])[::step], list(known["findings"])[::step]):
+            if n:
+                lab.set_url(link(month))
     ax2 = ax.twinx()
     ax2.plot(x, [_wan_float(v) for v in known["amount_at_risk"]], color=RED, marker="o", linewidth=2.5)
     ax2.set_ylabel(t("amount_wan", lang), fontsize=15, color=RED)
@@ -327,7 +335,7 @@ class BriefingView(W.VBox):
         """One chart in one language as inline SVG, bars linked to their findings (drawn once, then kept)."""
         if (key, lang) not in self._charts:
             f = self.figures
-            fig = {"trend": lambda: chart_trend(f["by_month"], lang),
+            fig = {"trend": lambda: chart_trend(f["by_month"], lang, link=self._link("MONTH", lang)),
                    "by_county": lambda: chart_counties(f["by_county"], lang, link=self._link("COUNTY", lang)),
                    "by_rule": lambda: chart_rules(f["by_rule"], lang, link=self._link("RULE", lang)),
                    "by_type": lambda: chart_types(f["by_institution_type"], lang)}[key]()

@@ -238,3 +238,73 @@ def worklist_dashboard(home=None, today=None):
         return Worklist(CaseStore(home), today=today or None)
     except WorkbenchError as e:
         return W.HTML(f"<p style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")
+
+
+# --------------------------------------------------------------------------- open a case (issue 19, item 1)
+class OpenCase(W.VBox):
+    """"Open a case" from the lead a dashboard shows: a finding, an institution, a ring.
+
+    The host widget says what the lead is (:meth:`set_lead`); the button calls
+    :func:`workbench.cases.casework.open_case` (what ``workbench case open`` calls) with the
+    auditor's name from the text box and shows the new case id. Errors (no name, a finding of
+    another institution) are shown, never raised.
+
+    Parameters
+    ----------
+    store : workbench.cases.CaseStore
+    source : str
+        The lead's kind (``rule``, ``providers``, ``rings``, ``stays``: :data:`workbench.cases.lifecycle.SOURCES`).
+    by : str
+        The auditor's name the text box starts with.
+    run : path, optional
+        The run folder the lead's findings are in (their facts are kept with the case).
+    """
+
+    case_id = T.Unicode("", help="the case opened last ('' before the first)")
+    by = T.Unicode("", help="the auditor's name the case is opened by")
+
+    def __init__(self, store, source, by="", run=None):
+        from workbench.cases.lifecycle import SOURCES
+
+        self.store, self.source, self.run = store, source, run
+        self.institutions, self.findings, self.lead_note = [], [], ""
+        self.lead_label = W.HTML()
+        self.by_box = W.Text(description="审核人", placeholder="auditor's name")
+        self.note_box = W.Text(description="备注", placeholder="note", layout=W.Layout(width="32em"))
+        self.open_button = W.Button(description="立案 open a case", icon="folder-open", button_style="warning",
+                                    layout=W.Layout(width="auto"))
+        self.message = W.HTML()
+        self.open_button.on_click(lambda _: self.open_case())
+        super().__init__([W.HTML(f"<h4>立案 · 线索来源：{html.escape(SOURCES.get(source, source))}</h4>"), self.lead_label,
+                          W.HBox([self.by_box, self.note_box, self.open_button]), self.message])
+        self.add_class("wb-open-case")
+        T.link((self.by_box, "value"), (self, "by"))
+        self.by = by
+        self.set_lead([])
+
+    def set_lead(self, institutions, findings=(), note: str = "", label: str = ""):
+        """What a click opens a case about: institution codes, finding ids, a note kept with it."""
+        self.institutions, self.findings, self.lead_note = list(institutions), list(findings), note
+        self.open_button.disabled = not self.institutions
+        self.lead_label.value = (f"<div class='wb-lead'>{html.escape(label)}</div>" if label else
+                                 "<div class='wb-lead'>无可立案的线索 (nothing to open a case about)</div>")
+
+    def open_case(self) -> str:
+        """Open the case (the button calls this); return its id, or '' when it was refused."""
+        from workbench.cases.casework import open_case
+
+        typed = self.note_box.value.strip()
+        note = "；".join(x for x in (self.lead_note, typed) if x) or None
+        try:
+            e = open_case(self.store, self.institutions, self.source, self.by, findings=self.findings, run=self.run,
+                          note=note)
+        except WorkbenchError as err:
+            self.message.value = f"<span style='color:#b00020'>未立案 not opened: {html.escape(str(err))}</span>"
+            return ""
+        self.case_id = e["subject"]
+        self.note_box.value = ""
+        n = len(e["data"]["findings"])
+        self.message.value = (f"<span style='color:#1a7f37' data-case='{html.escape(self.case_id)}'>已立案 opened: "
+                              f"<b>{html.escape(self.case_id)}</b>（{html.escape('、'.join(e['data']['institutions']))}，"
+                              f"疑点 {n} 条，event {e['seq']}）</span>")
+        return self.case_id

@@ -1,14 +1,17 @@
 """The findings queue dashboard: filter a run's findings, open one, read its evidence, decide it.
 
 :class:`FindingsView` takes a :class:`workbench.queue.FindingsQueue` and displays it. The filters
-are traits (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``);
+are traits (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``,
+``month``: the month of care as the briefing's trend counts it);
 any change calls :meth:`workbench.queue.FindingsQueue.filter` and puts every match, most money
 first, in a data grid (:class:`ipydatagrid.DataGrid`) the browser scrolls through (every finding
 of the run by default); a column's header sorts and filters (the grid's own, in the browser,
 which reports the rows' new order back). ``selected`` is the finding opened below the grid (a
 click on a row): its facts, its evidence rows (personal data masked,
 :func:`workbench.evidence.evidence_rows`) and, when the case store widgets are installed, the
-decision controls of :class:`widgets.cases.CaseControls`.
+decision controls of :class:`widgets.cases.CaseControls`. With a store, an "open a case" control
+(:class:`widgets.cases.OpenCase`) opens a case about the finding opened or, with none opened, about
+every finding of the filtered institution.
 ``filter_ms`` is how long the last filter took in Python (the benchmark reads it).
 """
 from __future__ import annotations
@@ -140,6 +143,7 @@ class FindingsView(W.VBox):
     result_type = T.Unicode("", help="suspicious or violation ('' = both)")
     status = T.Unicode("", help="undecided, open, confirmed or dismissed ('' = any)")
     min_amount = T.Unicode("", help="minimum money at risk, yuan, as text ('' = none)")
+    month = T.Unicode("", help="month of care, YYYY-MM, as the briefing's trend counts it ('' = any)")
     selected = T.Unicode("", help="finding_id of the finding opened below the list")
     matched = T.Int(0, help="how many findings match the filters")
     filter_ms = T.Float(0.0, help="milliseconds the last filter took in Python")
@@ -164,6 +168,8 @@ class FindingsView(W.VBox):
             (f"{t('status_' + s, lang)} ({n:,})", s) for s, n in opts["status"]])
         self.amount_box = W.Text(description=t("filter_min_amount", lang), style=style, placeholder="0",
                                  continuous_update=False, layout=W.Layout(width="220px"))
+        self.month_box = W.Text(description=t("filter_month", lang), style=style, placeholder="YYYY-MM",
+                                continuous_update=False, layout=W.Layout(width="220px"))
         self.summary = W.HTML()
         self.order = W.HTML("<div class='wb-order' data-sort=''></div>")
         self._frame = grid_frame(queue.frame.iloc[:0], lang)
@@ -173,19 +179,21 @@ class FindingsView(W.VBox):
         self.detail = W.HTML()
         self.evidence_html = W.HTML()
         self.decision = W.VBox()
+        self.case_opener = self._case_opener()  # None without a store
         filters = W.HBox([self.rule_box, self.county_box, self.institution_box, self.result_box, self.status_box,
-                          self.amount_box], layout=W.Layout(flex_flow="row wrap"))
+                          self.amount_box, self.month_box], layout=W.Layout(flex_flow="row wrap"))
         super().__init__([W.HTML(CSS), filters, self.summary, self.order, self.empty,
-                          self.grid_box, self.detail, self.evidence_html, self.decision])
+                          self.grid_box] + ([self.case_opener] if self.case_opener is not None else [])
+                         + [self.detail, self.evidence_html, self.decision])
         self.add_class("wb-queue")
         for box, name in ((self.rule_box, "rule"), (self.county_box, "county"), (self.result_box, "result_type"),
-                          (self.status_box, "status"), (self.amount_box, "min_amount")):
+                          (self.status_box, "status"), (self.amount_box, "min_amount"), (self.month_box, "month")):
             T.link((box, "value"), (self, name))
         self.institution_box.observe(self._institution_typed, "value")
         self._watch(self.grid)
         boxes = {"rule": self.rule_box, "county": self.county_box, "result_type": self.result_box, "status": self.status_box}
         for name, value in given.items():  # a drill-down's filters, before the first refresh
-            if name not in ("rule", "county", "institution", "result_type", "status", "min_amount"):
+            if name not in ("rule", "county", "institution", "result_type", "status", "min_amount", "month"):
                 raise TypeError(f"FindingsView: no filter {name!r}")
             value = str(value or "")
             box = boxes.get(name)
@@ -207,7 +215,7 @@ class FindingsView(W.VBox):
         if not text or text in self._institutions:
             self.institution = self._institutions.get(text, "")
 
-    @T.observe("rule", "county", "institution", "result_type", "status", "min_amount")
+    @T.observe("rule", "county", "institution", "result_type", "status", "min_amount", "month")
     def _filters_changed(self, _):
         if self._ready:
             self.refresh()
@@ -218,9 +226,11 @@ class FindingsView(W.VBox):
         try:
             sel = self.queue.filter(limit=self.limit, rule=self.rule or None, county=self.county or None,
                                     institution=self.institution or None, result_type=self.result_type or None,
-                                    status=self.status or None, min_amount=self.min_amount or None)
+                                    status=self.status or None, min_amount=self.min_amount or None,
+                                    month=self.month or None)
         except WorkbenchError as e:
-            self.summary.value = f"<span class='wb-error'>{html.escape(t('bad_amount', self.lang) + str(e))}</span>"
+            key = "bad_filter" if "month" in str(e) else "bad_amount"
+            self.summary.value = f"<span class='wb-error'>{html.escape(t(key, self.lang) + str(e))}</span>"
             return
         self._frame = grid_frame(sel.rows, self.lang)
         with self.grid.hold_sync():  # rows and selection reach the browser in one message
@@ -241,6 +251,7 @@ class FindingsView(W.VBox):
             self._highlight(self.selected)
         else:
             self.selected = ""
+        self._lead()
 
     def _watch(self, grid):
         grid.observe(self._picked, "selections")
@@ -299,9 +310,43 @@ class FindingsView(W.VBox):
         if 0 <= r < len(rows):
             self.selected = rows[r]
 
+    # -------------------------------------------------------------- open a case
+    def _case_opener(self):
+        if self.store is None:
+            return None
+        try:
+            from widgets.cases import OpenCase
+        except ImportError:
+            return None
+        opener = OpenCase(self.store, "rule", by=self.by, run=self.queue.run)
+        opener.observe(lambda ch: setattr(self, "by", ch["new"]), "by")
+        return opener
+
+    def _lead(self):
+        """The opener's lead: the finding opened, else every finding of the filtered institution."""
+        opener = getattr(self, "case_opener", None)
+        if opener is None:
+            return
+        if self.selected:
+            try:
+                code = self.queue.finding(self.selected)["fixmedins_code"]
+            except WorkbenchError:
+                code = None
+            code = _cell(code)
+            opener.set_lead([code] if code else [], [self.selected],
+                            label=(f"疑点 {self.selected}，机构 {code}" if code else
+                                   f"疑点 {self.selected} 不属于任何机构，不能立案 (no institution)"))
+        elif self.institution and len(self._frame):
+            ids = list(self._frame.index)
+            opener.set_lead([self.institution], ids,
+                            label=f"机构 {self.institution} 的 {len(ids):,} 条疑点（按当前筛选） its findings as filtered")
+        else:
+            opener.set_lead([], label="选择一条疑点，或按机构筛选后立案 (pick a finding or filter by institution)")
+
     @T.observe("selected")
     def _open(self, change):
         fid = change["new"]
+        self._lead()
         if not fid:
             self.detail.value = f"<p class='wb-note'>{html.escape(t('select_finding', self.lang))}</p>"
             self.evidence_html.value = ""
@@ -360,9 +405,14 @@ class FindingsView(W.VBox):
 
         one = pd.DataFrame([row])
         controls = controls_class(self.store, findings=one, run_id=self.run_id, finding_id=row["finding_id"], by=self.by)
-        controls.observe(lambda ch: setattr(self, "by", ch["new"]), "by")
+        controls.observe(lambda ch: self._auditor(ch["new"]), "by")
         controls.observe(lambda _: self._decided(row["finding_id"], controls.status), "last_seq")
         return [W.HTML(f"<h3>{html.escape(t('decision', self.lang))}</h3>"), controls]
+
+    def _auditor(self, name):
+        self.by = name
+        if self.case_opener is not None:
+            self.case_opener.by = name  # one name for deciding and opening cases
 
     def _decided(self, fid, status):
         self.queue.set_status(fid, status or "undecided")
@@ -373,8 +423,8 @@ def findings_dashboard(run, data=None, lang: str = "zh", limit: int | None = Non
                        home=None, **filters):
     """The findings queue of ``run`` with decisions into the case store, or a note naming what is missing.
 
-    ``filters`` (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``)
-    open it already filtered: the briefing's and the providers' links carry them in the URL.
+    ``filters`` (``rule``, ``county``, ``institution``, ``result_type``, ``status``, ``min_amount``,
+    ``month``) open it already filtered: the briefing's and the providers' links carry them in the URL.
     """
     from widgets.briefing import error_note
     from workbench.cases import CaseStore

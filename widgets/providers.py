@@ -82,6 +82,14 @@ class ProviderExplorer(W.VBox):
         map, the first institution of the group).
     view : {"priority", "risk_score"}
         Order of institutions: inspect first (default) or the size-neutral risk score.
+    store : workbench.cases.CaseStore, optional
+        With a store, an "open a case" control (:class:`widgets.cases.OpenCase`, source
+        ``providers``) opens a case about the selected institution, its reasons as the note.
+    run : path, optional
+        The run folder the profiles' findings came from: the case then bundles the selected
+        institution's findings (by ``finding_id``).
+    by : str
+        The auditor's name that control starts with.
     """
 
     peer_group = Unicode("", help="peer group shown (fixmedins_type-hosp_lv, e.g. '1-3')")
@@ -91,8 +99,13 @@ class ProviderExplorer(W.VBox):
     view = Unicode("priority", help="order: 'priority' (inspect first) or 'risk_score' (size-neutral)")
 
     def __init__(self, result, peer_group: str = "", x: str = "pc1", y: str = "pc2", selected: str = "",
-                 view: str = "priority", **kw):
+                 view: str = "priority", store=None, run=None, by: str = "", **kw):
         self.result = result
+        self.case_opener = None
+        if store is not None:
+            from .cases import OpenCase
+
+            self.case_opener = OpenCase(store, "providers", by=by, run=run)
         self.font = use_cjk_font()
         self.points = result.points(result.institutions.peer_group.iloc[0]).iloc[0:0]
         self.marks, self.bars, self.deviations = None, [], None
@@ -111,7 +124,8 @@ class ProviderExplorer(W.VBox):
         self.profile = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.findings = W.HTML()
         super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.view_toggle, self.picker,
-                          self.header, self.profile, self.findings], **kw)
+                          self.header, self.profile, self.findings]
+                         + ([self.case_opener] if self.case_opener is not None else []), **kw)
         self._syncing = False
         self.group_picker.observe(lambda ch: self._from_control("peer_group", ch["new"]), names="value")
         self.x_picker.observe(lambda ch: self._from_control("x", ch["new"]), names="value")
@@ -239,6 +253,8 @@ class ProviderExplorer(W.VBox):
     def _show_institution(self):
         code = self.selected
         if not code:
+            if self.case_opener is not None:
+                self.case_opener.set_lead([])
             self.deviations, self.bars = None, []
             self.header.value, self.findings.value = "", ""
             _set_image(self.profile, b"")
@@ -263,7 +279,19 @@ class ProviderExplorer(W.VBox):
         ax.set_xlabel("稳健 z（同级中位数 = 0，单位 MAD）")
         ax.set_title(f"{code} 与同级机构的偏离", fontsize=10)
         _set_image(self.profile, _svg(fig))
-        self.findings.value = _findings_html(self.result.findings_of(code))
+        found = self.result.findings_of(code)
+        self.findings.value = _findings_html(found)
+        self._lead(r, found)
+
+    def _lead(self, r, found):
+        """The case a click opens: the selected institution, its findings when their run is known."""
+        opener = self.case_opener
+        if opener is None:
+            return
+        ids = list(found.finding_id) if opener.run is not None and "finding_id" in found else []
+        note = f"机构画像：检查优先级第 {r.priority_rank} 位，风险分 {r.risk_score:.3f}；{self.result.reasons(r.fixmedins_code)}"
+        opener.set_lead([r.fixmedins_code], ids, note=note,
+                        label=f"机构 {r.fixmedins_code}（规则线索 {len(ids)} 条随案）；{note}")
 
 
 def summary_banner(result) -> W.HTML:

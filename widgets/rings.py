@@ -115,13 +115,24 @@ class RingExplorer(W.VBox):
     institution : str, optional
         Without ``ring_id``: show first the most suspicious ring this institution is the pharmacy
         of (a link from the providers dashboard); when it is in none, the page says so.
+    store : workbench.cases.CaseStore, optional
+        With a store, an "open a case" control (:class:`widgets.cases.OpenCase`, source ``rings``)
+        opens a case about the shown ring's pharmacies, its doctors and size in the case's note.
+    by : str
+        The auditor's name that control starts with.
     """
 
     selected_ring = Unicode("", help="ring shown (ring_id)")
     selected_node = Unicode("", help="member picked in the ring: 'psn:…', 'dr:…' or 'pharmacy:…'")
 
-    def __init__(self, analysis, export_dir="ring_exports", ring_id: str = "", institution: str = "", **kw):
+    def __init__(self, analysis, export_dir="ring_exports", ring_id: str = "", institution: str = "", store=None,
+                 by: str = "", **kw):
         self.analysis = analysis
+        self.case_opener = None
+        if store is not None:
+            from .cases import OpenCase
+
+            self.case_opener = OpenCase(store, "rings", by=by)
         self.font = use_cjk_font()
         self.graph, self.styles, self.positions, self.figure = None, {}, {}, None
         self.transactions, self.timeline, self.exported = None, None, {}
@@ -146,7 +157,7 @@ class RingExplorer(W.VBox):
             W.HBox([self.chart, self.node_picker]),
             self.node_header, self.timeline_chart, self.tx_table,
             W.HBox([self.export_dir, self.export_button]), self.export_status,
-        ], **kw)
+        ] + ([self.case_opener] if self.case_opener is not None else []), **kw)
         self.ring_picker.observe(lambda ch: setattr(self, "selected_ring", ch["new"] or ""), names="value")
         self.node_picker.observe(lambda ch: setattr(self, "selected_node", ch["new"] or ""), names="value")
         self.export_button.on_click(lambda _: self.export())
@@ -184,8 +195,10 @@ class RingExplorer(W.VBox):
             self.evidence.value, self.node_picker.options = "", []
             _set_image(self.chart, b"")
             self.selected_node = ""
+            self._lead("")
             return
         self.graph = self.analysis.ring_graph(rid)
+        self._lead(rid)
         self.styles = node_styles(dict(self.graph.nodes(data=True)))
         self.positions = tripartite_layout(list(self.graph.nodes))
         self.evidence.value = self._evidence_html(self.analysis.ring(rid))
@@ -217,6 +230,19 @@ class RingExplorer(W.VBox):
                                   f"其中团伙内 {n_in} 次；团伙内金额 {html.escape(self.graph.nodes[node].get('money', '—'))} 元")
         self.tx_table.value = _table_html(self.transactions.head(TX_LIMIT), *TX_TABLE)
         self._draw_timeline()
+
+    def _lead(self, rid):
+        """The case a click opens: the ring's pharmacies, with its doctors and size as the note."""
+        if self.case_opener is None:
+            return
+        if not rid:
+            self.case_opener.set_lead([])
+            return
+        r = self.analysis.ring(rid)
+        codes = [_key(n) for n in self.graph.nodes if _kind(n) == "pharmacy"]
+        note = (f"团伙 {rid}（排名 {r['rank']}，可疑分 {r['score']}）：医师 {r['dr_code']}，患者 {r['patients']} 人，"
+                f"购药 {r['purchases']} 次")
+        self.case_opener.set_lead(sorted(codes), note=note, label=f"团伙 {rid} 的药店 {'、'.join(sorted(codes))}；{note}")
 
     def _evidence_html(self, r) -> str:
         return (f"<b>团伙 {html.escape(r['ring_id'])}</b>（排名 {r['rank']}，可疑分 {r['score']}）：患者 {r['patients']} 人，"

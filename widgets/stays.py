@@ -185,13 +185,24 @@ class InstitutionView(W.VBox):
         Selecting a pair shows its person there, with the second stay selected.
     fixmedins_code : str, optional
         Institution to show first (default: rank 1 by split signature).
+    store : workbench.cases.CaseStore, optional
+        With a store, an "open a case" control (:class:`widgets.cases.OpenCase`, source ``stays``)
+        opens a case about the institution shown, its readmission figures as the note.
+    by : str
+        The auditor's name that control starts with.
     """
 
     fixmedins_code = Unicode("", help="institution shown (定点医药机构编号)")
     selected_pair = Unicode("", help="second_mdtrt_id of the selected readmission pair")
 
-    def __init__(self, analysis, timeline: StayTimeline | None = None, fixmedins_code: str = "", **kw):
+    def __init__(self, analysis, timeline: StayTimeline | None = None, fixmedins_code: str = "", store=None,
+                 by: str = "", **kw):
         self.analysis, self.timeline = analysis, timeline
+        self.case_opener = None
+        if store is not None:
+            from .cases import OpenCase
+
+            self.case_opener = OpenCase(store, "stays", by=by)
         self.font = use_cjk_font()
         inst = analysis.institutions
         self.histogram, self.pairs, self.figure = None, analysis.pairs.iloc[0:0], None
@@ -202,7 +213,8 @@ class InstitutionView(W.VBox):
         self.chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.pair_picker = W.Select(description="再入院", options=[], rows=8, layout=W.Layout(width="48em"))
         self.pair_table = W.HTML()
-        super().__init__([self.picker, self.measures, self.chart, self.pair_picker, self.pair_table], **kw)
+        super().__init__([self.picker, self.measures, self.chart, self.pair_picker, self.pair_table]
+                         + ([self.case_opener] if self.case_opener is not None else []), **kw)
         self.picker.observe(lambda ch: setattr(self, "fixmedins_code", ch["new"] or ""), names="value")
         self.pair_picker.observe(lambda ch: setattr(self, "selected_pair", ch["new"] or ""), names="value")
         self.fixmedins_code = fixmedins_code or (inst.fixmedins_code.iloc[0] if len(inst) else "")
@@ -213,6 +225,7 @@ class InstitutionView(W.VBox):
         if self.picker.value != code:  # a code not in the list (a link's, say) leaves the list unpicked
             self.picker.value = code if code in {v for _, v in self.picker.options} else None
         row = self.analysis.institutions[self.analysis.institutions.fixmedins_code == code]
+        self._lead(row)
         if row.empty:
             self.histogram, self.pairs = None, self.pairs.iloc[0:0]
             self.pair_picker.options, self.pair_table.value = [], ""
@@ -249,6 +262,18 @@ class InstitutionView(W.VBox):
         if self.timeline is not None and not pick.empty:
             self.timeline.psn_no = pick.psn_no.iloc[0]
             self.timeline.selected_mdtrt_id = self.selected_pair
+
+    def _lead(self, row):
+        """The case a click opens: the institution shown, with its readmission figures as the note."""
+        if self.case_opener is None:
+            return
+        if row.empty:
+            self.case_opener.set_lead([])
+            return
+        r = row.iloc[0]
+        note = (f"住院分析：住院 {r.stays} 次，{self.analysis.window_days} 天内同院再入院 {r.readmissions} 次，"
+                f"分解住院特征 z = {r.split_z:.2f}（第 {r.split_rank} 位）")
+        self.case_opener.set_lead([r.fixmedins_code], note=note, label=f"机构 {r.fixmedins_code}；{note}")
 
     def _measures_html(self, r) -> str:
         def pct(v):
@@ -290,7 +315,8 @@ def summary_banner(analysis) -> W.HTML:
 class StaysExplorer(W.VBox):
     """The institution view above a stay timeline, linked: selecting a pair opens its person."""
 
-    def __init__(self, analysis, fixmedins_code: str = "", **kw):
+    def __init__(self, analysis, fixmedins_code: str = "", store=None, by: str = "", **kw):
         self.timeline = StayTimeline(analysis)
-        self.institution = InstitutionView(analysis, timeline=self.timeline, fixmedins_code=fixmedins_code)
+        self.institution = InstitutionView(analysis, timeline=self.timeline, fixmedins_code=fixmedins_code,
+                                           store=store, by=by)
         super().__init__([self.institution, self.timeline], **kw)

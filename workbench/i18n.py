@@ -85,6 +85,8 @@ MESSAGES = {
     "filter_result_type": {"zh": "结果类型", "en": "Result type"},
     "filter_min_amount": {"zh": "最低金额(元)", "en": "Min. yuan"},
     "filter_status": {"zh": "处理状态", "en": "Status"},
+    "filter_month": {"zh": "就诊月份", "en": "Month of care"},
+    "bad_filter": {"zh": "筛选条件无效：", "en": "Not a valid filter: "},
     "all": {"zh": "全部", "en": "All"},
     "shown_of": {"zh": "符合条件 {n} 条（共 {total} 条），涉及金额 {amount}；显示前 {shown} 条",
                  "en": "{n} of {total} findings match, {amount} at risk; showing the first {shown}"},

@@ -9,6 +9,7 @@ the selection's total use integer fen.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .evidence import rows as _evidence
-from .briefing import CATEGORY_SQL, county_names, rule_names
+from .briefing import CATEGORY_SQL, Briefing, county_names, rule_names
 from .errors import DataFolderError, WorkbenchError
 from .money import to_fen_at_least
 from .runs import RunFolder
@@ -167,9 +168,33 @@ class FindingsQueue:
         }
 
     # ------------------------------------------------------------------ filtering
-    def mask(self, rule=None, county=None, institution=None, result_type=None, min_amount=None, status=None) -> np.ndarray:
-        """Boolean mask of the findings matching every filter given (None or '' = any)."""
+    def months(self) -> np.ndarray:
+        """The month of care (``YYYY-MM``, '' when several or none) of each finding of :attr:`frame`.
+
+        The briefing's own :attr:`workbench.briefing.Briefing.finding_months`, so a month of its
+        trend chart opens exactly the findings counted in that month; read once, when first asked.
+        """
+        if self._months is None:
+            if self.session is None:
+                raise DataFolderError(f"{self.run}: no data folder to find the findings' month of care in")
+            fm = Briefing(self.run, data=self.data, session=self.session).finding_months
+            known = dict(zip(fm["finding_id"], fm["month"].fillna("")))
+            self._months = np.array([known.get(f, "") for f in self.frame["finding_id"]], dtype=object)
+        return self._months
+
+    _months = None
+
+    def mask(self, rule=None, county=None, institution=None, result_type=None, min_amount=None, status=None,
+             month=None) -> np.ndarray:
+        """Boolean mask of the findings matching every filter given (None or '' = any).
+
+        ``month`` (``YYYY-MM``) keeps the findings of that month of care (:meth:`months`).
+        """
         keep = np.ones(len(self.frame), dtype=bool)
+        if month:
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
+                raise WorkbenchError(f"month {month!r}: give it as YYYY-MM, e.g. 2024-03")
+            keep &= self.months() == month
         for col, value in (("rule_id", rule), ("admdvs", county), ("fixmedins_code", institution),
                            ("result_type", result_type)):
             if value:

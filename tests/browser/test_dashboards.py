@@ -187,10 +187,14 @@ def queue_count(page) -> int:
 def test_briefing_drills_down_to_the_findings_of_a_county_a_rule_and_an_institution(page, voila_server, screenshots):
     from urllib.parse import parse_qs, urlsplit as split
 
+    from workbench.briefing import Briefing
+
     f = pq.read_table(voila_server.run / "findings.parquet").to_pandas()
     medins = pq.read_table(voila_server.data / "medins.parquet", columns=["fixmedins_code", "admdvs"]).to_pandas()
     county_of = dict(zip(medins.fixmedins_code, medins.admdvs))
-    for chart, param in (("by_county", "COUNTY"), ("by_rule", "RULE"), (None, "INSTITUTION")):
+    by_month = Briefing(voila_server.run, data=voila_server.data).by_month  # months of care, as the trend counts them
+    in_month = dict(zip(by_month.month, by_month.findings))
+    for chart, param in (("by_county", "COUNTY"), ("by_rule", "RULE"), ("trend", "MONTH"), (None, "INSTITUTION")):
         open_dashboard(page, voila_server, "briefing.ipynb", "[data-figure=findings]")
         link = (page.locator(f".wb-chart[aria-label={chart}] a:has(> path)").last if chart  # the top bar
                 else page.locator("a.wb-drill").first)
@@ -200,7 +204,8 @@ def test_briefing_drills_down_to_the_findings_of_a_county_a_rule_and_an_institut
         page.wait_for_selector(".wb-summary")
         assert parse_qs(split(page.url).query)[param] == [value]  # the address says what is shown: bookmarkable
         expected = {"COUNTY": sum(county_of.get(c) == value for c in f.fixmedins_code),
-                    "RULE": int((f.rule_id == value).sum()), "INSTITUTION": int((f.fixmedins_code == value).sum())}[param]
+                    "RULE": int((f.rule_id == value).sum()), "INSTITUTION": int((f.fixmedins_code == value).sum()),
+                    "MONTH": int(in_month.get(value, 0))}[param]
         assert expected > 0 and queue_count(page) == expected, (param, value)
         assert_clean(page, voila_server)
     screenshot(page, screenshots, "findings-of-an-institution")
