@@ -23,7 +23,9 @@ def _run_elsewhere() -> dict:
             continue
         text = test.read_text(encoding="utf-8")
         if "run_notebook" in text:
-            for name in re.findall(r"([\w.-]+\.ipynb)", text):
+            # a path to the notebook ("dashboards/x.ipynb", ROOT / "dashboards" / "x.ipynb"), not a
+            # link a widget test checks ("findings.ipynb?INSTITUTION=..."): that runs nothing
+            for name in re.findall(r"""(?:notebooks|dashboards)["']?\s*/\s*["']?([\w.-]+\.ipynb)["']""", text):
                 out.setdefault(name, test.name)
     return out
 
