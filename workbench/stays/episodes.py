@@ -4,6 +4,10 @@
 findings of rule ``split_hospitalization`` with ``same_diagnosis=false``; on Spark
 :func:`readmission_pairs_spark` from the same SQL), :func:`gap_counts`, a person's stays and a
 stay's bill. Definitions: see :mod:`workbench.stays`.
+
+The stays and their order are read from the rule's own derived view ``v_stay``
+(:data:`SEQUENCE_VIEWS`, SQL in ``rules/views/``), so ``workbench stays`` and the rule cannot
+disagree on which stays stand or which one is "previous".
 """
 from __future__ import annotations
 
@@ -67,6 +71,19 @@ def _episodes_sql(has_setl: bool, has_dise_name: bool) -> str:
                 peer_group=Raw(peer_key_sql("i.fixmedins_type", "i.hosp_lv")))
 
 
+#: The rule split_hospitalization's stay sequence: the derived views the episodes are built on
+#: (``rules/views/v_stay.sql`` and the ``v_visit_fund`` it reads), in creation order.
+SEQUENCE_VIEWS = ("v_visit_fund", "v_stay")
+
+
+def _sequence_views() -> list:
+    """``(name, ViewDef)`` of :data:`SEQUENCE_VIEWS`, read from the rules' own view files."""
+    from ..rules.views import VIEWS_DIR, load_views
+
+    defs = load_views([VIEWS_DIR])
+    return [(n, defs[n]) for n in SEQUENCE_VIEWS]
+
+
 def ensure_episodes(session) -> str:
     """Build the episodes table in the session's database once; return its name.
 
@@ -78,6 +95,14 @@ def ensure_episodes(session) -> str:
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [EPISODES_TABLE]
     ).fetchall()[0][0]
     if not exists:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "v_stay" not in have:  # else the rules' environment made it (perhaps materialised v_visit_fund)
+            from ..sql import dialect
+            from ..sql.duck import empty_tables
+
+            empty_tables(session)  # without setl, v_visit_fund reads an empty one: no stay reversed
+            for name, view in _sequence_views():
+                con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {dialect.to_duckdb(view.sql, str(view.path))}')
         cols = {r[0] for r in con.execute("DESCRIBE mdtrt").fetchall()}
         query = _episodes_sql(session.has("setl"), "dise_name" in cols)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {EPISODES_TABLE} AS {query}").fetchall()
@@ -157,7 +182,9 @@ def readmission_pairs_spark(session, window_days: int = 15, spark=None) -> pd.Da
 
     window_days = _check_window(window_days)
     spark = spark or get_spark()
-    register_tables(spark, session.folder, session.tables)
+    register_tables(spark, session.folder, session.tables)  # absent tables (setl) read as empty
+    for name, view in _sequence_views():  # v_stay, as on DuckDB
+        spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {dialect.to_spark(view.sql, str(view.path))}")
     query = _episodes_sql(session.has("setl"), "dise_name" in spark.table("mdtrt").columns)
     episodes_sql = dialect.to_spark(query, "stays/sql/episodes.sql")
     spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {EPISODES_TABLE} AS {episodes_sql}")

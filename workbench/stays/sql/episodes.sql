@@ -7,36 +7,31 @@
 -- (begntime, endtime, mdtrt_id), so ties are broken the same way on every run and engine), the
 -- one discharged last, the later in that order on a tie; a short stay nested in a longer one
 -- does not hide a readmission after the longer one (rule split_hospitalization alike).
--- A fully reversed stay (a refund row and a net bill <= 0: the claim was withdrawn, as the rules'
--- v_visit_fund.reversed) is no previous stay of anyone and has no previous stay itself: the
--- sequences are of the stays that stand (so the rule and `workbench stays` still agree).
--- Diagnosis category: the first three characters of the code, trimmed, upper case, dots removed
--- (ICD-10 'I50.001' -> 'I50', ICD-9 '428.0' or '4280' -> '428'), as the rules' v_visit_fund.
-WITH stay AS (
+-- The stays and their order are the rule split_hospitalization's: the derived view v_stay
+-- (rules/views/v_stay.sql over v_visit_fund: med_type '21', dates, diagnosis category, reversed),
+-- registered by the rules' environment before this runs. A fully reversed stay (reversed: the
+-- claim was withdrawn) is no previous stay of anyone and has no previous stay itself: the
+-- sequences are of the stays that stand, as in the rule. Money comes from <money> (null without
+-- setl, where v_stay has 0).
+WITH flagged AS (
     SELECT
-        m.mdtrt_id,
-        m.psn_no,
-        m.fixmedins_code,
-        m.begntime,
-        m.endtime,
-        CAST(m.begntime AS DATE) AS begn_date,
-        CAST(m.endtime AS DATE) AS end_date,
-        m.dise_codg,
+        v.mdtrt_id,
+        v.psn_no,
+        v.fixmedins_code,
+        v.begntime,
+        v.endtime,
+        v.begn_date,
+        v.end_date,
+        v.dise_codg,
         ${dise_name} AS dise_name,
-        NULLIF(UPPER(SUBSTR(REPLACE(TRIM(m.dise_codg), '.', ''), 1, 3)), '') AS dise_category,
-        m.atddr_no
-    FROM mdtrt AS m
-    WHERE m.med_type = '21'
+        v.dise_cat AS dise_category,
+        v.atddr_no,
+        v.reversed
+    FROM v_stay AS v
+    LEFT JOIN mdtrt AS m ON m.mdtrt_id = v.mdtrt_id
 ),
 money AS (
     ${money}
-),
-flagged AS (
-    SELECT
-        s.*,
-        COALESCE(mo.refund_rows, 0) > 0 AND COALESCE(mo.medfee_sumamt, 0) <= 0 AS reversed
-    FROM stay AS s
-    LEFT JOIN money AS mo ON mo.mdtrt_id = s.mdtrt_id
 ),
 seq AS (
     -- each stay's place in the person's sequence at the institution (same) and anywhere (any),
