@@ -3,7 +3,8 @@
 This module only assembles: :data:`COMMANDS` lists each command with its one-line help and the
 function that declares its options (a package's ``cli.register``: ``providers``, ``rings``,
 ``stays``, ``runs`` (audit, reproduce), ``evidence`` (export), ``lottery``, ``cases`` (case,
-inspection); the commands of single modules are declared below), and :data:`HANDLERS` the
+inspection), ``importer``; a single module's ``register``: summary, dictionary, extract, briefing,
+credit, demo; synth, serve and rules are still declared below), and :data:`HANDLERS` the
 function that runs it. A command's package is imported only when that command runs (or its help
 is asked for), so ``workbench --help`` stays fast.
 """
@@ -52,9 +53,9 @@ HANDLERS = {
 # `workbench --help` and a light command do not import every package.
 COMMANDS = {
     "synth": ("make a synthetic region with planted violations", "workbench.cli:_synth"),
-    "import": ("validate and convert an extract into a data folder", "workbench.cli:_import"),
-    "summary": ("print the tables and headline figures of a data folder", "workbench.cli:_summary"),
-    "dictionary": ("write the data dictionary (Markdown, Chinese and English)", "workbench.cli:_dictionary"),
+    "import": ("validate and convert an extract into a data folder", "workbench.importer:register"),
+    "summary": ("print the tables and headline figures of a data folder", "workbench.summary:register"),
+    "dictionary": ("write the data dictionary (Markdown, Chinese and English)", "workbench.dictionary:register"),
     "audit": ("run the rule library", "workbench.runs.cli:register"),
     "providers": ("one row per institution with peer group, cluster, risk score and reasons", "workbench.providers.cli:register"),
     "rings": ("suspected collusion rings, most suspicious first", "workbench.rings.cli:register"),
@@ -63,13 +64,13 @@ COMMANDS = {
     "lottery": ("双随机 inspection lottery", "workbench.lottery.cli:register"),
     "case": ("auditors' decisions", "workbench.cases.cli:register"),
     "inspection": ("inspections of institutions", "workbench.cases.cli:register"),
-    "briefing": ("outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)", "workbench.cli:_briefing"),
-    "credit": ("doctors' points and institutions' credit classes from the cases (医保信用)", "workbench.cli:_credit"),
+    "briefing": ("outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)", "workbench.period_briefing:register"),
+    "credit": ("doctors' points and institutions' credit classes from the cases (医保信用)", "workbench.credit_store:register"),
     "export": ("evidence pack (审计底稿) of a set of findings", "workbench.evidence.cli:register"),
     "serve": ("serve the Voilà dashboards on 127.0.0.1", "workbench.cli:_serve"),
-    "extract": ("a consistent data folder of some institutions, a county or a period", "workbench.cli:_extract"),
+    "extract": ("a consistent data folder of some institutions, a county or a period", "workbench.extract:register"),
     "rules": ("list the rule library (id, code, names, tier, type, stage, parameters, source)", "workbench.cli:_rules"),
-    "demo": ("synth demo data, audit it, serve the dashboards", "workbench.cli:_demo"),
+    "demo": ("synth demo data, audit it, serve the dashboards", "workbench.demo:register"),
 }
 _SEVERAL = {"audit", "reproduce", "case", "inspection"}  # their module declares more than one command
 
@@ -83,52 +84,14 @@ def _synth(s) -> None:
                    help="write into a non-empty --out, replacing only the files synth writes")
 
 
-def _import(s) -> None:
-    s.add_argument("src", metavar="SRC")
-    s.add_argument("--format", required=True, choices=["platform", "cms"], dest="fmt")
-    s.add_argument("--out", required=True, metavar="DATA")
-    s.add_argument("--max-report", type=int, default=10, help="problems listed per kind (default 10)")
-    s.add_argument("--force", action="store_true",
-                   help="write into a non-empty --out, replacing only the files the import writes")
 
 
-def _summary(s) -> None:
-    s.add_argument("data", metavar="DATA")
 
 
-def _dictionary(s) -> None:
-    s.add_argument("--out", default="-", help="file to write (default: standard output)")
 
 
-def _briefing(s) -> None:
-    s.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD), included")
-    s.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day (YYYY-MM-DD), included")
-    s.add_argument("--county", default=None, metavar="ADMDVS", help="only institutions of this county (medins.admdvs)")
-    s.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    s.add_argument("--out", default=None, metavar="FILE.xlsx|FILE.html", help="write the read-out (Chinese, no personal data)")
-    s.add_argument("--data", default=None, metavar="DATA", help="data folder placing institutions in counties (medins.admdvs)")
-    s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
 
 
-def _credit(cr) -> None:
-    cr.add_argument("--as-of", default=None, metavar="DATE", help="the day (default today)")
-    cr.add_argument("--data", default=None, metavar="DATA", help="data folder: every institution, peer rates, fund share")
-    cr.add_argument("--json", action="store_true")
-    cr.add_argument("--home", default=None, metavar="DIR")
-    crs = cr.add_subparsers(dest="sub", metavar="ACTION")
-    for name, helptext in [("repair", "record a 信用修复: what came before no longer counts"),
-                           ("object", "record an 异议 (objection), or its outcome with --outcome")]:
-        s = crs.add_parser(name, help=helptext)
-        s.add_argument("--institution", default=None, metavar="CODE")
-        s.add_argument("--doctor", default=None, metavar="DR_CODE")
-        s.add_argument("--by", required=True, metavar="NAME")
-        s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
-        if name == "object":
-            s.add_argument("--ref", default=None, metavar="FINDING_ID|CASE", help="the finding or case objected to")
-            s.add_argument("--outcome", default=None, choices=["upheld", "rejected"],
-                           help="decide the pending objection: upheld drops what it names from the record")
-        s.add_argument("--note", default=None)
-        s.add_argument("--home", default=None, metavar="DIR")
 
 
 def _serve(s) -> None:
@@ -146,16 +109,6 @@ def _serve(s) -> None:
     s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
 
-def _extract(s) -> None:
-    s.add_argument("data", metavar="DATA")
-    s.add_argument("--out", required=True, metavar="SUB", help="the new data folder (absent or empty unless --force)")
-    s.add_argument("--institutions", default=None, metavar="CODE,…", help="fixmedins_code values, comma-separated")
-    s.add_argument("--county", default=None, metavar="ADMDVS", help="the institutions whose medins.admdvs is this")
-    s.add_argument("--from", dest="date_from", default=None, metavar="DATE", help="first day (YYYY-MM-DD) of visit begntime")
-    s.add_argument("--to", dest="date_to", default=None, metavar="DATE", help="last day (YYYY-MM-DD) of visit begntime")
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("--force", action="store_true",
-                   help="write into a non-empty --out, replacing only the files an extract writes")
 
 
 def _rules(s) -> None:
@@ -165,9 +118,6 @@ def _rules(s) -> None:
     s.add_argument("--rules-dir", default=None, metavar="DIR", help="also list a bureau's own rule files (source: local)")
 
 
-def _demo(s) -> None:
-    s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
-    s.add_argument("--no-serve", action="store_true")
 
 
 def _declare(name: str, parser) -> None:

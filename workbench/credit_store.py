@@ -169,6 +169,28 @@ def _money(v):
     return None if v is None or (not isinstance(v, (str, Decimal)) and pd.isna(v)) else str(v)
 
 
+def register(cr) -> None:
+    """Declare the options of ``workbench credit`` on its parser (``workbench.cli`` assembles them)."""
+    cr.add_argument("--as-of", default=None, metavar="DATE", help="the day (default today)")
+    cr.add_argument("--data", default=None, metavar="DATA", help="data folder: every institution, peer rates, fund share")
+    cr.add_argument("--json", action="store_true")
+    cr.add_argument("--home", default=None, metavar="DIR")
+    crs = cr.add_subparsers(dest="sub", metavar="ACTION")
+    for name, helptext in [("repair", "record a 信用修复: what came before no longer counts"),
+                           ("object", "record an 异议 (objection), or its outcome with --outcome")]:
+        s = crs.add_parser(name, help=helptext)
+        s.add_argument("--institution", default=None, metavar="CODE")
+        s.add_argument("--doctor", default=None, metavar="DR_CODE")
+        s.add_argument("--by", required=True, metavar="NAME")
+        s.add_argument("--on", default=None, metavar="DATE", help="the date it happened (default today)")
+        if name == "object":
+            s.add_argument("--ref", default=None, metavar="FINDING_ID|CASE", help="the finding or case objected to")
+            s.add_argument("--outcome", default=None, choices=["upheld", "rejected"],
+                           help="decide the pending objection: upheld drops what it names from the record")
+        s.add_argument("--note", default=None)
+        s.add_argument("--home", default=None, metavar="DIR")
+
+
 def cli_credit(args) -> int:
     """``workbench credit [--as-of DATE] [--data DATA] [--json]``: doctors and institutions, points and class."""
     home = getattr(args, "home", None)

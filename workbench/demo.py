@@ -6,6 +6,12 @@ from pathlib import Path
 from .cli import main as cli
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench demo`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("--out", default="demo", help="folder for the demo data and run (default ./demo)")
+    s.add_argument("--no-serve", action="store_true")
+
+
 def cli_demo(args) -> int:
     root = Path(args.out)
     data, run = root / "data", root / "run"

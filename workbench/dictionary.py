@@ -79,6 +79,11 @@ def render() -> str:
     return "\n".join(out)
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench dictionary`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("--out", default="-", help="file to write (default: standard output)")
+
+
 def cli_dictionary(args) -> int:
     text = render()
     if args.out == "-":

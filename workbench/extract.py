@@ -361,6 +361,19 @@ def _extra_files(session, manifest: dict) -> list:
     return out
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench extract`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("data", metavar="DATA")
+    s.add_argument("--out", required=True, metavar="SUB", help="the new data folder (absent or empty unless --force)")
+    s.add_argument("--institutions", default=None, metavar="CODE,…", help="fixmedins_code values, comma-separated")
+    s.add_argument("--county", default=None, metavar="ADMDVS", help="the institutions whose medins.admdvs is this")
+    s.add_argument("--from", dest="date_from", default=None, metavar="DATE", help="first day (YYYY-MM-DD) of visit begntime")
+    s.add_argument("--to", dest="date_to", default=None, metavar="DATE", help="last day (YYYY-MM-DD) of visit begntime")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out, replacing only the files an extract writes")
+
+
 def cli_extract(args) -> int:
     """``workbench extract DATA --out SUB [--institutions CODE,…] [--county ADMDVS] [--from DATE --to DATE]
     [--no-progress] [--force]``."""

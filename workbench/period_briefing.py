@@ -168,6 +168,17 @@ def outcomes_of(home=None, data=None) -> Outcomes:
     return Outcomes.of_store(CaseStore(home), counties)
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench briefing`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD), included")
+    s.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day (YYYY-MM-DD), included")
+    s.add_argument("--county", default=None, metavar="ADMDVS", help="only institutions of this county (medins.admdvs)")
+    s.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    s.add_argument("--out", default=None, metavar="FILE.xlsx|FILE.html", help="write the read-out (Chinese, no personal data)")
+    s.add_argument("--data", default=None, metavar="DATA", help="data folder placing institutions in counties (medins.admdvs)")
+    s.add_argument("--home", default=None, metavar="DIR", help="workbench home holding the case store")
+
+
 def cli_briefing(args) -> int:
     """``workbench briefing --from DATE --to DATE [--county ADMDVS] [--json | --out FILE.xlsx|FILE.html]``."""
     out = Path(args.out) if args.out else None

@@ -44,6 +44,11 @@ def format_summary(s: dict, folder="") -> str:
     return "\n".join(lines)
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench summary`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("data", metavar="DATA")
+
+
 def cli_summary(args) -> int:
     with _session.open(args.data) as sess:
         print(format_summary(summarize(sess), args.data))

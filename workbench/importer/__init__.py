@@ -183,6 +183,16 @@ def _write(out: Path, names: list, typed_table, extra: dict, source: dict, force
     return manifest
 
 
+def register(s) -> None:
+    """Declare the options of ``workbench import`` on its parser (``workbench.cli`` assembles them)."""
+    s.add_argument("src", metavar="SRC")
+    s.add_argument("--format", required=True, choices=["platform", "cms"], dest="fmt")
+    s.add_argument("--out", required=True, metavar="DATA")
+    s.add_argument("--max-report", type=int, default=10, help="problems listed per kind (default 10)")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out, replacing only the files the import writes")
+
+
 def cli_import(args) -> int:
     """``workbench import SRC --format FMT --out DATA [--max-report N] [--force]``: 0 on success.
 
