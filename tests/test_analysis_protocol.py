@@ -118,3 +118,11 @@ def test_evaluate_without_truth_says_so(session, tmp_path):
             rings.RingAnalysis(s).evaluate()
         with pytest.raises(WorkbenchError, match="stays: .* has no truth table"):
             stays.StayAnalysis(s).evaluate()
+
+
+@pytest.mark.spark
+def test_stays_pairs_on_spark_are_duckdbs(session, spark):
+    duck = stays.StayAnalysis(session, 15).pairs
+    on_spark = stays.StayAnalysis(session, 15, engine="spark", spark=spark).pairs
+    assert len(duck) > 0
+    pd.testing.assert_frame_equal(on_spark[list(duck.columns)], duck, check_dtype=False)
