@@ -20,6 +20,7 @@ import yaml
 
 from .. import schema
 from ..errors import RuleError
+from ..sql.templates import literal as sql_literal  # one SQL literal for rules and templates
 
 RULES_DIR = Path(__file__).resolve().parent
 LIBRARY_DIR = RULES_DIR / "library"
@@ -190,21 +191,6 @@ class Rule:
         """The rule's SQL with every ``${param}`` replaced by a SQL literal."""
         vals = self.resolve(values)
         return _PARAM_REF.sub(lambda m: sql_literal(vals[m.group(1)]), self.sql)
-
-
-def sql_literal(value) -> str:
-    """A Python parameter value as a SQL literal both DuckDB and Spark read the same way."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        # A plain decimal literal (exact DECIMAL in both engines), never exponent notation.
-        text = format(Decimal(repr(value)), "f")
-        return text if "." in text else text + ".0"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 _CACHE: dict = {}
