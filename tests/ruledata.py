@@ -203,6 +203,21 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
         t = dt.datetime(2024, 5, 1, 8) + (i // 4) * day + dt.timedelta(hours=i % 4)
         add_visit(f"TP{i:02d}", psn_no[20 + i % 60], "H05", "11", t, t + dt.timedelta(minutes=30), DISE[i % len(DISE)], "D004",
                   [(c, 1.0, 30.0, t, "D004") for c in ("L002", "L003", "L016", "L018")], 0.75)
+    # Items of the knowledge tables of test_without_indication (troponin on a sore throat) and
+    # upcoded_consultation (the senior consultation fee at a 一级 hospital), so those rules fire here
+    # too and the engines' comparison covers them; no random draw, so every other row is unchanged.
+    known = [("250306005", "肌钙蛋白I测定", "04"), ("110200002", "副主任医师门诊诊查费", "02")]
+    lst = pd.concat([lst, pd.DataFrame([{
+        "med_list_codg": code, "list_name": name, "med_chrgitm_type": chrg, "pric_uplmt_amt": None,
+        "lmt_gend": None, "lmt_age_min": None, "lmt_age_max": None, "lmt_dise": None, "lmt_hosp_lv": None,
+        "max_daily_cnt": 1.0, "per_day": False, "tcm_therapy": False} for code, name, chrg in known])], ignore_index=True)
+    chrg_of.update({code: chrg for code, _, chrg in known})
+    for i in range(3):
+        t = dt.datetime(2024, 6, 3 + i, 9)
+        add_visit(f"KI{i}", psn_no[30 + i], "H02", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D001",
+                  [("250306005", 1.0, 45.0, t, "D001")], 0.7)
+        add_visit(f"KC{i}", psn_no[40 + i], "H05", "11", t, t + dt.timedelta(minutes=30), "I10", "D004",
+                  [("110200002", 1.0, 20.0, t, "D004")], 0.7)
     stock = []
     for inst_code in hospitals + pharmacies:
         for code in [c for c in lst["med_list_codg"] if chrg_of[c] in ("09", "11")]:
