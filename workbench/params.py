@@ -21,6 +21,7 @@ numbers are bounded (:func:`parse_int`, :func:`check_int`); rule parameters (``-
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from urllib.parse import parse_qsl
@@ -51,6 +52,18 @@ _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 _FLOAT_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
 
 
+def _limit(name: str) -> int:
+    """The largest size a whole-number parameter ``name`` may take."""
+    return DAYS_MAX if str(name).lower().endswith("days") else INT_MAX
+
+
+def _not_ascii_number(name: str, text: str, what: str) -> WorkbenchError:
+    """The error for a text that is not an ASCII number: full-width digits are named as such."""
+    if any(c.isdigit() and not c.isascii() for c in str(text)):
+        return WorkbenchError(f"parameter {name}: {text!r} has digits other than 0-9 (full-width?); write them as 0-9")
+    return WorkbenchError(f"parameter {name}: {text!r} is not {what}")
+
+
 def check_int(name: str, value: int) -> int:
     """``value`` when it fits a parameter (:data:`INT_MAX`, :data:`DAYS_MAX` for ``*_days``); else raise.
 
@@ -59,7 +72,7 @@ def check_int(name: str, value: int) -> int:
     WorkbenchError
         Naming ``name``, the value and the bound.
     """
-    limit = DAYS_MAX if str(name).lower().endswith("days") else INT_MAX
+    limit = _limit(name)
     if not -limit <= value <= limit:
         shown = str(value) if len(str(value)) <= 24 else f"a number of {len(str(abs(value)))} digits"
         raise WorkbenchError(f"parameter {name}: {shown} is out of range (at most {limit:,} in size)")
@@ -70,24 +83,18 @@ def parse_int(name: str, text: str) -> int:
     """A whole number written in ASCII digits (``15``, ``-3``, ``15.0`` is not), checked by :func:`check_int`."""
     t = str(text).strip()
     if not _INT_TEXT.fullmatch(t):
-        if any(c.isdigit() and not c.isascii() for c in t):
-            raise WorkbenchError(f"parameter {name}: {text!r} has digits other than 0-9 (full-width?); write them as 0-9")
-        raise WorkbenchError(f"parameter {name}: {text!r} is not a whole number")
+        raise _not_ascii_number(name, text, "a whole number")
     if len(t.lstrip("+-").lstrip("0")) > 30:  # no int() of a 10,000-digit text
         raise WorkbenchError(f"parameter {name}: a number of {len(t.lstrip('+-'))} digits is out of range "
-                             f"(at most {DAYS_MAX if name.lower().endswith('days') else INT_MAX:,} in size)")
+                             f"(at most {_limit(name):,} in size)")
     return check_int(name, int(t))
 
 
 def parse_float(name: str, text: str) -> float:
     """A finite decimal number written in ASCII (``0.5``, ``1e3``)."""
-    import math
-
     t = str(text).strip()
     if not _FLOAT_TEXT.fullmatch(t):
-        if any(c.isdigit() and not c.isascii() for c in t):
-            raise WorkbenchError(f"parameter {name}: {text!r} has digits other than 0-9 (full-width?); write them as 0-9")
-        raise WorkbenchError(f"parameter {name}: {text!r} is not a number")
+        raise _not_ascii_number(name, text, "a number")
     v = float(t)
     if not math.isfinite(v):
         raise WorkbenchError(f"parameter {name}: {text!r} is out of range")

@@ -85,9 +85,6 @@ def resolve_rule(rule, library=None) -> Rule:
     return lib[rule]
 
 
-_resolve_rule = resolve_rule  # the name rules/sweep.py imported; use resolve_rule
-
-
 def run_rule(session, rule, params=None, library=None) -> pd.DataFrame:
     """Findings of one rule.
 

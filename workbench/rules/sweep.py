@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import RuleError
 from . import findings as _findings
-from .engine import _resolve_rule, environment, query_rule, why_skipped
+from .engine import environment, query_rule, resolve_rule, why_skipped
 from .evaluate import evaluate
 
 
@@ -36,7 +36,7 @@ def sweep(session, rule_id, param, values, params=None, library=None) -> pd.Data
         ``value, findings, amount_at_risk`` (Decimal) and, when the data folder has
         ``truth.parquet``, ``recall`` (None if the rule has no planted case), in the order given.
     """
-    rule = _resolve_rule(rule_id, library)
+    rule = resolve_rule(rule_id, library)
     if param not in rule.params:
         raise RuleError(f"rule {rule.id} has no parameter {param!r} (its parameters: {', '.join(rule.params) or 'none'})")
     base = dict(params or {})
