@@ -142,6 +142,12 @@ RULES = {
         WHERE f.med_list_codg IN (SELECT code FROM k) AND COALESCE(m.dise_codg, '') <> ''
           AND NOT EXISTS (SELECT 1 FROM k WHERE k.code = f.med_list_codg
                           AND STARTS_WITH(UPPER(REPLACE(m.dise_codg, '.', '')), k.prefix))"""),
+    "nursing_days_over_stay": (VISIT, """
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN list l USING (med_list_codg)
+        WHERE m.med_type = '21' AND f.med_chrgitm_type = '07' AND l.per_day
+        GROUP BY 1, 2, 3, m.begntime, m.endtime,
+                 CASE WHEN f.med_list_codg IN ('120100003', '120100004', '120100005') THEN 'grade' ELSE f.med_list_codg END
+        HAVING SUM(f.cnt) > GREATEST(DATE_DIFF('day', CAST(m.begntime AS DATE), CAST(m.endtime AS DATE)), 1)"""),
     "upcoded_consultation": (VISIT, f"""
         WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)

@@ -36,6 +36,7 @@ SCENARIO_RULE = {
     "chronic_outpatient_without_diagnosis": "chronic_outpatient_without_diagnosis",
     "test_without_indication": "test_without_indication",
     "upcoded_consultation": "upcoded_consultation",
+    "nursing_days_over_stay": "nursing_days_over_stay",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

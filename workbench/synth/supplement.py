@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from .billing import bill
 from .chunk import finish_visits
 from .output import fee_columns, mdtrt_columns, setl_columns, to_table, visit_ids
-from . import plant_more
+from . import plant_more, plant_services
 from .people import NO_DEATH, SEQ_SHUFFLE, make_people, person_tables
 from .plan import Case, Plan, _count
 from .planter import ChunkPlanter
@@ -43,7 +43,12 @@ SUPPLEMENT_CASES = {
     "chronic_outpatient_without_diagnosis": 6, "near_miss:chronic_diagnosed_elsewhere": 3,
     "test_without_indication": 10, "near_miss:test_with_indication": 4,
     "upcoded_consultation": 8, "near_miss:senior_fee_at_secondary": 4,
+    "nursing_days_over_stay": 8, "near_miss:nursing_day_moved": 4,
 }
+# plant functions and persons per case of each scenario, from every planter module
+PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE}
+VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS}
+FEE_PLANTS = {**plant_more.FEE_PLANTS, **plant_services.FEE_PLANTS}
 
 
 def scenario_rng(seed: int, name: str):
@@ -100,7 +105,7 @@ def plant_supplement(scale, seed, region, know, lookups):
         n = _count(SUPPLEMENT_CASES[scenario], scale.case_factor)
         # persons to choose from; only those a case uses are written
         county = int(rng.choice(len(w), p=w / w.sum()))
-        chunk = Chunk(CHUNK0 + k, county, plant_more.PERSONS_PER_CASE.get(scenario.split(":")[-1], 3) * n, SERIAL0 + k * 10_000_000)
+        chunk = Chunk(CHUNK0 + k, county, PERSONS_PER_CASE.get(scenario.split(":")[-1], 3) * n, SERIAL0 + k * 10_000_000)
         out, rows = _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger)
         tables += out
         truth += rows
@@ -117,9 +122,9 @@ def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger):
     plan = Plan(cases=cases, truth=[], stock={}, behaviour_insts={})
     visits = empty_visits()
     cp = ChunkPlanter(plan, chunk, people, ident, visits, region, know, rng)
-    visits = cp.plant_visits(plant_more.VISIT_PLANTS)
+    visits = cp.plant_visits(VISIT_PLANTS)
     lines = bill(visits, people, region, know, rng)
-    lines = cp.plant_fees(visits, lines, plant_more.FEE_PLANTS)
+    lines = cp.plant_fees(visits, lines, FEE_PLANTS)
     visits, lines, new_of_old = finish_visits(visits, lines)
     ledger.add(visits, lines)
     rows = settle(visits, lines, people.insutype[visits.p], region.inst_lv[visits.inst], rng)
