@@ -148,6 +148,15 @@ RULES = {
         GROUP BY 1, 2, 3, m.begntime, m.endtime,
                  CASE WHEN f.med_list_codg IN ('120100003', '120100004', '120100005') THEN 'grade' ELSE f.med_list_codg END
         HAVING SUM(f.cnt) > GREATEST(DATE_DIFF('day', CAST(m.begntime AS DATE), CAST(m.endtime AS DATE)), 1)"""),
+    "repeated_consultation_fee": (VISIT, f"""
+        WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)}),
+             i AS (SELECT f.mdtrt_id, f.med_list_codg, LEAST(SUM(f.cnt), COALESCE(MAX(l.max_daily_cnt), SUM(f.cnt))) n
+                   FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN medins h ON h.fixmedins_code = m.fixmedins_code
+                   LEFT JOIN list l USING (med_list_codg) LEFT JOIN k ON k.code = f.med_list_codg
+                   WHERE m.med_type IN ('11', '14') AND f.med_chrgitm_type IN ('02', '12')
+                     AND NOT COALESCE({RANK.format(x='h.hosp_lv')} < {RANK.format(x='k.lv')}, FALSE)
+                   GROUP BY 1, 2)
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM i JOIN mdtrt m USING (mdtrt_id) GROUP BY 1, 2, 3 HAVING SUM(i.n) > 1"""),
     "upcoded_consultation": (VISIT, f"""
         WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)

@@ -37,6 +37,7 @@ SCENARIO_RULE = {
     "test_without_indication": "test_without_indication",
     "upcoded_consultation": "upcoded_consultation",
     "nursing_days_over_stay": "nursing_days_over_stay",
+    "repeated_consultation_fee": "repeated_consultation_fee",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

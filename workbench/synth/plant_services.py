@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from .plant_more import _stay, _tagged
+from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
-PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3}
+PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3,
+                    "repeated_consultation_fee": 2, "second_visit_same_day": 2}
 
 # the grades of nursing the synthetic catalogue bills by the day (rules/knowledge/k_nursing_grade.csv)
 GRADES = ("nursing1", "nursing2")
@@ -64,5 +66,42 @@ def near_nursing_day_moved(pl, ed, i, case):
         ed.add(int(u), ed.lines.item[j], v.d1[u], v.t1[u] - 1800, 1.0)
 
 
-VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit}
-FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved}
+# --- repeated_consultation_fee: two consultation fees on one outpatient visit -----------------
+# the background bills 普通门诊诊查费 at 三级/二级 hospitals and 一般诊疗费 elsewhere, one per visit
+CONSULT_ITEMS = ("exam_fee", "general_fee")
+
+
+def consultation_visit(pl, i, case, near=False):
+    """An outpatient visit of a new person of 20-80 at a hospital of the county (not tertiary)
+    or at a township centre, coded with a minor complaint; the fee plant adds the second fee.
+    The near miss: two such visits of the person at the institution on one day, each billed
+    its own fee by the background (a second visit the rule leaves alone)."""
+    r = pl.region
+    insts = np.concatenate([pl.inpatient_insts(pl.chunk.county, tertiary=False), r.by_kind[(pl.chunk.county, "township")]])
+    insts = insts[r.inst_flags[insts] == 0]
+    p = pl.persons(1, pl.free(20, 80))
+    if not len(p) or not len(insts):
+        return
+    p, inst, d = int(p[0]), int(pl.choose(insts)), int(pl.rng.integers(5, DAYS - 5))
+    for _ in range(2 if near else 1):
+        pl.add(i, p=p, inst=inst, med=11, d0=d, dx=pl.pick_dx(p, d, ("J06.9", "K29.7", "J02.9", "M54.5")))
+
+
+def repeated_consultation_fee(pl, ed, i, case):
+    """The consultation fee of the other kind (诊查费 beside 一般诊疗费 or the reverse) billed
+    on the visit a few minutes after its own."""
+    v, cat = ed.v, ed.cat
+    fees = cat.items(*CONSULT_ITEMS)
+    for u in _tagged(v, i):
+        has = np.isin(fees, ed.lines.item[ed.of(u)])
+        if has.sum() != 1:  # no fee of its own, or both already: not this scenario's visit
+            continue
+        other, u = int(fees[~has][0]), int(u)
+        ed.add(u, other, v.d0[u], v.t0[u] + 300, 1.0)
+        pl.record(case, uid=u, detail=f"同次门诊收取{cat.name[fees[has][0]]}后另收{cat.name[other]}（诊察费收取2次）")
+
+
+VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit,
+                "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True)}
+FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved,
+              "repeated_consultation_fee": repeated_consultation_fee}
