@@ -218,6 +218,14 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
                   [("250306005", 1.0, 45.0, t, "D001")], 0.7)
         add_visit(f"KC{i}", psn_no[40 + i], "H05", "11", t, t + dt.timedelta(minutes=30), "I10", "D004",
                   [("110200002", 1.0, 20.0, t, "D004")], 0.7)
+    # setting_limit: the outpatient consultation fee (k_setting_limit: outpatient only) on stays
+    lst = pd.concat([lst, pd.DataFrame([{**lst.iloc[-1].to_dict(), "med_list_codg": "110200001",
+                                         "list_name": "普通门诊诊查费"}])], ignore_index=True)
+    chrg_of["110200001"] = "02"
+    for i in range(2):
+        t = dt.datetime(2024, 7, 1 + i, 9)
+        add_visit(f"KS{i}", psn_no[50 + i], "H02", "21", t, t + 3 * day, "J18.9", "D001",
+                  [("110200001", 1.0, 10.0, t, "D001")], 0.8)
     stock = []
     for inst_code in hospitals + pharmacies:
         for code in [c for c in lst["med_list_codg"] if chrg_of[c] in ("09", "11")]:

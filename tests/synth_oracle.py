@@ -36,6 +36,11 @@ with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowled
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_consultation_level.csv",
           encoding="utf-8", newline="") as _fh:
     CONSULT_LEVELS = [(r["med_list_codg"], r["min_hosp_lv"]) for r in csv.DictReader(_fh)]
+# items paid in one setting only: (item code, 'inpatient' or 'outpatient')
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_setting_limit.csv",
+          encoding="utf-8", newline="") as _fh:
+    SETTING_LIMITS = [(r["med_list_codg"], r["setting"]) for r in csv.DictReader(_fh)]
+
 
 
 def _values(rows):
@@ -157,6 +162,10 @@ RULES = {
                      AND NOT COALESCE({RANK.format(x='h.hosp_lv')} < {RANK.format(x='k.lv')}, FALSE)
                    GROUP BY 1, 2)
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM i JOIN mdtrt m USING (mdtrt_id) GROUP BY 1, 2, 3 HAVING SUM(i.n) > 1"""),
+    "setting_limit": (VISIT, f"""
+        WITH k(code, setting) AS (VALUES {_values(SETTING_LIMITS)})
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN k ON k.code = f.med_list_codg
+        WHERE (k.setting = 'inpatient' AND m.med_type <> '21') OR (k.setting = 'outpatient' AND m.med_type = '21')"""),
     "upcoded_consultation": (VISIT, f"""
         WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)

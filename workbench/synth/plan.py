@@ -38,6 +38,7 @@ SCENARIO_RULE = {
     "upcoded_consultation": "upcoded_consultation",
     "nursing_days_over_stay": "nursing_days_over_stay",
     "repeated_consultation_fee": "repeated_consultation_fee",
+    "setting_limit": "setting_limit",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -15,7 +15,8 @@ from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3,
-                    "repeated_consultation_fee": 2, "second_visit_same_day": 2}
+                    "repeated_consultation_fee": 2, "second_visit_same_day": 2,
+                    "setting_limit": 3, "outpatient_infusion": 2}
 
 # the grades of nursing the synthetic catalogue bills by the day (rules/knowledge/k_nursing_grade.csv)
 GRADES = ("nursing1", "nursing2")
@@ -101,7 +102,47 @@ def repeated_consultation_fee(pl, ed, i, case):
         pl.record(case, uid=u, detail=f"同次门诊收取{cat.name[fees[has][0]]}后另收{cat.name[other]}（诊察费收取2次）")
 
 
+# --- setting_limit: an item paid for one setting billed in the other --------------------------
+# rules/knowledge/k_setting_limit.csv: parenteral nutrition for inpatients only, the
+# outpatient consultation fee for outpatients only; the background bills each in its own setting
+INPATIENT_ONLY = ("amino_acid_inj", "fat_emulsion_inj")
+
+
+def setting_visit(pl, i, case, near=False):
+    """Half of the cases an outpatient visit at a hospital of the county (not tertiary), the
+    other half a 6-11-day stay there; the near miss is an outpatient visit (an infusion)."""
+    if not near and pl.rng.random() < 0.5:
+        _stay(pl, i)
+        return
+    p = pl.persons(1, pl.free(20, 80))
+    if not len(p):
+        return
+    p, d = int(p[0]), int(pl.rng.integers(5, DAYS - 5))
+    inst = int(pl.choose(pl.inpatient_insts(pl.chunk.county, tertiary=False)))
+    pl.add(i, p=p, inst=inst, med=11, d0=d, dx=pl.pick_dx(p, d, ("J06.9", "K29.7", "A09.9", "J20.9")))
+
+
+def setting_limit(pl, ed, i, case, near=False):
+    """An outpatient visit billed one bottle of parenteral nutrition (限住院患者), or a stay
+    billed 普通门诊诊查费 on its admission day beside the day's 住院诊查费; the near miss: an
+    outpatient infusion of saline, which no setting limit restricts."""
+    v, cat = ed.v, ed.cat
+    for u in _tagged(v, i):
+        u = int(u)
+        if near:
+            ed.add(u, cat.items("nacl", "iv_drip"), v.d0[u], v.t0[u] + 900, 1.0)
+        elif v.med[u] == 21:
+            ed.add(u, cat.idx["exam_fee"], v.d0[u], v.t0[u] + 600, 1.0)
+            pl.record(case, uid=u, detail=f"住院收取{cat.name[cat.idx['exam_fee']]}（门诊项目，住院按日收取住院诊查费）")
+        else:
+            item = int(cat.idx[str(pl.choose(np.array(INPATIENT_ONLY)))])
+            ed.add(u, item, v.d0[u], v.t0[u] + 900, 1.0)
+            pl.record(case, uid=u, detail=f"门诊使用{cat.name[item]}（医保目录限住院患者）")
+
+
 VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit,
-                "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True)}
+                "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True),
+                "setting_limit": setting_visit, "near_miss:outpatient_infusion": lambda pl, i, case: setting_visit(pl, i, case, near=True)}
 FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved,
-              "repeated_consultation_fee": repeated_consultation_fee}
+              "repeated_consultation_fee": repeated_consultation_fee,
+              "setting_limit": setting_limit, "near_miss:outpatient_infusion": lambda pl, ed, i, case: setting_limit(pl, ed, i, case, near=True)}

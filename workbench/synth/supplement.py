@@ -45,6 +45,7 @@ SUPPLEMENT_CASES = {
     "upcoded_consultation": 8, "near_miss:senior_fee_at_secondary": 4,
     "nursing_days_over_stay": 8, "near_miss:nursing_day_moved": 4,
     "repeated_consultation_fee": 8, "near_miss:second_visit_same_day": 4,
+    "setting_limit": 8, "near_miss:outpatient_infusion": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
 PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE}
