@@ -576,6 +576,42 @@ def test_cms_import_profiles_without_fee(tmp_path):
             assert 0.0 <= ev["auc"] <= 1.0 and ev["positives"] == int(labels.potential_fraud.sum())
 
 
+def test_cms_stays_are_judged_against_their_drg(tmp_path):
+    """A CMS import carries the stay's DRG (``mdtrt.drg_codg``); expected cost and stay come from
+    the stays of the same DRG, not of the same diagnosis category (visits.sql ``case_mix``)."""
+    import shutil
+
+    from workbench.importer import import_extract
+    from workbench.providers import profiles
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "cms", src)
+    path = src / "Train_Inpatientdata-1542865627584.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    added = [  # claim, person, provider, admission, discharge, DRG, diagnosis, reimbursed
+        ("CLM900001", "BENE11002", "PRV55912", "2009-05-01", "2009-05-11", "999", "4280", "20000"),
+        ("CLM900002", "BENE11004", "PRV55907", "2009-06-01", "2009-06-03", "999", "4860", "4000"),
+        ("CLM900003", "BENE11005", "PRV56811", "2009-07-01", "2009-07-05", "888", "4281", "8000"),
+    ]
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for clm, bene, prv, adm, dis, drg, dise, amt in added:
+            row = dict.fromkeys(header, "NA") | {
+                "BeneID": bene, "ClaimID": clm, "ClaimStartDt": adm, "ClaimEndDt": dis, "Provider": prv,
+                "InscClaimAmtReimbursed": amt, "AttendingPhysician": "PHY390922", "AdmissionDt": adm,
+                "DeductibleAmtPaid": "1068", "DischargeDt": dis, "DiagnosisGroupCode": drg, "ClmDiagnosisCode_1": dise}
+            w.writerow([row[h] for h in header])
+    import_extract(src, "cms", tmp_path / "data")
+    assert pd.read_parquet(tmp_path / "data" / "mdtrt.parquet").set_index("mdtrt_id").at["CLM900001", "drg_codg"] == "999"
+    with workbench.open(tmp_path / "data") as s:
+        v = s.df(f"SELECT mdtrt_id, CAST(expected_los AS DOUBLE) AS los, CAST(expected_cost AS DOUBLE) AS cost "
+                 f"FROM {profiles.build_visits(s)} WHERE mdtrt_id LIKE 'CLM9%'").set_index("mdtrt_id")
+    # DRG 999: stays of 10 and 2 days; by diagnosis category 428 it would be (10 + 4) / 2 = 7
+    assert v.los.to_dict() == {"CLM900001": 6.0, "CLM900002": 6.0, "CLM900003": 4.0}
+    assert v.at["CLM900001", "cost"] == pytest.approx((21068 + 5068) / 2)
+
+
 CMS_DEV = ROOT.parent / "shared" / "data" / "cms-dev"
 
 

@@ -172,6 +172,7 @@ _add(Table("mdtrt", "就诊", "visits", (
     C("dise_name", "str", "诊断名称", "diagnosis name", optional=True),
     C("atddr_no", "str", "主治/开方医师", "attending or prescribing doctor"),
     C("dept_codg", "str", "科室", "department", optional=True),
+    C("drg_codg", "str", "DRG/DIP分组", "case-mix group (DRG)", ext=True, optional=True),
 ), key=("mdtrt_id",), references=(("psn_no", "psn", "psn_no"), ("fixmedins_code", "medins", "fixmedins_code"))))
 
 _add(Table("setl", "结算", "settlements", (

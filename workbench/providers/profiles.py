@@ -33,6 +33,8 @@ SQL_DIR = Path(__file__).with_name("sql")
 DEFAULTS = {"window_days": 15, "short_stay_days": 3, "night_from": 22, "night_to": 6, "minor_admission_pct": 5}
 INSTITUTION_COLUMNS = ["fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs"]
 ENGINES = ("duckdb", "spark")
+# The case-mix group of a visit without a DRG: its diagnosis category (visits.sql's dise_cat).
+DISE_CAT_SQL = "NULLIF(UPPER(SUBSTR(REPLACE(TRIM(m.dise_codg), '.', ''), 1, 3)), '')"
 # Does any visit have a time of day (else the night share is null)? Same text on both engines.
 HAS_TIME_SQL = "SELECT COALESCE(BOOL_OR(HOUR(begntime) <> 0 OR MINUTE(begntime) <> 0 OR SECOND(begntime) <> 0), FALSE) FROM mdtrt"
 
@@ -77,6 +79,15 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+def case_mix_sql(session) -> str:
+    """The SQL of a visit's case-mix group (``mdtrt AS m``): its DRG where the data folder's
+    ``mdtrt`` stores ``drg_codg`` (an optional column; a CMS import carries it), else its
+    diagnosis category. Only a stored column is named, so the text runs on Spark too."""
+    if "drg_codg" in session.stored_columns.get("mdtrt", ()):
+        return f"COALESCE('DRG ' || NULLIF(TRIM(m.drg_codg), ''), {DISE_CAT_SQL})"
+    return DISE_CAT_SQL
+
+
 def _visits_sql(session, p: dict, chronic_table: str, has_time: bool) -> str:
     has = available(session)
     if has["fee"]:
@@ -86,7 +97,7 @@ def _visits_sql(session, p: dict, chronic_table: str, has_time: bool) -> str:
     else:
         fees = _sql("no_fees")
     return _sql("visits", money=_sql("money") if has["setl"] else _sql("no_money"), fees=fees,
-                chronic=Raw(chronic_table), has_time=bool(has_time), window_days=p["window_days"],
+                chronic=Raw(chronic_table), case_mix=Raw(case_mix_sql(session)), has_time=bool(has_time), window_days=p["window_days"],
                 night_from=p["night_from"], night_to=p["night_to"],
                 tcm_default=Raw("FALSE" if has["list.tcm_therapy"] else "CAST(NULL AS BOOLEAN)"))
 

@@ -15,10 +15,12 @@
 --   split_hospitalization): a short stay inside a longer one does not hide a readmission after
 --   the longer one.
 -- days_since_prev: days since the person's previous visit (any kind) at the same institution.
--- expected_cost: the region's mean net bill of visits of the same med_type and diagnosis category
+-- case_mix: the group a visit's cost and stay are expected from: <case_mix>, the visit's DRG
+--   (mdtrt.drg_codg, 'DRG ' || code) where the data carries one, else its diagnosis category.
+-- expected_cost: the region's mean net bill of visits of the same med_type and case-mix group
 --   (an exact decimal sum over a count), as DECIMAL(38,6) so that its sums do not depend on the order.
 -- expected_los: for an inpatient stay, the region's mean length of stay of stays with the same
---   diagnosis category (DECIMAL(38,6) for the same reason).
+--   case-mix group (DECIMAL(38,6) for the same reason).
 -- weekend: Saturday or Sunday, counted from Monday 2000-01-03 (sqlglot's Spark form of ISODOW is wrong).
 -- Runs on DuckDB and, translated by workbench/rules/sqltext.py, on Spark (docs/providers.md).
 -- p_admit: for outpatient and inpatient visits, the region's inpatient share of the visits with
@@ -41,6 +43,7 @@ v AS (
         CAST(m.begntime AS DATE) AS begn_date,
         CAST(m.endtime AS DATE) AS end_date,
         NULLIF(UPPER(SUBSTR(REPLACE(TRIM(m.dise_codg), '.', ''), 1, 3)), '') AS dise_cat,
+        ${case_mix} AS case_mix,
         mo.medfee,
         mo.hifp,
         COALESCE(mo.has_refund AND mo.medfee <= 0, FALSE) AS reversed,
@@ -75,11 +78,11 @@ kept AS MATERIALIZED (
 ),
 -- region-wide expectations as grouped means joined back (a hash aggregate, cheaper than a window)
 cost_norm AS (
-    SELECT med_type, dise_cat,
+    SELECT med_type, case_mix,
            CASE WHEN COUNT(medfee) > 0 THEN CAST(SUM(medfee) AS DOUBLE) / COUNT(medfee) END AS mean_cost,
            AVG(CAST(los_days AS DOUBLE)) AS mean_los
     FROM kept
-    GROUP BY med_type, dise_cat
+    GROUP BY med_type, case_mix
 ),
 admit_norm AS (
     SELECT dise_cat, AVG(CAST(inpatient AS DOUBLE)) AS admit_share
@@ -122,5 +125,5 @@ SELECT
     k.tcm
 FROM kept AS k
 LEFT JOIN psn AS p ON p.psn_no = k.psn_no
-LEFT JOIN cost_norm AS cn ON cn.med_type = k.med_type AND cn.dise_cat IS NOT DISTINCT FROM k.dise_cat
+LEFT JOIN cost_norm AS cn ON cn.med_type = k.med_type AND cn.case_mix IS NOT DISTINCT FROM k.case_mix
 LEFT JOIN admit_norm AS an ON an.dise_cat IS NOT DISTINCT FROM k.dise_cat
