@@ -158,3 +158,43 @@ def test_the_queue_opened_on_a_month_shows_that_months_findings(hand_run, tmp_pa
     view.month = ""
     assert view.matched == 8
     assert FindingsView(FindingsQueue(hand_run, home=tmp_path), month="2024-03").listed() == ["F2"]
+
+
+def test_a_briefing_drawn_before_the_request_is_shown_with_the_decisions_taken_since(hand_run, tmp_path, monkeypatch):
+    from widgets.briefing import briefing_page, prepare_briefing
+    from widgets.page import take
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORKBENCH_RUN", str(hand_run))
+    monkeypatch.delenv("WORKBENCH_DATA", raising=False)
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    prepare_briefing(home=home)  # what a preheated kernel does before anyone asks for the page
+    CaseStore(home).decide("F2", "confirmed", "王审核", recovered="10.5",
+                           finding={"fixmedins_code": "H2", "amount_at_risk": "88.88"})
+    page = briefing_page(str(hand_run), lang="en", home=home)
+    view = page.children[0]
+    assert isinstance(view, BriefingView) and ("trend", "en") in view._charts  # drawn ahead, both languages
+    assert view.lang == "en" and "Screening" in view.audit.value
+    assert values(view.cases_html.value)["confirmed"] == "1"  # the store read again after the request
+    assert type(page.children[1]).__name__ == "PeriodView"
+    again = briefing_page(str(hand_run), home=home).children[0]  # a page's widgets serve one page only
+    assert again is not view and values(again.audit.value)["findings"] == "8"
+    prepare_briefing(home=home)
+    monkeypatch.setenv("QUERY_STRING", f"RUN={hand_run}")  # a URL naming the run: its links carry it, drawn anew
+    other = briefing_page(str(hand_run), home=home).children[0]
+    assert other.carry == {"RUN": str(hand_run)} and "RUN=" in other.chart_images["by_rule"].value
+
+
+def test_a_briefing_drawn_before_its_run_changed_is_not_shown(hand_run, tmp_path, monkeypatch):
+    import shutil
+
+    from widgets.briefing import briefing_page, prepare_briefing
+
+    run = tmp_path / "run"
+    shutil.copytree(hand_run, run)
+    monkeypatch.setenv("WORKBENCH_RUN", str(run))
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    prepare_briefing(home=tmp_path / "home")
+    (run / "findings.parquet").write_bytes((run / "findings.parquet").read_bytes() + b"x")
+    page = briefing_page(str(run), home=tmp_path / "home").children[0]
+    assert not isinstance(page, BriefingView) and "findings.parquet" in page.value  # refused, naming the file

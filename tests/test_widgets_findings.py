@@ -208,3 +208,34 @@ def test_a_case_bundles_the_filtered_institutions_findings(view, home):
 def test_without_a_store_there_is_no_open_case_control(hand_run, home):
     v = FindingsView(FindingsQueue(hand_run, home=home), store=None)
     assert v.case_opener is None
+
+
+def test_a_filter_is_a_grid_filter_on_row_numbers_not_new_rows(view):
+    """The grid keeps every finding; the queue's filters reach the browser as its own filter."""
+    data_before = view.grid._data
+    view.institution_box.value = "H1 甲医院"
+    ours = [tr for tr in view.grid._transforms if tr.get("column") == "ipydguuid"]
+    assert view.grid._data is data_before and len(view.grid.data) == 8
+    positions = ours[0]["value"]
+    assert [view.grid.data.index[p] for p in positions] == listed(view) == ["F3", "F1", "F7", "F4"]
+    browser_sorts(view, "涉及金额")  # a person's sort replaces the browser's transforms; the queue's filter is not said
+    view.grid._transforms = view.grid._transforms + ours
+    assert "ipydguuid" not in view.order.value and "按涉及金额升序" in view.order.value
+    view.institution_box.value = ""  # every finding again: no filter of ours, the person's sort stays
+    assert [tr["type"] for tr in view.grid._transforms] == ["sort"] and view.matched == 8
+
+
+def test_a_queue_loaded_before_the_request_opens_with_the_links_filters(hand_run, home, monkeypatch):
+    from widgets.findings import findings_page, prepare_findings
+
+    monkeypatch.setenv("WORKBENCH_RUN", str(hand_run))
+    monkeypatch.delenv("WORKBENCH_DATA", raising=False)
+    prepare_findings(home=home)
+    CaseStore(home).decide("F1", "confirmed", "王审核", finding={"fixmedins_code": "H1", "amount_at_risk": "440.00"})
+    page = findings_page(str(hand_run), home=home, finding_id="F7", institution="H1", status="confirmed")
+    view = page.children[0]
+    assert listed(view) == ["F1"] and view.institution_box.value.startswith("H1")  # the store read again
+    assert view.rows().loc["F1", "状态"] == "确认违规"
+    assert view.selected == "F7" and "data-finding='F7'" in view.detail.value  # opened by its id, as findings_dashboard does
+    again = findings_page(str(hand_run), home=home, finding_id="F7").children[0]  # built anew: nothing kept
+    assert again is not view and again.selected == "F7" and again.matched == 8

@@ -342,6 +342,15 @@ class BriefingView(W.VBox):
             self._charts[(key, lang)] = inline_svg(fig, key)
         return self._charts[(key, lang)]
 
+    def current(self) -> bool:
+        """True while the run folder is the one drawn (verified, its manifest unchanged)."""
+        from workbench.runs import RunFolder
+
+        try:
+            return RunFolder(self.briefing.run).manifest == self.briefing.manifest  # verifies the SHA-256
+        except (WorkbenchError, OSError):
+            return False
+
     def refresh_cases(self):
         """Re-read the case store (new decisions) and redraw the case tiles and the top table."""
         self.briefing.refresh_cases()
@@ -358,13 +367,64 @@ def error_note(err, lang: str = "zh") -> W.HTML:
                   f"{html.escape(str(err))}</p>")
 
 
+def _carry() -> dict:
+    """``RUN`` / ``DATA`` when the page's URL chose them: the drill-down links keep them."""
+    from workbench.params import query_values
+
+    return {k.upper(): v for k, v in query_values().items() if k.upper() in ("RUN", "DATA")}
+
+
+def _page_key(run, data, home, top, carry) -> tuple:
+    from pathlib import Path
+
+    return ("briefing", str(Path(run).resolve()), str(Path(data).resolve()) if data else "", str(home or ""),
+            int(top), tuple(sorted(carry.items())))
+
+
 def briefing_dashboard(run, data=None, lang: str = "zh", top: int = 10, home=None):
     """The briefing of ``run`` (:class:`BriefingView`), or a note naming the folder that is missing."""
     from workbench.briefing import Briefing
-    from workbench.params import query_values
 
-    carry = {k.upper(): v for k, v in query_values().items() if k.upper() in ("RUN", "DATA")}
     try:
-        return BriefingView(Briefing(run, data=data, home=home), lang=lang, top=top, carry=carry)
+        return BriefingView(Briefing(run, data=data, home=home), lang=lang, top=top, carry=_carry())
     except WorkbenchError as e:
         return error_note(e, lang)
+
+
+def prepare_briefing(top: int = 10, home=None) -> None:
+    """Before the request (a preheated kernel, :func:`widgets.page.wait_for_page`): read the run
+    ``workbench serve`` names and draw its briefing, every chart in both languages, for
+    :func:`briefing_page` to show when the request asks for that run; nothing without one."""
+    from workbench.briefing import Briefing
+
+    from .page import keep, served_folders
+
+    data, run = served_folders()
+    if run is None:
+        return
+    view = BriefingView(Briefing(run, data=data, home=home), lang="zh", top=top)
+    for lang in i18n.LANGS:
+        for key in view.chart_titles:
+            view.chart_svg(key, lang)
+    keep(_page_key(run, data, home, top, {}), view)
+
+
+def briefing_page(run, data=None, lang: str = "zh", top: int = 10, year: int = 0, period: str = "ytd",
+                  number: int = 0, home=None):
+    """The briefing dashboard: the run's briefing (:func:`briefing_dashboard`) above the period
+    section (:func:`widgets.outcomes.period_dashboard`: ``year``, ``period`` and ``number`` pick it).
+
+    When :func:`prepare_briefing` drew this run's briefing before the request, that one is shown,
+    after checking the run folder is unchanged and reading the case store again.
+    """
+    from .outcomes import period_dashboard
+    from .page import take
+
+    data = data or None
+    view = take(_page_key(run, data, home, top, _carry()))
+    if view is not None and view.current():
+        view.refresh_cases()  # decisions taken since it was drawn
+        view.lang = lang
+    else:
+        view = briefing_dashboard(run, data=data, lang=lang, top=top, home=home)
+    return W.VBox([view, period_dashboard(home=home, year=year, kind=period, number=number)])

@@ -42,6 +42,7 @@ CSS = """<style>
 .wb-queue .wb-error { color: #b00020; }
 .wb-queue .wb-finding { background: #f3f6fa; border-left: 5px solid #1f4e79; padding: 8px 12px; }
 </style>"""
+ROW_NUMBER = "ipydguuid"  # the grid's own row-number column (ipydatagrid 1.4): the queue filters on it
 GRID_COLUMNS = ("amount_at_risk", "result_type", "rule", "institution", "county", "status")
 
 
@@ -110,6 +111,11 @@ def _grid(frame, lang: str):
                     layout=W.Layout(width="100%", height=f"{GRID_HEADER + GRID_ROW * GRID_ROWS + 18}px"))
 
 
+def _ours(transform) -> bool:
+    """True for the grid filter that holds the queue's filters (not one a person set in a header)."""
+    return transform.get("type") == "filter" and transform.get("column") == ROW_NUMBER
+
+
 def _row_selected(grid, rows, fid) -> bool:
     return any(0 <= s["r1"] < len(rows) and rows[s["r1"]] == fid for s in grid.selections)
 
@@ -172,7 +178,8 @@ class FindingsView(W.VBox):
                                 continuous_update=False, layout=W.Layout(width="220px"))
         self.summary = W.HTML()
         self.order = W.HTML("<div class='wb-order' data-sort=''></div>")
-        self._frame = grid_frame(queue.frame.iloc[:0], lang)
+        self._all = None  # every finding as the grid holds them (grid_frame), made by the first refresh
+        self._frame = grid_frame(queue.frame.iloc[:0], lang)  # the matches, in the queue's order
         self.grid = _grid(self._frame, lang)
         self.grid_box = W.Box([self.grid], layout=W.Layout(width="100%"))
         self.empty = W.HTML(layout=W.Layout(display="none"))
@@ -191,9 +198,40 @@ class FindingsView(W.VBox):
             T.link((box, "value"), (self, name))
         self.institution_box.observe(self._institution_typed, "value")
         self._watch(self.grid)
+        self._set_filters(given)  # a drill-down's filters, before the first refresh
+        self._ready = True
+        self.refresh()
+
+    _ready = False
+    FILTERS = ("rule", "county", "institution", "result_type", "status", "min_amount", "month")
+
+    def current(self) -> bool:
+        """True while the run folder is the one listed (verified, its manifest unchanged)."""
+        from workbench.runs import RunFolder
+
+        try:
+            return RunFolder(self.queue.run).manifest == self.queue.manifest  # verifies the SHA-256
+        except (WorkbenchError, OSError):
+            return False
+
+    def open_with(self, **given):
+        """Set the filters a link gives (``rule=…``, ``institution=…``; the others to any), read
+        the case store's statuses again and refresh once: a queue built ahead of its page."""
+        ready, self._ready = self._ready, False
+        try:
+            for name in self.FILTERS:
+                setattr(self, name, "")
+            self.institution_box.value = ""
+            self._set_filters(given)
+        finally:
+            self._ready = ready
+        self.queue.refresh_status()
+        self.refresh(rebuild=True)
+
+    def _set_filters(self, given):
         boxes = {"rule": self.rule_box, "county": self.county_box, "result_type": self.result_box, "status": self.status_box}
-        for name, value in given.items():  # a drill-down's filters, before the first refresh
-            if name not in ("rule", "county", "institution", "result_type", "status", "min_amount", "month"):
+        for name, value in given.items():
+            if name not in self.FILTERS:
                 raise TypeError(f"FindingsView: no filter {name!r}")
             value = str(value or "")
             box = boxes.get(name)
@@ -204,10 +242,6 @@ class FindingsView(W.VBox):
             label = next((k for k, v in self._institutions.items() if v == self.institution), None)
             if label is not None:  # an institution without findings keeps its filter: nothing matches
                 self.institution_box.value = label
-        self._ready = True
-        self.refresh()
-
-    _ready = False
 
     # -------------------------------------------------------------- filtering
     def _institution_typed(self, change):
@@ -220,23 +254,39 @@ class FindingsView(W.VBox):
         if self._ready:
             self.refresh()
 
-    def refresh(self):
-        """Apply the filters: put every match in the grid and say how many match and how much money."""
+    def refresh(self, rebuild: bool = False):
+        """Apply the filters: show every match in the grid and say how many match and how much money.
+
+        The grid holds every finding of the run once; a filter is a filter of the grid's own on
+        its row numbers (``ipydguuid``), which the browser applies to the rows it already has, so
+        a filter change sends a list of row numbers instead of the rows (the browser redrew the
+        whole grid on new rows). ``rebuild`` sends the rows anew (a status changed).
+        """
         t0 = time.perf_counter()
         try:
-            sel = self.queue.filter(limit=self.limit, rule=self.rule or None, county=self.county or None,
-                                    institution=self.institution or None, result_type=self.result_type or None,
-                                    status=self.status or None, min_amount=self.min_amount or None,
-                                    month=self.month or None)
+            sel = self.queue.filter(limit=self.limit or len(self.queue), rule=self.rule or None,
+                                    county=self.county or None, institution=self.institution or None,
+                                    result_type=self.result_type or None, status=self.status or None,
+                                    min_amount=self.min_amount or None, month=self.month or None)
         except WorkbenchError as e:
             key = "bad_filter" if "month" in str(e) else "bad_amount"
             self.summary.value = f"<span class='wb-error'>{html.escape(t(key, self.lang) + str(e))}</span>"
             return
-        self._frame = grid_frame(sel.rows, self.lang)
-        with self.grid.hold_sync():  # rows and selection reach the browser in one message
+        keep = sel.positions[:self.limit] if self.limit else sel.positions
+        if rebuild or self._all is None:
+            self._all = grid_frame(self.queue.frame, self.lang)
+            with self.grid.hold_sync():
+                self.grid.selections = []
+                self.grid._visible_rows = []
+                self.grid.data = self._all
+        self._frame = self._all.iloc[keep]
+        transforms = [tr for tr in self.grid._transforms if not _ours(tr)]  # a person's sort and filters stay
+        if len(keep) < len(self._all):
+            transforms.append({"type": "filter", "column": ROW_NUMBER, "operator": "in", "value": keep.tolist()})
+        with self.grid.hold_sync():  # the rows' new order comes from the browser when it has applied them
             self.grid.selections = []
-            self.grid._visible_rows = []  # the browser sends the new order when it sorts or filters
-            self.grid.data = self._frame
+            self.grid._visible_rows = []
+            self.grid._transforms = transforms
         self.matched = sel.count
         self.summary.value = "<div class='wb-summary'>" + html.escape(t(
             "matched_of", self.lang, n=f"{sel.count:,}", total=f"{len(self.queue):,}",
@@ -261,6 +311,8 @@ class FindingsView(W.VBox):
         """Say how the grid sorts and filters now (the grid has already applied it to the rows)."""
         lang, parts, key = self.lang, [], []
         for tr in self.grid._transforms:
+            if _ours(tr):
+                continue  # the queue's filters, said by the summary
             if tr.get("type") == "sort":
                 way = "desc" if tr.get("desc") else "asc"
                 parts.append(t("sorted_" + way, lang, column=tr["column"]))
@@ -288,8 +340,10 @@ class FindingsView(W.VBox):
         return self._visible().drop(columns=["ipydguuid"], errors="ignore")
 
     def _visible(self) -> pd.DataFrame:
-        order = self.grid._visible_rows  # the grid's own sort and filter, as the browser applied them
-        return self._frame.iloc[order] if order and self.grid._transforms else self._frame
+        order = self.grid._visible_rows  # a person's sort and filter, as the browser applied them to every row
+        if order and any(not _ours(tr) for tr in self.grid._transforms):
+            return self._all.iloc[order]
+        return self._frame
 
     def _highlight(self, fid):
         rows = self._visible().index
@@ -416,7 +470,7 @@ class FindingsView(W.VBox):
 
     def _decided(self, fid, status):
         self.queue.set_status(fid, status or "undecided")
-        self.refresh()
+        self.refresh(rebuild=True)  # the status column changed: the rows go anew
 
 
 def findings_dashboard(run, data=None, lang: str = "zh", limit: int | None = None, by: str = "", finding_id: str = "",
@@ -437,3 +491,48 @@ def findings_dashboard(run, data=None, lang: str = "zh", limit: int | None = Non
         return error_note(e, lang)
     view.selected = finding_id
     return view
+
+
+def _page_key(run, data, home, lang, limit, by) -> tuple:
+    from pathlib import Path
+
+    return ("findings", str(Path(run).resolve()), str(Path(data).resolve()) if data else "", str(home or ""),
+            lang, limit or None, by)
+
+
+def prepare_findings(home=None) -> None:
+    """Before the request (a preheated kernel, :func:`widgets.page.wait_for_page`): load the
+    findings of the run ``workbench serve`` names into a queue with its grid, for
+    :func:`findings_page` to show when the request asks for that run; nothing without one."""
+    from workbench.cases import CaseStore
+    from workbench.queue import FindingsQueue
+
+    from .page import keep, served_folders
+
+    data, run = served_folders()
+    if run is None:
+        return
+    view = FindingsView(FindingsQueue(run, data=data, home=home), store=CaseStore(home))
+    keep(_page_key(run, data, home, "zh", None, ""), view)
+
+
+def findings_page(run, data=None, lang: str = "zh", limit: int | None = None, by: str = "", finding_id: str = "",
+                  home=None, **filters):
+    """The findings dashboard: the queue (:func:`findings_dashboard`, opened with ``filters``)
+    above the case worklist (:func:`widgets.cases.worklist_dashboard`).
+
+    When :func:`prepare_findings` loaded this run before the request, that queue is shown, after
+    checking the run folder is unchanged and reading the case store's statuses again.
+    """
+    from .cases import worklist_dashboard
+    from .page import take
+
+    data = data or None
+    view = take(_page_key(run, data, home, lang, limit, by))
+    if view is not None and view.current():
+        view.open_with(**filters)
+        view.selected = finding_id
+    else:
+        view = findings_dashboard(run, data=data, lang=lang, limit=limit, by=by, finding_id=finding_id, home=home,
+                                  **filters)
+    return W.VBox([view, worklist_dashboard(home=home)])  # the open cases, next deadline, overdue first
