@@ -36,11 +36,15 @@ with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowled
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_consultation_level.csv",
           encoding="utf-8", newline="") as _fh:
     CONSULT_LEVELS = [(r["med_list_codg"], r["min_hosp_lv"]) for r in csv.DictReader(_fh)]
+
+# drug codes sharing one ingredient: (item code, ingredient), from the knowledge table the rule reads
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_ingredient.csv",
+          encoding="utf-8", newline="") as _fh:
+    INGREDIENTS = [(r["med_list_codg"], r["ingredient"]) for r in csv.DictReader(_fh)]
 # items paid in one setting only: (item code, 'inpatient' or 'outpatient')
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_setting_limit.csv",
           encoding="utf-8", newline="") as _fh:
     SETTING_LIMITS = [(r["med_list_codg"], r["setting"]) for r in csv.DictReader(_fh)]
-
 
 
 def _values(rows):
@@ -171,6 +175,19 @@ RULES = {
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
         JOIN medins i ON i.fixmedins_code = m.fixmedins_code JOIN k ON k.code = f.med_list_codg
         WHERE {RANK.format(x='i.hosp_lv')} < {RANK.format(x='k.lv')}"""),
+    "overlapping_prescriptions": (VISIT, f"""
+        WITH k(code, ing) AS (VALUES {_values(INGREDIENTS)}),
+             d AS (SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, CAST(m.begntime AS DATE) d0,
+                          COALESCE(k.ing, f.med_list_codg) drug, SUM(f.cnt) / MAX(l.max_daily_cnt) n_days
+                   FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN list l USING (med_list_codg)
+                   LEFT JOIN k ON k.code = f.med_list_codg
+                   WHERE f.med_chrgitm_type IN ('09', '10', '11') AND l.max_daily_cnt > 0
+                     AND (m.med_type IN ('11', '14') OR (m.med_type = '41' AND COALESCE(m.atddr_no, '') <> ''))
+                   GROUP BY ALL HAVING SUM(f.cnt) > 0)
+        SELECT DISTINCT b.psn_no, b.fixmedins_code, b.mdtrt_id FROM d a JOIN d b
+          ON a.psn_no = b.psn_no AND a.drug = b.drug AND a.fixmedins_code <> b.fixmedins_code
+         AND (a.d0 < b.d0 OR (a.d0 = b.d0 AND a.mdtrt_id < b.mdtrt_id))
+        WHERE LEAST(a.n_days - DATE_DIFF('day', a.d0, b.d0), b.n_days) > 7"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

@@ -23,6 +23,7 @@ UPCODE_P, NORMAL_UPCODE_P = 0.9, 0.2
 PANEL_ITEMS = ("cbc", "urine", "liver_panel", "kidney_panel", "ecg", "chest_dr")
 HEAVY_ORAL = ("ginkgo_tab", "naoxintong", "shensong", "jinshuibao")
 HEAVY_INJ = ("xueshuantong_inj", "ginkgo_inj", "shenmai_inj")
+REFILL_TOLERANCE = 3  # days of a supply left at which a drug is dispensed again (early refill)
 TCM_ITEMS = ("acupuncture", "moxibustion", "cupping", "tuina", "acupoint_patch")
 
 
@@ -184,5 +185,70 @@ def bill(visits, people, region, know, rng) -> Cols:
     lines.item = np.where(swap, cat.pair[lines.item], lines.item)
     lines = clean(_panel(visits, lines, region, know), visits, ctx, know)
     lines.pric = cat.price_fen[lines.item, ctx.lv[lines.v]]
+    lines = lines.take(~on_hand(lines, visits, know))
     order = np.argsort(lines.v, kind="stable")
     return lines.take(order)
+
+
+def on_hand(lines, visits, know, tolerance=REFILL_TOLERANCE, droppable=None):
+    """Background drug lines of a drug the person still has on hand (boolean per line).
+
+    A doctor or pharmacist does not dispense a drug again while the last supply of it (days =
+    cnt / max_daily, from the day dispensed) has more than ``tolerance`` days left, wherever it
+    was dispensed: such a line is 重复开药, which only planted cases show. The background's own
+    lines are dropped (planted ones are compared against, never dropped; ``droppable``, a mask of
+    visits, widens what may go), except the last line of a visit (a visit never loses all its
+    lines: the number of visits feeds later random draws): that one is cut to ``tolerance`` days
+    (at least one unit; ``lines.cnt`` is changed in place) and the earlier background supply it
+    meets goes instead. Deterministic, so every random stream stays as it was.
+    """
+    cat = know.cat
+    drug = (cat.is_drug[lines.item] & np.isin(visits.med[lines.v], (11, 14, 41))
+            & (cat.max_daily[lines.item] > 0))
+    js = np.flatnonzero(drug)
+    bad = np.zeros(len(lines), dtype=bool)
+    if len(js) < 2:
+        return bad
+    p, item, day = visits.p[lines.v[js]], lines.item[js], lines.day[js]
+    order = np.lexsort((lines.v[js], day, item, p))
+    js, p, item, day = js[order], p[order], item[order], day[order]
+    end = day + lines.cnt[js] / cat.max_daily[item]
+    first = np.r_[True, (p[1:] != p[:-1]) | (item[1:] != item[:-1])]
+    grp = np.cumsum(first) - 1
+    # the latest end of the earlier lines of the same person and drug
+    prev_end = np.full(len(js), -np.inf)
+    run = _group_cummax(end, grp)
+    prev_end[1:] = np.where(first[1:], -np.inf, run[:-1])
+    # the first start of the later planted lines of the same person and drug
+    bg = (visits.tag == -1 if droppable is None else droppable)[lines.v[js]]
+    last = np.r_[first[1:], True]
+    start = -_group_cummax(-np.where(bg, np.inf, day)[::-1], grp[::-1])[::-1]
+    next_planted = np.full(len(js), np.inf)
+    next_planted[:-1] = np.where(last[:-1], np.inf, start[1:])
+    over = bg & ((prev_end - day > tolerance) | (end - next_planted > tolerance))
+    bad[js[over]] = True
+    # a visit keeps its last line; the earlier background supply it meets goes instead
+    n_lines = np.bincount(lines.v, minlength=len(visits))
+    left = n_lines - np.bincount(lines.v[bad], minlength=len(visits))
+    kept = bad & (left[lines.v] == 0)
+    bad &= ~kept
+    lines.cnt[kept] = np.minimum(lines.cnt[kept], supply_cnt(cat, lines.item[kept], tolerance))
+    pos = np.empty(len(lines), dtype=np.int64)
+    pos[js] = np.arange(len(js))
+    for k in pos[np.flatnonzero(kept)]:
+        a = np.flatnonzero(first[: k + 1])[-1]
+        for j in range(a, k):
+            u = lines.v[js[j]]
+            if bg[j] and end[j] - day[k] > tolerance and not bad[js[j]] and n_lines[u] - np.count_nonzero(bad[lines.v == u]) > 1:
+                bad[js[j]] = True
+    return bad
+
+
+def _group_cummax(x, grp):
+    """Running maximum of ``x`` (infinities allowed) within runs of equal ``grp``."""
+    fin = np.isfinite(x)
+    b = (np.abs(x[fin]).max() + 1) if fin.any() else 1.0
+    rank = np.cumsum(np.r_[0, grp[1:] != grp[:-1]]) * (2 * b + 1)
+    y = np.where(fin, x, np.sign(x) * b)
+    out = np.maximum.accumulate(y + rank) - rank
+    return np.where(out >= b, np.inf, np.where(out <= -b, -np.inf, out))

@@ -39,6 +39,7 @@ SCENARIO_RULE = {
     "nursing_days_over_stay": "nursing_days_over_stay",
     "repeated_consultation_fee": "repeated_consultation_fee",
     "setting_limit": "setting_limit",
+    "overlapping_prescriptions": "overlapping_prescriptions",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .billing import PANEL
+from .billing import PANEL, on_hand
 from .cols import Cols
 from .people import NO_DEATH
 from .plan import truth_row
@@ -19,6 +19,9 @@ from .sampling import age_at, concat_str, dates, padded
 from .visits import dept_of, make_visits
 
 INPATIENT_KINDS = ("township", "county", "county2", "tcm", "private")
+# planted scenarios about visits whose drugs are only the diagnosis' usual billing: a drug the
+# person still has on hand is not dispensed again there either (no accidental 重复开药)
+INCIDENTAL_DRUGS = ("frequent_outpatient", "near_miss:frequent_outpatient")
 
 
 class ChunkPlanter:
@@ -163,7 +166,11 @@ class ChunkPlanter:
             if fn is not None:
                 fn(self, ed, i, case)
         lines = ed.result()
-        return lines.take(~self.deleted[lines.v])
+        lines = lines.take(~self.deleted[lines.v])
+        # a plant may have changed a supply (or added one): background lines of a drug the person
+        # then has on hand go, as in billing
+        drugs_incidental = np.isin(visits.tag, [i for i, c in enumerate(self.cases) if c.scenario in INCIDENTAL_DRUGS])
+        return lines.take(~on_hand(lines, visits, self.know, droppable=(visits.tag == -1) | drugs_incidental))
 
     # --- outputs -------------------------------------------------------------------------------
     def extra_persons(self, psn: dict, insu: dict):

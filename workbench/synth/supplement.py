@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from .billing import bill
 from .chunk import finish_visits
 from .output import fee_columns, mdtrt_columns, setl_columns, to_table, visit_ids
-from . import plant_more, plant_services
+from . import plant_drugs, plant_more, plant_services
 from .people import NO_DEATH, SEQ_SHUFFLE, make_people, person_tables
 from .plan import Case, Plan, _count
 from .planter import ChunkPlanter
@@ -45,12 +45,13 @@ SUPPLEMENT_CASES = {
     "upcoded_consultation": 8, "near_miss:senior_fee_at_secondary": 4,
     "nursing_days_over_stay": 8, "near_miss:nursing_day_moved": 4,
     "repeated_consultation_fee": 8, "near_miss:second_visit_same_day": 4,
+    "overlapping_prescriptions": 8, "near_miss:early_refill": 4,
     "setting_limit": 8, "near_miss:outpatient_infusion": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
-PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE}
-VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS}
-FEE_PLANTS = {**plant_more.FEE_PLANTS, **plant_services.FEE_PLANTS}
+PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE}
+VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS, **plant_drugs.VISIT_PLANTS}
+FEE_PLANTS = {**plant_more.FEE_PLANTS, **plant_services.FEE_PLANTS, **plant_drugs.FEE_PLANTS}
 
 
 def scenario_rng(seed: int, name: str):

@@ -203,5 +203,23 @@ def background(people, region, know, rng) -> Cols:
     out = Cols.concat([outpatient(people, region, know, rng), chronic(people, region, know, rng), pharmacy(people, region, know, rng)])
     occ = inside_stay(len(people), st)
     out = out.take(~occ[out.p, out.d0])
+    out.supply = refill_chain(out)
     return Cols.concat([st, out])
+
+
+def refill_chain(v: Cols, min_supply: int = 28):
+    """Supplies of a person's long refills (门特 visits and monthly pharmacy refills, 28-30 days)
+    cut so that none runs past the person's next long refill, at whichever institution: a doctor
+    prescribes up to the next refill, so the background has no 重复开药. Deterministic (no draw),
+    so every random stream of the chunk stays as it was; only quantities change."""
+    supply = v.supply.copy()
+    long_ = np.flatnonzero(np.isin(v.med, (14, 41)) & (supply >= min_supply))
+    if len(long_) < 2:
+        return supply
+    order = long_[np.lexsort((v.t0[long_], v.d0[long_], v.p[long_]))]
+    same = v.p[order[1:]] == v.p[order[:-1]]
+    gap = v.d0[order[1:]] - v.d0[order[:-1]]
+    cut = order[:-1][same]
+    supply[cut] = np.minimum(supply[cut], np.maximum(gap[same], 1))
+    return supply
 

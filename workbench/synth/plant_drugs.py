@@ -1,0 +1,79 @@
+"""Plant functions of the drug scenarios of the supplement (issue 21, helper R1).
+
+Registered in :data:`workbench.synth.supplement.SUPPLEMENT_CASES` after the earlier scenarios;
+like :mod:`workbench.synth.plant_more` they run in a planter of the supplement's own persons (no
+background visits): a visit function adds the visits a case needs, a fee function (same scenario
+name) edits their lines after billing. Each planted case is clearly beyond its rule's default
+threshold; near misses sit just inside it and are not recorded.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .billing import supply_cnt
+from .plant_more import _tagged
+from .sampling import DAYS
+
+# persons made per case (a case may need several; the rest are insured without claims)
+PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4}
+
+# chronic conditions and a drug of each that the condition's profile may bill (whole daily
+# doses, so days of supply = cnt / max_daily_cnt is exactly the supply prescribed)
+CHRONIC_RX = {"I10": ("amlodipine", "valsartan", "irbesartan"), "E11.9": ("metformin", "acarbose", "glimepiride")}
+SUPPLY = 30
+TOLERANCE = 7  # overlapping_prescriptions' default tolerance_days
+
+
+# --- overlapping_prescriptions: the same drug from two institutions, supplies overlapping ------
+def refill_elsewhere(pl, i, case, near=False):
+    """A new chronic patient given 30 days of a drug at a county hospital, and again 30 days of
+    it at their township centre or, on the hospital doctor's external prescription, at their
+    pharmacy: 3-12 days later (18-27 days of overlap), or for the near miss 24-27 days later (an
+    early refill: 3-6 days of overlap, within the default tolerance of 7)."""
+    ppl, r = pl.people, pl.region
+    p = pl.persons(1, pl.free(40, 80))
+    insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+    if not len(p) or not len(insts):
+        return
+    p = int(p[0])
+    code = str(pl.choose(np.array(sorted(CHRONIC_RX))))
+    drug = str(pl.choose(np.array(CHRONIC_RX[code])))
+    d0 = int(pl.rng.integers(5, DAYS - 70))
+    dx = pl.pick_dx(p, d0, (code,))
+    a = int(pl.choose(insts))
+    ua = int(pl.add(i, p=p, inst=a, med=11, d0=d0, dx=dx, supply=SUPPLY)[0])
+    doc = int(pl.parts[-1].doc[0])
+    gap = SUPPLY - int(pl.rng.integers(3, TOLERANCE)) if near else int(pl.rng.integers(3, 13))
+    township = int(ppl.home_township[p])
+    if pl.rng.random() < 0.5 and township != a and r.inst_flags[township] == 0:
+        ub = int(pl.add(i, p=p, inst=township, med=11, d0=d0 + gap, dx=dx, supply=SUPPLY)[0])
+    else:
+        ub = int(pl.add(i, p=p, inst=int(ppl.home_pharmacy[p]), med=41, d0=d0 + gap, dx=dx, doc=doc, supply=SUPPLY)[0])
+    pl.pending_rx = {**getattr(pl, "pending_rx", {}), ua: (drug, None), ub: (drug, (ua, gap))}
+
+
+def overlapping_prescriptions(pl, ed, i, case, near=False):
+    """Both visits dispense the drug for 30 days (the profile's line of it, else a new one)."""
+    v, cat = ed.v, ed.cat
+    for u in _tagged(v, i):
+        drug, earlier = pl.pending_rx.get(int(v.uid[u]), (None, None))
+        if drug is None:
+            continue
+        item = cat.idx[drug]
+        cnt = float(supply_cnt(cat, np.array([item]), SUPPLY)[0])
+        js = ed.of(u)
+        own = js[ed.lines.item[js] == item]
+        if len(own):
+            ed.lines.cnt[own[0]] = cnt
+        else:
+            ed.add(int(u), item, v.d0[u], v.t0[u] + 600, cnt)
+        if earlier is not None and not near:
+            where = "凭外配处方在定点药店" if v.med[u] == 41 else "在另一定点医疗机构"
+            pl.record(case, uid=int(u), detail=f"{earlier[1]}天前在{pl.region.inst_name[v.inst[np.flatnonzero(v.uid == earlier[0])[0]]]}"
+                                               f"开具{cat.name[item]}{SUPPLY}天用量，{where}再次取同一药品{SUPPLY}天用量，用药时间重叠{SUPPLY - earlier[1]}天")
+
+
+VISIT_PLANTS = {"overlapping_prescriptions": refill_elsewhere,
+                "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True)}
+FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
+              "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True)}
