@@ -3,8 +3,8 @@
 This module only assembles: :data:`COMMANDS` lists each command with its one-line help and the
 function that declares its options (a package's ``cli.register``: ``providers``, ``rings``,
 ``stays``, ``runs`` (audit, reproduce), ``evidence`` (export), ``lottery``, ``cases`` (case,
-inspection), ``importer``; a single module's ``register``: summary, dictionary, extract, briefing,
-credit, demo; synth, serve and rules are still declared below), and :data:`HANDLERS` the
+inspection), ``synth``, ``rules``, ``importer``; a single module's ``register``: summary,
+dictionary, extract, briefing, credit, serve, demo), and :data:`HANDLERS` the
 function that runs it. A command's package is imported only when that command runs (or its help
 is asked for), so ``workbench --help`` stays fast.
 """
@@ -18,7 +18,7 @@ from .errors import WorkbenchError
 
 # command -> "module:function"; the function takes the parsed arguments and returns an exit code.
 HANDLERS = {
-    "synth": "workbench.synth:cli_synth",
+    "synth": "workbench.synth.cli:cli_synth",
     "import": "workbench.importer:cli_import",
     "summary": "workbench.summary:cli_summary",
     "dictionary": "workbench.dictionary:cli_dictionary",
@@ -43,7 +43,7 @@ HANDLERS = {
     "serve": "workbench.serve:cli_serve",
     "demo": "workbench.demo:cli_demo",
     "extract": "workbench.extract:cli_extract",
-    "rules": "workbench.rules.listing:cli_rules",
+    "rules": "workbench.rules.cli:cli_rules",
 }
 
 
@@ -52,7 +52,7 @@ HANDLERS = {
 # declare their own commands in their cli module. Only the command being run is imported, so
 # `workbench --help` and a light command do not import every package.
 COMMANDS = {
-    "synth": ("make a synthetic region with planted violations", "workbench.cli:_synth"),
+    "synth": ("make a synthetic region with planted violations", "workbench.synth.cli:register"),
     "import": ("validate and convert an extract into a data folder", "workbench.importer:register"),
     "summary": ("print the tables and headline figures of a data folder", "workbench.summary:register"),
     "dictionary": ("write the data dictionary (Markdown, Chinese and English)", "workbench.dictionary:register"),
@@ -67,57 +67,12 @@ COMMANDS = {
     "briefing": ("outcome figures of a period across all cases (检查、暂停、罚款、追回、曝光 …)", "workbench.period_briefing:register"),
     "credit": ("doctors' points and institutions' credit classes from the cases (医保信用)", "workbench.credit_store:register"),
     "export": ("evidence pack (审计底稿) of a set of findings", "workbench.evidence.cli:register"),
-    "serve": ("serve the Voilà dashboards on 127.0.0.1", "workbench.cli:_serve"),
+    "serve": ("serve the Voilà dashboards on 127.0.0.1", "workbench.serve:register"),
     "extract": ("a consistent data folder of some institutions, a county or a period", "workbench.extract:register"),
-    "rules": ("list the rule library (id, code, names, tier, type, stage, parameters, source)", "workbench.cli:_rules"),
+    "rules": ("list the rule library (id, code, names, tier, type, stage, parameters, source)", "workbench.rules.cli:register"),
     "demo": ("synth demo data, audit it, serve the dashboards", "workbench.demo:register"),
 }
 _SEVERAL = {"audit", "reproduce", "case", "inspection"}  # their module declares more than one command
-
-
-def _synth(s) -> None:
-    s.add_argument("--scale", choices=["demo", "city", "province"], default="demo")
-    s.add_argument("--seed", type=int, default=2024)
-    s.add_argument("--out", required=True, metavar="DATA")
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("--force", action="store_true",
-                   help="write into a non-empty --out, replacing only the files synth writes")
-
-
-
-
-
-
-
-
-
-
-
-
-def _serve(s) -> None:
-    s.add_argument("--data", default=None)
-    s.add_argument("--run", default=None)
-    s.add_argument("--port", type=int, default=8866)
-    s.add_argument("--token", default=None,
-                   help="access token, at least 32 characters (visible in `ps`: prefer $WORKBENCH_TOKEN or "
-                        "--token-file; default: a new random one, printed in the URL)")
-    s.add_argument("--token-file", default=None, metavar="FILE", help="read the token from FILE (mode 600)")
-    s.add_argument("--memory-ceiling", default=None, metavar="SIZE",
-                   help="restart the server when its memory passes SIZE (default 2GiB; kernels not counted)")
-    s.add_argument("--watchdog", type=float, default=None, metavar="SECONDS",
-                   help="restart the server when it has not answered for SECONDS (default 30)")
-    s.add_argument("--no-browser", action="store_true", help="do not open a web browser")
-
-
-
-
-def _rules(s) -> None:
-    fmt = s.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="every field of every rule, for scripts")
-    fmt.add_argument("--markdown", action="store_true", help="the rule-library page (docs/rule-library.md)")
-    s.add_argument("--rules-dir", default=None, metavar="DIR", help="also list a bureau's own rule files (source: local)")
-
-
 
 
 def _declare(name: str, parser) -> None:

@@ -284,6 +284,22 @@ def _open_browser(address: str) -> None:
     threading.Thread(target=webbrowser.open, args=(address,), daemon=True).start()
 
 
+def register(parser) -> None:
+    """Declare the options of ``workbench serve`` on its parser (``workbench.cli`` assembles them)."""
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--run", default=None)
+    parser.add_argument("--port", type=int, default=8866)
+    parser.add_argument("--token", default=None,
+                        help="access token, at least 32 characters (visible in `ps`: prefer $WORKBENCH_TOKEN or "
+                             "--token-file; default: a new random one, printed in the URL)")
+    parser.add_argument("--token-file", default=None, metavar="FILE", help="read the token from FILE (mode 600)")
+    parser.add_argument("--memory-ceiling", default=None, metavar="SIZE",
+                        help="restart the server when its memory passes SIZE (default 2GiB; kernels not counted)")
+    parser.add_argument("--watchdog", type=float, default=None, metavar="SECONDS",
+                        help="restart the server when it has not answered for SECONDS (default 30)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+
+
 def cli_serve(args) -> int:
     """``workbench serve [--data DATA] [--run RUN] [--port 8866] [--token-file F] [--no-browser] …``."""
     rc = serve(data=args.data, run=args.run, port=args.port, token=getattr(args, "token", None),

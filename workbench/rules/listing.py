@@ -1,4 +1,5 @@
-"""What the rule library holds, for people and scripts: ``workbench rules [--json|--markdown]``.
+"""What the rule library holds, for people and scripts: ``workbench rules [--json|--markdown]``
+(the command is declared and run by :mod:`workbench.rules.cli`).
 
 Everything printed comes from the rule files themselves (and a bureau's ``--rules-dir``), so
 ``docs/rule-library.md`` cannot drift from the library: it is this module's Markdown, written
@@ -128,18 +129,3 @@ def text(library: dict) -> str:
     lines = [f"{e['id']:<{width}}  {(e['official_code'] or '-'):<17} {e['tier']:<10} {e['result_type']:<10} "
              f"{','.join(e['stage']):<15} {e['source']:<8} {e['name_zh']}  [{_params_short(e)}]" for e in rows]
     return "\n".join(lines + [f"{len(rows)} rules"]) + "\n"
-
-
-def cli_rules(args) -> int:
-    """``workbench rules [--json|--markdown] [--rules-dir DIR]``."""
-    import sys
-
-    library = local.library_with(getattr(args, "rules_dir", None))
-    if args.json:
-        out = json.dumps(entries(library), ensure_ascii=False, indent=1) + "\n"
-    elif args.markdown:
-        out = markdown(library)
-    else:
-        out = text(library)
-    sys.stdout.write(out)
-    return 0

@@ -10,20 +10,9 @@ See ``docs/synth.md``.
 """
 from __future__ import annotations
 
+from .cli import cli_synth  # noqa: F401  (workbench synth; declared in synth.cli)
 from .generate import GENERATOR_VERSION, synthesize
 from .scales import SCALES, Scale
-
-
-def cli_synth(args) -> int:
-    """``workbench synth --scale … --seed … --out DATA [--no-progress] [--force]``."""
-    manifest = synthesize(args.out, scale=args.scale, seed=args.seed, progress=not args.no_progress,
-                          force=getattr(args, "force", False))
-    t = manifest["tables"]
-    truth = t.get("truth", {}).get("rows", 0)
-    print(f"synthetic {args.scale} region (seed {args.seed}) in {args.out}: "
-          f"{t['psn']['rows']:,} persons, {t['mdtrt']['rows']:,} visits, {t['fee']['rows']:,} fee lines, "
-          f"{truth:,} planted case rows")
-    return 0
 
 
 __all__ = ["synthesize", "cli_synth", "SCALES", "Scale", "GENERATOR_VERSION"]
