@@ -226,6 +226,10 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
         t = dt.datetime(2024, 7, 1 + i, 9)
         add_visit(f"KS{i}", psn_no[50 + i], "H02", "21", t, t + 3 * day, "J18.9", "D001",
                   [("110200001", 1.0, 10.0, t, "D001")], 0.8)
+    # low_threshold_admission: a stay of two bed days billed a bed and lab tests (L003, type 04) only
+    t = dt.datetime(2024, 8, 5, 9)
+    add_visit("KL0", psn_no[55], "H03", "21", t, t + 2 * day, "I10", "D002",
+              [("L014", 2.0, 35.0, t, "D002"), ("L003", 1.0, 150.0, t, "D002"), ("L003", 1.0, 150.0, t + day, "D002")], 0.7)
     stock = []
     for inst_code in hospitals + pharmacies:
         for code in [c for c in lst["med_list_codg"] if chrg_of[c] in ("09", "11")]:

@@ -170,6 +170,13 @@ RULES = {
         WITH k(code, setting) AS (VALUES {_values(SETTING_LIMITS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN k ON k.code = f.med_list_codg
         WHERE (k.setting = 'inpatient' AND m.med_type <> '21') OR (k.setting = 'outpatient' AND m.med_type = '21')"""),
+    "low_threshold_admission": (VISIT, """
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE m.med_type = '21' AND DATE_DIFF('day', CAST(m.begntime AS DATE), CAST(m.endtime AS DATE)) <= 3
+        GROUP BY 1, 2, 3
+        HAVING SUM(CASE WHEN f.med_chrgitm_type IN ('03', '04') THEN f.det_item_fee_sumamt END) >= 0.6 * SUM(f.det_item_fee_sumamt)
+           AND SUM(CASE WHEN f.med_chrgitm_type IN ('05', '06', '09', '10', '11') THEN f.det_item_fee_sumamt ELSE 0 END)
+               <= 0.01 * SUM(f.det_item_fee_sumamt)"""),
     "upcoded_consultation": (VISIT, f"""
         WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)

@@ -39,7 +39,9 @@ SCENARIO_RULE = {
     "nursing_days_over_stay": "nursing_days_over_stay",
     "repeated_consultation_fee": "repeated_consultation_fee",
     "setting_limit": "setting_limit",
+    "low_threshold_admission": "low_threshold_admission",
     "overlapping_prescriptions": "overlapping_prescriptions",
+    "duplicate_ingredient": "duplicate_ingredient",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -16,7 +16,8 @@ from .sampling import DAYS
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3,
                     "repeated_consultation_fee": 2, "second_visit_same_day": 2,
-                    "setting_limit": 3, "outpatient_infusion": 2}
+                    "setting_limit": 3, "outpatient_infusion": 2,
+                    "low_threshold_admission": 3, "checkup_with_treatment": 3}
 
 # the grades of nursing the synthetic catalogue bills by the day (rules/knowledge/k_nursing_grade.csv)
 GRADES = ("nursing1", "nursing2")
@@ -140,9 +141,44 @@ def setting_limit(pl, ed, i, case, near=False):
             pl.record(case, uid=u, detail=f"门诊使用{cat.name[item]}（医保目录限住院患者）")
 
 
+# --- low_threshold_admission: a short stay spent on tests (体检式住院) --------------------------
+# a health-check panel: tests and imaging without an indication list, sex or age limit
+CHECKUP = ("liver_panel", "kidney_panel", "lipid_panel", "thyroid3", "tumor_markers", "hbv", "glucose_test",
+           "abd_us", "heart_echo", "carotid_us", "chest_ct", "ecg")
+CARE_TYPES = ("05", "06", "09", "10", "11")
+
+
+def short_stay(pl, i, case):
+    """A stay of 1-3 bed days at a county's own hospital."""
+    _stay(pl, i, los=(1, 4))
+
+
+def low_threshold_admission(pl, ed, i, case, near=False):
+    """Every treatment, surgery and drug line of the stay dropped and the health-check panel's
+    items the stay has not billed yet added, spread over its days (one line per item, so no
+    frequency rule is touched; the daily 住院诊查费 stays, so no day is a ghost day). The near
+    miss keeps the stay's treatment and drugs beside the panel."""
+    v, cat, ln = ed.v, ed.cat, ed.lines
+    panel = cat.items(*CHECKUP)
+    for u in _tagged(v, i):
+        u = int(u)
+        js = ed.of(u)
+        new = panel[~np.isin(panel, ln.item[js])]
+        days = v.d0[u] + np.arange(len(new)) % max(int(v.d1[u] - v.d0[u]), 1)
+        ed.add(u, new, days, 9 * 3600 + 60 * np.arange(len(new)), 1.0)
+        if near:
+            continue
+        ed.drop[js[np.isin(cat.chrgitm[ln.item[js]], CARE_TYPES)]] = True
+        stay_days = int(max(v.d1[u] - v.d0[u], 1))
+        pl.record(case, uid=u, detail=f"住院{stay_days}个床日，只做检查化验（{len(new)}项体检式检查），无治疗、手术及用药")
+
+
 VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit,
                 "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True),
-                "setting_limit": setting_visit, "near_miss:outpatient_infusion": lambda pl, i, case: setting_visit(pl, i, case, near=True)}
+                "setting_limit": setting_visit, "near_miss:outpatient_infusion": lambda pl, i, case: setting_visit(pl, i, case, near=True),
+                "low_threshold_admission": short_stay, "near_miss:checkup_with_treatment": short_stay}
 FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved,
               "repeated_consultation_fee": repeated_consultation_fee,
-              "setting_limit": setting_limit, "near_miss:outpatient_infusion": lambda pl, ed, i, case: setting_limit(pl, ed, i, case, near=True)}
+              "setting_limit": setting_limit, "near_miss:outpatient_infusion": lambda pl, ed, i, case: setting_limit(pl, ed, i, case, near=True),
+              "low_threshold_admission": low_threshold_admission,
+              "near_miss:checkup_with_treatment": lambda pl, ed, i, case: low_threshold_admission(pl, ed, i, case, near=True)}

@@ -46,7 +46,9 @@ SUPPLEMENT_CASES = {
     "nursing_days_over_stay": 8, "near_miss:nursing_day_moved": 4,
     "repeated_consultation_fee": 8, "near_miss:second_visit_same_day": 4,
     "overlapping_prescriptions": 8, "near_miss:early_refill": 4,
+    "duplicate_ingredient": 8, "near_miss:sequential_forms": 4,
     "setting_limit": 8, "near_miss:outpatient_infusion": 4,
+    "low_threshold_admission": 8, "near_miss:checkup_with_treatment": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
 PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE}
