@@ -82,8 +82,6 @@ def test_no_finding_disables_the_buttons(store):
 
 
 def test_the_worklist_lists_open_cases_overdue_first(store):
-    import re
-
     from widgets.cases import Worklist
     from workbench.cases.casework import act, open_case
 
@@ -93,11 +91,35 @@ def test_the_worklist_lists_open_cases_overdue_first(store):
     act(store, a, "rectify", "张三", on="2025-01-04", due="2025-03-01")
     act(store, b, "appeal", "张三", on="2025-01-05", due="2025-02-01")
     w = Worklist(store, today="2025-02-10")
-    assert w.overdue == 1 and "逾期 1 件" in w.table.value
-    assert re.findall(r"data-case='([^']+)'", w.table.value) == [b, a]
-    assert "class='wb-overdue' data-case='%s'" % b in w.table.value and "申诉复核期限" in w.table.value
+    assert w.overdue == 1 and "逾期 1 件" in w.table.value and "data-rows='2'" in w.table.value
+    assert w.listed() == [b, a]  # the grid's rows, overdue first
+    frame = w.grid.grid.data
+    assert frame.loc[b, "逾期天数"] == 9 and frame.loc[a, "逾期天数"] == 0  # 2025-02-01 to 2025-02-10
+    assert frame.loc[b, "事项"] == "申诉复核期限" and frame.loc[a, "下一期限"] == "2025-03-01"
     act(store, b, "review", "李四", on="2025-02-11")
     act(store, b, "dismiss", "李四", on="2025-02-11")
     w.today = "2025-02-12"
     w.refresh()
-    assert w.overdue == 0 and "已清零" in w.table.value and re.findall(r"data-case='([^']+)'", w.table.value) == [a]
+    assert w.overdue == 0 and "已清零" in w.table.value and w.listed() == [a]
+
+
+def test_a_clicked_worklist_row_shows_its_case_in_any_order(store):
+    from widgets.cases import Worklist
+    from workbench.cases.casework import act, open_case
+
+    a = open_case(store, ["H1", "H3"], "rings", "张三", on="2025-01-02", note="团伙")["subject"]
+    b = open_case(store, "H2", "referral", "张三", on="2025-01-03")["subject"]
+    act(store, a, "review", "张三", on="2025-01-04")
+    act(store, a, "rectify", "张三", on="2025-01-04", due="2025-01-20")
+    w = Worklist(store, today="2025-02-10")
+    assert w.listed() == [a, b] and w.selected == "" and "click a case" in w.detail.value
+    w.grid.grid.selections = [{"r1": 1, "c1": 0, "r2": 1, "c2": 6}]  # a click on the second row
+    assert w.selected == b and f"data-case='{b}'" in w.detail.value and "H2" in w.detail.value
+    # the browser sorted by the case id, descending: row 1 is now a
+    w.grid.grid._transforms = [{"type": "sort", "column": "案件编号", "desc": True}]
+    w.grid.grid._visible_rows = [1, 0] if b > a else [0, 1]
+    w.grid.grid.selections = [{"r1": 1, "c1": 0, "r2": 1, "c2": 6}]
+    assert w.selected == min(a, b)
+    w.selected = a
+    assert "H1、H3" in w.detail.value and "逾期天数</b>：21" in w.detail.value and "责令整改" in w.detail.value
+    assert w.grid.grid.selections[-1]["r1"] == w.listed().index(a)  # chosen elsewhere: its row is highlighted

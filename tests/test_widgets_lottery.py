@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from widgets.lottery import LotteryWidget  # noqa: E402
+from widgets.lottery import LotteryWidget, lottery_dashboard  # noqa: E402
 from workbench import datafolder, lottery  # noqa: E402
 
 from test_lottery import DATE, SEED, lottery_tables  # noqa: E402
@@ -81,6 +81,15 @@ def test_errors_are_shown_not_raised(data, tmp_path):
     w.seed = " "
     w.draw_button.click()
     assert "the seed is empty" in w.status.value
+
+
+def test_lottery_dashboard_is_the_live_draw_with_the_dashboards_parameters(data, tmp_path):
+    w = lottery_dashboard(data, 6, 4, date=DATE, out=tmp_path / "pub", seed=SEED)
+    assert isinstance(w, LotteryWidget) and w.seed_box.value == SEED and w.draw is None  # nothing drawn yet
+    w.draw_button.click()
+    assert w.draw.to_json() == lottery.draw(data, SEED, 6, 4, date=DATE).to_json()
+    w.publish_button.click()
+    assert (tmp_path / "pub" / "DRAW.json").is_file()
 
 
 # --------------------------------------------------------------------------- the dashboard

@@ -12,7 +12,8 @@ pytest.importorskip("matplotlib")
 import workbench  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 from widgets import _fonts  # noqa: E402
-from widgets.providers import ProviderExplorer, deviation_bars, ranking_html, scatter_marks, summary_banner  # noqa: E402
+from widgets.providers import (ProviderExplorer, RankingGrid, deviation_bars, point_link, providers_dashboard,  # noqa: E402
+                               ranking_frame, ranking_html, scatter_marks, summary_banner)
 from workbench import datafolder  # noqa: E402
 from workbench.providers import profile_providers  # noqa: E402
 
@@ -23,9 +24,15 @@ from widgets._charts import is_svg
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
+def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("wprov") / "data"
     datafolder.write_data_folder(out, region_tables(), source={})
+    return out
+
+
+@pytest.fixture(scope="module")
+def result(folder):
+    out = folder
     findings = pd.DataFrame({"fixmedins_code": ["C07", "C07"], "rule_id": ["cost_share_outlier", "price_over_cap"],
                              "amount_at_risk": ["0.00", "12.30"], "detail": ["药占比高", "超限价"]})
     with workbench.open(out) as s:
@@ -37,7 +44,7 @@ def test_scatter_marks_is_a_pure_mapping():
                            "cluster": [0, 1, 0, 0], "outlier": [False, True, False, True], "risk_score": [0.2, 0.9, 0.4, 0.8]})
     m = scatter_marks(points, "C")
     assert m == {"clusters": {0: ([1.0, 3.0], [0.5, 0.9]), 1: ([2.0], [0.1])}, "outliers": ([2.0], [0.1], ["B"]),
-                 "selected": (3.0, 0.9), "missing": 1}
+                 "selected": (3.0, 0.9), "missing": 1, "codes": {0: ["A", "C"], 1: ["B"]}}
     assert scatter_marks(points, "D")["selected"] is None  # no x: not drawn
 
 
@@ -52,7 +59,7 @@ def test_explorer_starts_on_the_most_suspicious_institution(result):
     assert (e.peer_group, e.selected, e.x, e.y) == ("1-3", "C07", "pc1", "pc2")
     assert e.group_picker.value == "1-3" and e.picker.value == "C07"
     assert len(e.picker.options) == 14 and e.picker.options[0][1] == "C07" and "⚠" in e.picker.options[0][0]
-    assert is_svg(e.scatter.value) and is_svg(e.profile.value)
+    assert "<svg" in e.scatter.value and is_svg(e.profile.value)
     assert e.bars[0][0] == "次均费用 cost per visit" and e.bars[0][1] > 5
     assert "C07" in e.header.value and "次均费用 241.68" in e.header.value
     assert "href='findings.ipynb?INSTITUTION=C07'" in e.header.value and "href='rings.ipynb?INSTITUTION=C07'" in e.header.value
@@ -173,3 +180,60 @@ def test_open_a_case_without_a_run_bundles_no_findings(result, tmp_path):
     st = cases(store)[e.case_opener.case_id]
     assert (st.source, st.institutions, st.findings) == ("providers", ["C07"], [])
     assert ProviderExplorer(result).case_opener is None
+
+
+# --- a click on the scatter, the ranking grid, the dashboard in one call (issue 20 item 5, issue 22 items 3-4) --
+
+def test_every_scatter_point_links_its_institution_and_a_click_selects_it(result):
+    import re
+
+    e = ProviderExplorer(result)
+    shown = e.points[e.points.x.notna() & e.points.y.notna()].fixmedins_code.tolist()
+    links = re.findall(r'xlink:href="providers\.ipynb\?FIXMEDINS_CODE=([^"&]+)"', e.scatter.value)
+    # each point once, the outliers' rings and the selected star again: every code reachable by a click
+    assert set(links) == set(shown) and len(links) == len(shown) + len(e.marks["outliers"][0]) + 1
+    assert e.pick_class in e.scatter.value and e.pick_class in e.pick_box._dom_classes
+    other = next(c for c in shown if c != e.selected)
+    e.pick_box.value = other  # what the page's click handler does: the code into the hidden box
+    assert e.selected == other and e.picker.value == other and e.pick_box.value == ""
+    assert f"FIXMEDINS_CODE={other}" in e.scatter.value and e.marks["selected"] is not None
+    e.pick_box.value = "NOPE"  # a code not drawn: nothing changes, nothing raised
+    assert e.selected == other
+    assert point_link("A B/1") == "providers.ipynb?FIXMEDINS_CODE=A%20B%2F1"
+
+
+def test_ranking_frame_lists_every_institution_in_the_views_order(result):
+    for view, key in (("priority", "priority_rank"), ("risk_score", "rank")):
+        ranked = result.ranked(view)
+        f = ranking_frame(result, view)
+        assert list(f.index) == list(ranked.fixmedins_code) and len(f) == len(result.institutions)
+        assert list(f["排名"]) == list(ranked[key]) and f.index.name == "机构编号"
+        assert f.loc["C07", "风险分"] == pytest.approx(float(result.row("C07").risk_score), abs=5e-4)
+        assert f.loc["C07", "异常"] == ("是" if result.row("C07").outlier else "")
+
+
+def test_a_clicked_ranking_row_selects_its_institution_in_the_explorer(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    page = providers_dashboard(folder, seed=3)
+    banner, explorer, _, ranking = page.children
+    assert isinstance(ranking, RankingGrid) and "家机构" in banner.value
+    assert ranking.selected == explorer.selected == ranking.listed()[0]
+    ranking.grid.selections = [{"r1": 4, "c1": 0, "r2": 4, "c2": 6}]  # a click on the fifth row
+    fifth = ranking.listed()[4]
+    assert explorer.selected == fifth and explorer.picker.value == fifth
+    explorer.view = "risk_score"  # the explorer's view orders the grid
+    assert ranking.view == "risk_score" and ranking.listed() == list(explorer.result.ranked("risk_score").fixmedins_code)
+    assert ranking.selected == fifth and ranking.grid.selections[-1]["r1"] == ranking.listed().index(fifth)
+    explorer.pick_box.value = ranking.listed()[0]  # a scatter click: the grid follows
+    assert ranking.selected == ranking.listed()[0]
+    assert explorer.case_opener is not None and explorer.case_opener.store.home == tmp_path / "home"
+
+
+def test_providers_dashboard_opens_on_a_links_institution_or_says_what_is_wrong(folder, tmp_path):
+    page = providers_dashboard(folder, seed=3, selected="H06", view="risk_score", by="钱审核", home=tmp_path / "h")
+    explorer = page.children[1]
+    assert explorer.selected == "H06" and explorer.view == "risk_score" and explorer.case_opener.by == "钱审核"
+    assert explorer.findings.value.startswith("<i>无规则线索")  # no run given
+    bad = providers_dashboard(folder, seed=3, selected="NOPE", home=tmp_path / "h")
+    assert "wb-error" in bad.value and "NOPE" in bad.value
+    assert "wb-error" in providers_dashboard(tmp_path / "missing", home=tmp_path / "h").value

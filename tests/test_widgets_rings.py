@@ -11,7 +11,7 @@ pytest.importorskip("matplotlib")
 import workbench  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 from widgets.rings import (KIND_COLOUR, MAX_SIZE, MIN_SIZE, RingExplorer, node_label, node_styles,  # noqa: E402
-                           signals_table, summary_banner, tripartite_layout)
+                           ring_frame, rings_dashboard, signals_table, summary_banner, tripartite_layout)
 from workbench import datafolder, rings  # noqa: E402
 
 from test_rings import TINY, tiny_tables  # noqa: E402
@@ -50,13 +50,14 @@ def test_tripartite_layout_puts_kinds_on_circles():
 def test_explorer_shows_the_top_ring_and_a_member(analysis):
     w = RingExplorer(analysis)
     rid = analysis.rings.ring_id.iloc[0]
-    assert w.selected_ring == rid and w.ring_picker.value == rid
+    assert w.selected_ring == rid and w.ring_grid.selected == rid and w.ring_grid.grid.selections[-1]["r1"] == 0
     assert [v for _, v in w.node_picker.options] == ["pharmacy:F1", "dr:D1", "psn:P1", "psn:P2"]
     assert w.selected_node == "pharmacy:F1"
     assert list(w.transactions.mdtrt_id) == ["B1", "B4", "B2", "B5"]
     assert w.styles["pharmacy:F1"]["size"] == MAX_SIZE and w.styles["dr:D1"]["colour"] == KIND_COLOUR["dr"]
     assert is_svg(w.chart.value) and is_svg(w.timeline_chart.value)
-    assert "640.64" in w.evidence.value and "8.93" in w.ring_table.value
+    assert "640.64" in w.evidence.value and w.ring_grid.frame.loc[rid, "统筹基金(元)"] == pytest.approx(float(
+        analysis.rings.hifp_pay.iloc[0]))
     assert "团伙内金额 640.64" in w.node_header.value
     w.node_picker.value = "psn:P1"  # the user picks a patient
     assert w.selected_node == "psn:P1"
@@ -65,7 +66,7 @@ def test_explorer_shows_the_top_ring_and_a_member(analysis):
     assert w.node_picker.get_state()["index"] == 2
     w.selected_node = "dr:D1"  # a notebook sets the trait
     assert w.node_picker.value == "dr:D1" and len(w.transactions) == 7
-    text = w.ring_table.value + w.evidence.value + w.node_header.value + w.tx_table.value
+    text = w.ring_grid.frame.to_csv() + w.evidence.value + w.node_header.value + w.tx_table.value
     assert "张三" not in text and "370102195001011234" not in text  # psn_no only
     with pytest.raises(TraitError, match="psn:P3"):
         w.selected_node = "psn:P3"
@@ -96,7 +97,8 @@ def test_explorer_without_rings(analysis, tmp_path):
         empty = rings.RingAnalysis(s, rings.RingParams(min_rx=99), seed=7)
         w = RingExplorer(empty, export_dir=tmp_path)
         assert w.selected_ring == "" and w.graph is None and w.node_picker.options == ()
-        assert "no ring found" in w.ring_table.value and bytes(w.chart.value) == b""
+        assert "no ring found" in w.ring_note.value and bytes(w.chart.value) == b""
+        assert w.ring_grid.layout.display == "none" and len(w.ring_grid.frame) == 0
         assert w.chart.layout.display == "none" and w.timeline_chart.layout.display == "none"  # no broken image
         assert w.export() == {} and "未选择" in w.export_status.value
         assert "<b>0</b> 个可疑团伙" in summary_banner(empty).value
@@ -134,3 +136,43 @@ def test_no_ring_no_case(analysis, tmp_path):
 
     w = RingExplorer(analysis, institution="H-NO-RING", store=CaseStore(tmp_path / "home"))
     assert w.case_opener in w.children and w.case_opener.open_button.disabled
+
+
+def test_ring_frame_is_every_ring_as_numbers():
+    import pandas as pd
+
+    got = ring_frame(pd.DataFrame({"rank": [1, 2], "ring_id": ["R2", "R1"], "score": ["80.5", "70.25"], "patients": [9, 4],
+                                   "doctors": [2, 1], "fixmedins_code": ["F1", "F2"], "purchases": [30, 12],
+                                   "same_day_sequences": [28, 3], "identical_baskets": [20, 0], "doctor_share": [0.9, 0.4],
+                                   "outside_county_patients": [1, 0], "hifp_pay": ["1234.50", None]}))
+    assert list(got.index) == ["R2", "R1"] and got.index.name == "团伙编号"
+    assert list(got.columns)[:4] == ["排名", "可疑分", "患者数", "医师数"]
+    assert got.loc["R1", "可疑分"] == 70.25 and got.loc["R2", "统筹基金(元)"] == 1234.5  # numbers: sorted as numbers
+    assert math.isnan(got.loc["R1", "统筹基金(元)"]) and got.loc["R1", "药店"] == "F2"
+
+
+def test_a_clicked_ring_row_shows_that_ring(analysis):
+    w = RingExplorer(analysis)
+    rid = analysis.rings.ring_id.iloc[0]
+    w.selected_ring = ""  # nothing shown: the grid's highlight goes too
+    assert w.graph is None and w.ring_grid.selected == "" and w.ring_grid.grid.selections == []
+    w.ring_grid.grid.selections = [{"r1": 0, "c1": 0, "r2": 0, "c2": 3}]  # a click on the first row
+    assert w.selected_ring == rid and sorted(w.graph.nodes) == ["dr:D1", "pharmacy:F1", "psn:P1", "psn:P2"]
+
+
+def test_rings_dashboard_is_the_page_in_one_call(analysis, tmp_path, monkeypatch):
+    from dataclasses import asdict
+
+    from workbench.cases.casework import cases
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    page = rings_dashboard(analysis.session.folder, seed=7, by="赵稽核", export_dir=tmp_path / "x", **asdict(TINY))
+    banner, explorer, _, signals = page.children
+    assert "<b>1</b> 个可疑团伙" in banner.value and "card_many_pharmacies" in signals.value
+    rid = analysis.rings.ring_id.iloc[0]
+    assert explorer.selected_ring == rid and explorer.case_opener.by == "赵稽核"
+    explorer.case_opener.open_button.click()  # into $WORKBENCH_HOME's store
+    assert cases(explorer.case_opener.store)[explorer.case_opener.case_id].source == "rings"
+    assert (tmp_path / "home").is_dir()
+    bad = rings_dashboard(tmp_path / "no-such-folder")
+    assert "wb-error" in bad.value and "no-such-folder" in bad.value

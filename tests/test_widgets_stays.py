@@ -13,7 +13,8 @@ pytest.importorskip("matplotlib")
 import workbench  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 from widgets import _fonts  # noqa: E402
-from widgets.stays import InstitutionView, StaysExplorer, StayTimeline, summary_banner, timeline_bars  # noqa: E402
+from widgets.stays import (InstitutionView, StaysExplorer, StayTimeline, stays_dashboard, summary_banner,  # noqa: E402
+                           timeline_bars)
 from workbench import datafolder, stays  # noqa: E402
 
 from test_stays import tiny_tables  # noqa: E402
@@ -22,10 +23,15 @@ from widgets._charts import is_svg
 
 
 @pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
+def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("wstays") / "data"
     datafolder.write_data_folder(out, tiny_tables(), source={})
-    with workbench.open(out) as s:
+    return out
+
+
+@pytest.fixture(scope="module")
+def analysis(folder):
+    with workbench.open(folder) as s:
         yield stays.StayAnalysis(s, 15)
 
 
@@ -151,3 +157,20 @@ def test_open_a_case_about_the_institution_shown(analysis, tmp_path):
     e.institution.fixmedins_code = "NOWHERE"  # no stays: nothing to open a case about
     assert opener.open_button.disabled
     assert InstitutionView(analysis).case_opener is None
+
+
+def test_stays_dashboard_is_the_page_in_one_call(folder, analysis, tmp_path, monkeypatch):
+    from workbench.cases.casework import cases
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    banner, explorer = stays_dashboard(folder, 15, cost_limit="10000", los_limit_days=15, by="孙审核").children
+    assert banner.value == summary_banner(analysis).value
+    top = analysis.institutions.fixmedins_code.iloc[0]  # opens on the top-ranked institution
+    assert explorer.institution.fixmedins_code == top and explorer.institution.picker.value == top
+    opener = explorer.institution.case_opener
+    opener.open_button.click()  # into $WORKBENCH_HOME's store
+    assert cases(opener.store)[opener.case_id].institutions == [top] and opener.store.home == tmp_path / "home"
+    short = stays_dashboard(folder, 1, fixmedins_code="H1", home=tmp_path / "h2").children[1].institution
+    assert short.fixmedins_code == "H1" and short.analysis.window_days == 1
+    assert len(short.pairs) < len(explorer.institution.analysis.institution_pairs("H1"))  # the window reached the workbench
+    assert "wb-error" in stays_dashboard(tmp_path / "missing", home=tmp_path / "h2").value

@@ -16,6 +16,8 @@ import traitlets as T
 from workbench.cases import ACTIONS, STATUS_ZH
 from workbench.errors import WorkbenchError
 
+from ._grid import KeyedGrid
+
 HISTORY_LABELS = {"seq": "序号", "at": "时间(UTC)", "by": "审核人", "status": "决定", "note": "备注",
                   "recovered": "追回(元)", "actions": "处理措施", "fine": "罚款(元)"}
 
@@ -162,59 +164,102 @@ def _money(fen) -> str:
 WAITING_ZH = {"rectify": "整改期限", "appeal": "申诉复核期限", "verify": "待核查", "handle": "待处理"}
 WORKLIST_CSS = """<style>
 .wb-work { font-size: 16px; }
-.wb-work table { border-collapse: collapse; width: 100%; }
-.wb-work th { background: #1f4e79; color: #fff; padding: 6px 10px; text-align: left; }
-.wb-work td { padding: 5px 10px; border-bottom: 1px solid #d9e2ec; }
-.wb-work tr.wb-overdue td { background: #fdecea; color: #8a1c12; font-weight: 600; }
+.wb-work .wb-case { background: #f3f6fa; border-left: 5px solid #1f4e79; padding: 8px 12px; margin-top: 8px; }
 .wb-work .wb-clear { font-size: 18px; color: #1e6b3a; margin: 6px 0; }
 .wb-work .wb-late { font-size: 18px; color: #b00020; margin: 6px 0; }
 </style>"""
 
 
-def worklist_html(rows, today: str) -> str:
-    """The worklist rows (:func:`workbench.cases.outcomes.worklist`) as a table, overdue rows marked."""
+WORKLIST_COLUMNS = ("涉及机构", "线索来源", "立案日期", "下一期限", "事项", "逾期天数", "最近一步")
+# an overdue row is red across: the grid's renderers read the row's own 逾期天数
+OVERDUE_BACKGROUND = "cell.metadata.data['逾期天数'] > 0 ? '#fdecea' : '#ffffff'"
+
+
+def worklist_head(rows, today: str) -> str:
+    """The line above the worklist: how many cases are overdue on ``today`` (清零: none)."""
+    late = sum(1 for r in rows if r["overdue_days"])
+    return (f"<div class='wb-late' data-overdue='{late}' data-rows='{len(rows)}'>在办 {len(rows)} 件，逾期 {late} 件，"
+            f"请尽快处理（清零）</div>" if late else
+            f"<div class='wb-clear' data-overdue='0' data-rows='{len(rows)}'>在办 {len(rows)} 件，无逾期事项（已清零） · "
+            f"{html.escape(today)}</div>")
+
+
+def worklist_frame(rows):
+    """The worklist rows (:func:`workbench.cases.outcomes.worklist`) as the grid's table, in their
+    order (overdue first): index ``case_id`` (案件编号), institutions, source, dates, what the
+    case waits for, days overdue (0 when not), the last step; a pure mapping."""
+    import pandas as pd
     from workbench.cases.lifecycle import CASE_ACTIONS, SOURCES
 
-    late = sum(1 for r in rows if r["overdue_days"])
-    head = (f"<div class='wb-late' data-overdue='{late}'>逾期 {late} 件，请尽快处理（清零）</div>" if late else
-            f"<div class='wb-clear' data-overdue='0'>无逾期事项（已清零） · {html.escape(today)}</div>")
-    cols = ["案件编号", "涉及机构", "线索来源", "立案日期", "下一期限", "事项", "逾期天数", "最近一步"]
-    body = []
+    data = {c: [] for c in WORKLIST_COLUMNS}
     for r in rows:
-        cells = [r["case_id"], "、".join(r["institutions"]), SOURCES.get(r["source"], r["source"]), r["opened_on"],
-                 r["next_deadline"] or "—", WAITING_ZH.get(r["waiting"], r["waiting"]),
-                 str(r["overdue_days"]) if r["overdue_days"] else "",
-                 f"{CASE_ACTIONS.get(r['last_action'], '立案')} {r['last_on']}"]
-        cls = " class='wb-overdue'" if r["overdue_days"] else ""
-        body.append(f"<tr{cls} data-case='{html.escape(r['case_id'])}'>"
-                    + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    table = ("<table data-rows='%d'><thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-             % (len(body), "".join(f"<th>{c}</th>" for c in cols), "".join(body))) if body else "<p>没有在办案件。</p>"
-    return head + table
+        for c, v in zip(WORKLIST_COLUMNS, (
+                "、".join(r["institutions"]), SOURCES.get(r["source"], r["source"]), r["opened_on"],
+                r["next_deadline"] or "—", WAITING_ZH.get(r["waiting"], r["waiting"]), int(r["overdue_days"]),
+                f"{CASE_ACTIONS.get(r['last_action'], '立案')} {r['last_on']}")):
+            data[c].append(v)
+    frame = pd.DataFrame(data, index=pd.Index([r["case_id"] for r in rows], name="案件编号"))
+    return frame.astype({"逾期天数": "int64"})
+
+
+def case_html(state, row=None, position: int = -1) -> str:
+    """One case as the worklist shows it when its row is clicked: what it is about (institutions,
+    source, its findings by id and rule), where it stands and every step taken; codes only.
+    ``position`` is its row in the grid's order now (-1: not listed), kept as ``data-row``."""
+    from workbench.cases.lifecycle import CASE_ACTIONS, SOURCES
+
+    facts = [("线索来源", SOURCES.get(state.source, state.source)), ("涉及机构", "、".join(state.institutions)),
+             ("立案日期", state.opened_on), ("核查", "已核查" if state.verified else "待核查")]
+    if row is not None:
+        facts += [("下一期限", row["next_deadline"] or "—"), ("事项", WAITING_ZH.get(row["waiting"], row["waiting"])),
+                  ("逾期天数", str(row["overdue_days"]) if row["overdue_days"] else "—")]
+    items = "".join(f"<div><b>{html.escape(k)}</b>：{html.escape(_text(v))}</div>" for k, v in facts)
+    found = "".join(f"<li>{html.escape(_text(f.get('finding_id')))} {html.escape(_text(f.get('rule_id')))} "
+                    f"{html.escape(_text(f.get('fixmedins_code')))}</li>" for f in state.findings)
+    steps = "".join(f"<li>{html.escape(_text(a['on']))} {html.escape(CASE_ACTIONS.get(a['data']['action'], a['data']['action']))}</li>"
+                    for a in state.actions)
+    return (f"<div class='wb-case' data-case='{html.escape(state.case_id)}' data-row='{position}' "
+            f"data-findings='{len(state.findings)}'>"
+            f"<h3>案件 {html.escape(state.case_id)}</h3>{items}"
+            f"<h4>疑点 {len(state.findings)} 条</h4><ul>{found}</ul>"
+            f"<h4>处理步骤</h4><ul>{steps or '<li>立案</li>'}</ul></div>")
 
 
 class Worklist(W.VBox):
-    """Open cases with their next deadline, overdue first (:func:`workbench.cases.outcomes.worklist`).
+    """Open cases with their next deadline, overdue first (:func:`workbench.cases.outcomes.worklist`),
+    as a data grid (sort and filter by any column, every case reachable); a clicked row shows
+    that case below (``selected``).
 
     Parameters
     ----------
     store : workbench.cases.CaseStore
     today : str, optional
         The day the list is for (default today); the refresh button re-reads the store.
+    case_id : str, optional
+        The case shown first.
     """
 
     overdue = T.Int(0, help="open cases past their deadline on ``today``")
+    selected = T.Unicode("", help="case_id of the case shown below the list ('' for none)")
 
-    def __init__(self, store, today=None):
+    def __init__(self, store, today=None, case_id: str = ""):
         from workbench.cases.lifecycle import parse_day
 
         self.store, self.today = store, parse_day(today, "today")
+        self.rows = []
         self.table = W.HTML()
+        self.grid = KeyedGrid(worklist_frame([]), rows=10, widths={"涉及机构": 220, "最近一步": 200},
+                              row_background=OVERDUE_BACKGROUND)
+        self.grid.add_class("wb-worklist")
+        self.detail = W.HTML()
         self.refresh_button = W.Button(description="刷新 refresh", icon="refresh", layout=W.Layout(width="auto"))
         self.refresh_button.on_click(lambda _: self.refresh())
-        super().__init__([W.HTML(WORKLIST_CSS), W.HTML("<h2>待办清单 · 在办案件</h2>"), self.refresh_button, self.table])
+        super().__init__([W.HTML(WORKLIST_CSS), W.HTML("<h2>待办清单 · 在办案件</h2>"), self.refresh_button, self.table,
+                          self.grid, self.detail])
         self.add_class("wb-work")
+        T.link((self.grid, "selected"), (self, "selected"))
         self.refresh()
+        self.selected = case_id
 
     def refresh(self):
         """Re-read the store and redraw the list (errors are shown, never raised)."""
@@ -227,15 +272,45 @@ class Worklist(W.VBox):
             return
         self.rows = rows
         self.overdue = sum(1 for r in rows if r["overdue_days"])
-        self.table.value = worklist_html(rows, self.today)
+        self.table.value = worklist_head(rows, self.today) + ("" if rows else "<p>没有在办案件。</p>")
+        self.grid.set_frame(worklist_frame(rows))
+        self.grid.layout.display = "" if rows else "none"
+        self._show(self.selected)
+
+    def listed(self) -> list:
+        """The case ids in the grid's order now (its own sort and filter applied)."""
+        return self.grid.listed()
+
+    @T.observe("selected")
+    def _selected(self, change):
+        self._show(change["new"])
+
+    def _show(self, cid):
+        from workbench.cases.casework import cases
+
+        if not cid:
+            self.detail.value = ("<p class='wb-note'>点击一行查看案件 (click a case to see it)</p>" if self.rows else "")
+            return
+        try:
+            state = cases(self.store).get(cid)
+        except WorkbenchError as e:
+            self.detail.value = f"<p class='wb-error'>{html.escape(str(e))}</p>"
+            return
+        if state is None:
+            self.detail.value = f"<p class='wb-error'>没有案件 {html.escape(cid)} (no such case)</p>"
+            return
+        row = next((r for r in self.rows if r["case_id"] == cid), None)
+        listed = self.listed()
+        self.detail.value = case_html(state, row, listed.index(cid) if cid in listed else -1)
 
 
-def worklist_dashboard(home=None, today=None):
-    """The case dashboard's worklist of the store of ``home`` (default ``$WORKBENCH_HOME``)."""
+def worklist_dashboard(home=None, today=None, case_id: str = ""):
+    """The case dashboard's worklist of the store of ``home`` (default ``$WORKBENCH_HOME``),
+    showing case ``case_id`` first when given."""
     from workbench.cases import CaseStore
 
     try:
-        return Worklist(CaseStore(home), today=today or None)
+        return Worklist(CaseStore(home), today=today or None, case_id=case_id or "")
     except WorkbenchError as e:
         return W.HTML(f"<p style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")
 

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 import ipywidgets as W
 
 from workbench.i18n import t
+from workbench.params import query_values
+from workbench.serve import dashboard_entries
 
 CSS = """<style>
 .wb-landing { font-size: 18px; color: #1b2733; }
@@ -46,3 +48,11 @@ def landing_html(entries, query=None, lang: str = "zh", data=None, run=None) -> 
 def Landing(entries, query=None, lang: str = "zh", data=None, run=None) -> W.HTML:  # noqa: N802 - a widget factory
     """The landing page as an ``ipywidgets.HTML`` (Voilà shows widgets and hides code)."""
     return W.HTML(landing_html(entries, query, lang, data, run))
+
+
+def landing_dashboard(folder=".", query=None, lang: str = "zh", data=None, run=None) -> W.HTML:
+    """The landing page of the dashboards in ``folder`` (:func:`workbench.serve.dashboard_entries`),
+    its links carrying ``query`` (default: the page's own URL parameters,
+    :func:`workbench.params.query_values`)."""
+    return Landing(dashboard_entries(folder), query=query_values() if query is None else query, lang=lang,
+                   data=data, run=run)

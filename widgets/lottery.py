@@ -143,3 +143,10 @@ class LotteryWidget(W.VBox):
         self.published = [str(p) for p in paths.values()]
         self.status.value = "<div style='font-size:16px'>已公布 published:<br>" + "<br>".join(
             f"<code>{html.escape(p)}</code>" for p in self.published) + "</div>"
+
+
+def lottery_dashboard(data, institutions: int = 20, inspectors: int = 10, date=None, out="lottery", seed: str = "",
+                      names: bool = False, **options) -> LotteryWidget:
+    """The lottery dashboard: the live draw on ``data`` (nothing is drawn until the button is
+    pressed: :meth:`LotteryWidget.make_draw` calls :func:`workbench.lottery.draw`)."""
+    return LotteryWidget(data, institutions, inspectors, date=date or None, out=out, seed=seed, names=names, **options)

@@ -7,16 +7,24 @@ number comes from the workbench (``result.peer_groups()``, ``result.points()``,
 computed), ``selected`` (a ``fixmedins_code``) and ``view``: ``priority`` (inspect first, the
 default) or ``risk_score`` (the size-neutral view); the order of each view is the workbench's
 (``result.ranked(view)``, ``result.members(group, view)``). Charts are matplotlib figures rendered to
-PNG in an ``ipywidgets.Image`` (no pyplot state), so they look the same in a notebook, in Voilà
-and in a test; an institution is picked from a dropdown synced with the highlighted point.
+SVG (no pyplot state), so they look the same in a notebook, in Voilà and in a test. An institution
+is picked from a dropdown, from the ranking grid (:class:`RankingGrid`) or by a click on its point
+of the scatter: the scatter is SVG in the page, each point a link to the dashboard on that
+institution (``providers.ipynb?FIXMEDINS_CODE=…``, which opens it in a new tab or a bookmark);
+a plain click is handed to a hidden text widget instead (:attr:`ProviderExplorer.pick_box`), so
+the kernel selects it in place. :func:`providers_dashboard` is the dashboard: it asks the
+workbench for the profiles and puts these widgets together.
 """
 from __future__ import annotations
 
 import html
 from contextlib import contextmanager
 
+from urllib.parse import quote
+
 import ipywidgets as W
 import pandas as pd
+import traitlets as T
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
@@ -25,6 +33,7 @@ from ._charts import SVG_FORMAT
 from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
+from ._grid import KeyedGrid
 from .page import institution_links
 
 CLUSTER_COLOURS = ("#4878a8", "#59a14f", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f")
@@ -32,24 +41,49 @@ OUTLIER_COLOUR, SELECTED_COLOUR = "#c0392b", "#000000"
 HIGH_COLOUR, LOW_COLOUR = "#c0392b", "#4878a8"
 FINDINGS_SHOWN = 20
 BARS_SHOWN = 12
+PAGE = "providers.ipynb"  # a point's link: this dashboard on that institution
+# A plain click on a point's link goes to the hidden text box of the explorer (its class names it)
+# and from there to the kernel; a click with a modifier key opens the link as a browser would.
+_PICK_JS = ("if(event.button!==0||event.ctrlKey||event.metaKey||event.shiftKey)return;"
+            "const a=event.target.closest('a');if(!a)return;"
+            "const m=(a.getAttribute('xlink:href')||a.getAttribute('href')||'').match(/[?&]FIXMEDINS_CODE=([^&]*)/);"
+            "const box=document.querySelector('.{cls} input');if(!m||!box)return;event.preventDefault();"
+            "box.value=decodeURIComponent(m[1]);box.dispatchEvent(new Event('change',{{bubbles:true}}));")
+
+
+def point_link(code: str) -> str:
+    """The address a scatter point links to: this dashboard opened on institution ``code``."""
+    return f"{PAGE}?FIXMEDINS_CODE={quote(str(code), safe='')}"
 
 
 def scatter_marks(points: pd.DataFrame, selected: str = "") -> dict:
     """Map scatter points (``result.points``) to marks; a pure function.
 
     Returns ``{"clusters": {cluster: (xs, ys)}, "outliers": (xs, ys, codes), "selected": (x, y)
-    or None, "missing": n}``: every point with both coordinates in its cluster's colour,
-    outliers ringed, the selected institution marked; ``missing`` counts points without x or y.
+    or None, "missing": n, "codes": {cluster: codes}}``: every point with both coordinates in its
+    cluster's colour, outliers ringed, the selected institution marked; ``missing`` counts points
+    without x or y; ``codes`` names each cluster's points in the order of its coordinates.
     """
     ok = points.x.notna() & points.y.notna()
     shown = points[ok]
     clusters = {int(c): (shown.x[shown.cluster == c].tolist(), shown.y[shown.cluster == c].tolist())
                 for c in sorted(set(shown.cluster))}
+    codes = {int(c): shown.fixmedins_code[shown.cluster == c].astype(str).tolist() for c in sorted(set(shown.cluster))}
     out = shown[shown.outlier.astype(bool)]
     sel = shown[shown.fixmedins_code == selected]
     return {"clusters": clusters, "outliers": (out.x.tolist(), out.y.tolist(), out.fixmedins_code.tolist()),
             "selected": (float(sel.x.iloc[0]), float(sel.y.iloc[0])) if len(sel) else None,
-            "missing": int((~ok).sum())}
+            "missing": int((~ok).sum()), "codes": codes}
+
+
+def scatter_html(svg: bytes, pick_class: str) -> str:
+    """The scatter's SVG as HTML in the page (not an image, so its points' links can be clicked);
+    a plain click on a point hands its code to the text box of class ``pick_class``."""
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg"):].replace('target="_blank"', 'target="_self"')
+    text = text.replace("<svg ", "<svg style='width:100%;max-width:760px;height:auto' ", 1)
+    return (f"<div class='wb-chart' role='img' aria-label='scatter' onclick=\"{html.escape(_PICK_JS.format(cls=pick_class))}\">"
+            f"{text}</div>")
 
 
 def deviation_bars(deviations: pd.DataFrame, n: int = BARS_SHOWN) -> list:
@@ -116,15 +150,20 @@ class ProviderExplorer(W.VBox):
         axes = result.axis_options()
         self.x_picker = W.Dropdown(description="横轴 x", options=axes, layout=W.Layout(width="30em"))
         self.y_picker = W.Dropdown(description="纵轴 y", options=axes, layout=W.Layout(width="30em"))
-        self.scatter = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
+        self.scatter = W.HTML(layout=W.Layout(display="none"))  # inline SVG: its points are links
+        self.scatter.add_class("wb-scatter")
+        # where a click on a point lands (hidden; _PICK_JS finds it by its own class)
+        self.pick_box = W.Text(value="", layout=W.Layout(display="none"))
+        self.pick_class = "wb-pick-" + self.pick_box.model_id[:12]
+        self.pick_box.add_class(self.pick_class)
         self.view_toggle = W.ToggleButtons(options=[("检查优先级 priority", "priority"), ("风险分（不计规模） risk score", "risk_score")],
                                            value="priority", description="排序")
         self.picker = W.Dropdown(description="机构", options=[], layout=W.Layout(width="40em"))
         self.header = W.HTML()
         self.profile = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.findings = W.HTML()
-        super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.view_toggle, self.picker,
-                          self.header, self.profile, self.findings]
+        super().__init__([self.group_picker, W.HBox([self.x_picker, self.y_picker]), self.scatter, self.pick_box,
+                          self.view_toggle, self.picker, self.header, self.profile, self.findings]
                          + ([self.case_opener] if self.case_opener is not None else []), **kw)
         self._syncing = False
         self.group_picker.observe(lambda ch: self._from_control("peer_group", ch["new"]), names="value")
@@ -132,6 +171,7 @@ class ProviderExplorer(W.VBox):
         self.y_picker.observe(lambda ch: self._from_control("y", ch["new"]), names="value")
         self.picker.observe(lambda ch: self._from_control("selected", ch["new"]), names="value")
         self.view_toggle.observe(lambda ch: self._from_control("view", ch["new"]), names="value")
+        self.pick_box.observe(self._point_clicked, names="value")
         with self.hold_trait_notifications():
             self.x, self.y = x, y
         self.view = view
@@ -223,6 +263,17 @@ class ProviderExplorer(W.VBox):
             return
         self._render_selection()
 
+    def _point_clicked(self, change):
+        """A click on a scatter point (its code in the hidden box) selects that institution."""
+        code = (change["new"] or "").strip()
+        if not code:
+            return
+        self.pick_box.value = ""  # the same point clicked again must change the box again
+        try:
+            self.selected = code
+        except TraitError:
+            pass  # a code the page did not draw: nothing to select
+
     def _render_selection(self):
         with self._quiet():
             self.picker.value = self.selected or None
@@ -237,18 +288,22 @@ class ProviderExplorer(W.VBox):
         fig = Figure(figsize=(7, 4.6))
         ax = fig.add_subplot()
         for c, (xs, ys) in self.marks["clusters"].items():
-            ax.scatter(xs, ys, s=28, color=CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)], label=f"簇 cluster {c}", alpha=0.8)
-        ox, oy, _ = self.marks["outliers"]
+            dots = ax.scatter(xs, ys, s=28, color=CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)], label=f"簇 cluster {c}", alpha=0.8)
+            dots.set_urls([point_link(code) for code in self.marks["codes"][c]])
+        ox, oy, ocodes = self.marks["outliers"]
         if ox:
-            ax.scatter(ox, oy, s=110, facecolors="none", edgecolors=OUTLIER_COLOUR, linewidths=1.6, label="异常 outlier")
+            rings = ax.scatter(ox, oy, s=110, facecolors="none", edgecolors=OUTLIER_COLOUR, linewidths=1.6, label="异常 outlier")
+            rings.set_urls([point_link(code) for code in ocodes])
         if self.marks["selected"]:
-            ax.scatter(*self.marks["selected"], s=220, marker="*", color=SELECTED_COLOUR, label=self.selected)
+            star = ax.scatter(*self.marks["selected"], s=220, marker="*", color=SELECTED_COLOUR, label=self.selected)
+            star.set_urls([point_link(self.selected)])
         ax.set_xlabel(self._label(self.x))
         ax.set_ylabel(self._label(self.y))
         note = f"（{self.marks['missing']} 家无数值未显示）" if self.marks["missing"] else ""
         ax.set_title(f"同级组 {self.peer_group}：按簇着色，红圈为异常{note}", fontsize=10)
         ax.legend(fontsize=7, loc="best")
-        _set_image(self.scatter, _svg(fig))
+        self.scatter.value = scatter_html(_svg(fig), self.pick_class)
+        self.scatter.layout.display = ""
 
     def _show_institution(self):
         code = self.selected
@@ -313,3 +368,91 @@ def ranking_html(result, n: int = 20, view: str = "priority") -> W.HTML:
         for r in top.itertuples(index=False))
     return W.HTML("<table class='wb-table'><thead><tr><th>排名</th><th>机构编号</th><th>名称</th><th>同级组</th>"
                   f"<th>检查优先级</th><th>风险分</th><th>原因</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+RANKING_COLUMNS = ("排名", "名称", "同级组", "检查优先级", "风险分", "异常", "原因")
+
+
+def ranking_frame(result, view: str = "priority") -> pd.DataFrame:
+    """Every institution in the order of a view (``result.ranked(view)``) as the ranking grid's
+    rows: index ``fixmedins_code``, the view's rank, name, peer group, priority, risk score, the
+    outlier flag and the reasons; a pure mapping (institutions only, no person)."""
+    top = result.ranked(view)
+    key = "priority_rank" if view == "priority" else "rank"
+    frame = pd.DataFrame({
+        "排名": top[key].astype(int).to_numpy(),
+        "名称": ["" if _missing(v) else str(v) for v in top.fixmedins_name],
+        "同级组": top.peer_label.astype(str).to_numpy(),
+        "检查优先级": top.priority.astype(float).round(2).to_numpy(),
+        "风险分": top.risk_score.astype(float).round(3).to_numpy(),
+        "异常": ["是" if bool(v) else "" for v in top.outlier],
+        "原因": top.reasons.astype(str).to_numpy(),
+    }, index=pd.Index(top.fixmedins_code.astype(str).tolist(), name="机构编号"))
+    return frame
+
+
+class RankingGrid(KeyedGrid):
+    """Every institution ranked by a view, as a data grid: sort and filter by any column, click a
+    row to select the institution (``selected``; the dashboard links it to the explorer's).
+
+    Parameters
+    ----------
+    result : workbench.providers.ProviderProfiles
+    view : {"priority", "risk_score"}
+    """
+
+    view = Unicode("priority", help="order: 'priority' (inspect first) or 'risk_score' (size-neutral)")
+
+    def __init__(self, result, view: str = "priority", **kw):
+        self.result = result
+        super().__init__(ranking_frame(result, view), rows=12,
+                         widths={"名称": 220, "同级组": 200, "原因": 520, "排名": 70, "异常": 60},
+                         formats={"检查优先级": ",.2f", "风险分": ".3f"}, **kw)
+        self.add_class("wb-ranking")
+        self.view = view
+
+    @observe("view")
+    def _view_changed(self, change):
+        self.set_frame(ranking_frame(self.result, self.view))
+
+
+def providers_dashboard(data, run=None, seed: int = 2024, selected: str = "", view: str = "priority", by: str = "",
+                        home=None):
+    """The providers dashboard: the workbench profiles the institutions of ``data`` (with the
+    findings of ``run`` when it is a run folder), shown as the headline, the explorer and the
+    ranking grid, linked (a row, a point or the dropdown selects; the view orders both).
+
+    Parameters
+    ----------
+    data : path
+        The data folder.
+    run : path, optional
+        A run folder; without ``findings.parquet`` in it the profiles carry no findings.
+    seed : int
+    selected : str
+        Institution shown first (``fixmedins_code``; a link's ``FIXMEDINS_CODE``).
+    view : {"priority", "risk_score"}
+    by : str
+        The auditor's name "open a case" starts with.
+    home : path, optional
+        The case store's folder (default ``$WORKBENCH_HOME``).
+    """
+    from pathlib import Path
+
+    import workbench
+    from workbench import providers
+    from workbench.cases import CaseStore
+    from workbench.errors import WorkbenchError
+
+    findings = run if run and Path(run, "findings.parquet").is_file() else None
+    try:
+        result = providers.profile_providers(workbench.open(data), findings=findings, seed=seed)
+        explorer = ProviderExplorer(result, selected=selected or "", view=view, store=CaseStore(home), run=findings, by=by)
+    except (WorkbenchError, TraitError) as e:
+        return W.HTML(f"<p class='wb-error' style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")
+    ranking = RankingGrid(result, view=explorer.view)
+    T.dlink((explorer, "view"), (ranking, "view"))
+    ranking.selected = explorer.selected
+    T.link((explorer, "selected"), (ranking, "selected"))
+    return W.VBox([summary_banner(result), explorer,
+                   W.HTML("<h3>检查优先级 / 风险排名 Ranking（点击一行查看该机构 click a row to see it）</h3>"), ranking])

@@ -4,10 +4,12 @@ export of a ring for the case file.
 The widget takes a :class:`workbench.rings.RingAnalysis` and shows its results; every number
 comes from the workbench (``analysis.rings``, ``ring_graph``, ``node_transactions``,
 ``timeline``, ``export``). Selections are traits: ``selected_ring`` (ring_id) and
-``selected_node`` (``"psn:…"``, ``"dr:…"``, ``"pharmacy:…"``). The graph is a static matplotlib
-drawing (PNG in an ``ipywidgets.Image``: the same in a notebook, in Voilà and in a test, with no
-JavaScript extension to install); members are picked from a list beside it. Persons are shown
-by psn_no only.
+``selected_node`` (``"psn:…"``, ``"dr:…"``, ``"pharmacy:…"``). The rings are a data grid (every
+ring, sortable and filterable by any column; a clicked row shows that ring). The graph is a static
+matplotlib drawing (SVG in an ``ipywidgets.Image``: the same in a notebook, in Voilà and in a
+test, with no JavaScript extension to install); members are picked from a list beside it. Persons
+are shown by psn_no only. :func:`rings_dashboard` is the dashboard: it asks the workbench for the
+analysis and puts these widgets together.
 """
 from __future__ import annotations
 
@@ -23,11 +25,11 @@ from ._charts import SVG_FORMAT
 from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
+from ._grid import KeyedGrid
 
 KIND_COLOUR = {"psn": "#4878a8", "dr": "#2e8b57", "pharmacy": "#c0392b"}
 KIND_LABEL = {"psn": "患者", "dr": "医师", "pharmacy": "药店"}
 MIN_SIZE, MAX_SIZE = 60.0, 900.0
-RING_LIMIT = 50  # rings listed in the picker (most suspicious first)
 TX_LIMIT = 200   # transactions listed for one member
 MED_TYPE_LABEL = {"11": "普通门诊", "14": "门诊慢特病", "21": "住院", "41": "药店购药"}
 
@@ -101,8 +103,25 @@ TX_TABLE = (["day", "mdtrt_id", "psn_no", "med_type", "fixmedins_code", "dr_code
             ["日期", "就诊ID", "人员编号", "类别", "机构", "医师", "关联团伙医师", "同日", "团伙内", "医疗费(元)", "统筹(元)"])
 
 
+def ring_frame(rings) -> "pd.DataFrame":
+    """Every ring as the grid's rows: index ``ring_id`` (团伙编号), the columns of
+    :data:`RING_TABLE` in Chinese, counts as integers and scores and money as numbers so the grid
+    sorts them as such; a pure mapping (codes and counts only, no person)."""
+    import pandas as pd
+
+    cols, heads = RING_TABLE
+    out = {}
+    for c, h in zip(cols, heads):
+        if c == "ring_id":
+            continue
+        v = rings[c] if c in rings else pd.Series([None] * len(rings))
+        out[h] = (pd.to_numeric(v, errors="coerce").to_numpy() if c not in ("fixmedins_code",)
+                  else v.astype(str).to_numpy())
+    return pd.DataFrame(out, index=pd.Index(rings["ring_id"].astype(str).tolist(), name="团伙编号"))
+
+
 class RingExplorer(W.VBox):
-    """Pick a ring from the ranked table, see it as a graph, pick a member for its
+    """Pick a ring from the ranked grid, see it as a graph, pick a member for its
     transactions and timeline, export the ring (GraphML and CSV) for the case file.
 
     Parameters
@@ -138,11 +157,13 @@ class RingExplorer(W.VBox):
         self.transactions, self.timeline, self.exported = None, None, {}
         self._shown = None  # (ring, member) drawn last
         rings = analysis.rings
-        shown = rings.head(RING_LIMIT)
-        self.ring_table = W.HTML(_table_html(shown, *RING_TABLE) if len(shown) else "<i>未发现可疑团伙 (no ring found)</i>")
-        self.ring_picker = W.Select(description="团伙", rows=min(8, max(len(shown), 1)), layout=W.Layout(width="48em"),
-                                    options=[(f"#{r.rank} {r.ring_id}  分 {r.score}  患者 {r.patients} 医师 {r.doctors} 药店 {r.fixmedins_code}",
-                                              r.ring_id) for r in shown.itertuples(index=False)])
+        # said plainly when there is none: an empty grid would look like a fault
+        self.ring_note = W.HTML("" if len(rings) else
+                                "<p class='wb-note' style='font-size:17px'>未发现可疑团伙 (no ring found)</p>")
+        self.ring_grid = KeyedGrid(ring_frame(rings), rows=8, widths={"药店": 150, "统筹基金(元)": 140},
+                                   formats={"统筹基金(元)": ",.2f"},
+                                   layout=W.Layout(display="" if len(rings) else "none"))
+        self.ring_grid.add_class("wb-rings")
         self.evidence = W.HTML()
         self.chart = W.Image(format=SVG_FORMAT, layout=W.Layout(display="none"))  # shown by set_image
         self.node_picker = W.Select(description="成员", rows=10, options=[], layout=W.Layout(width="24em"))
@@ -153,12 +174,12 @@ class RingExplorer(W.VBox):
         self.export_button = W.Button(description="导出 GraphML / CSV", icon="download")
         self.export_status = W.HTML()
         super().__init__([
-            self.ring_table, self.ring_picker, self.evidence,
+            self.ring_note, self.ring_grid, self.evidence,
             W.HBox([self.chart, self.node_picker]),
             self.node_header, self.timeline_chart, self.tx_table,
             W.HBox([self.export_dir, self.export_button]), self.export_status,
         ] + ([self.case_opener] if self.case_opener is not None else []), **kw)
-        self.ring_picker.observe(lambda ch: setattr(self, "selected_ring", ch["new"] or ""), names="value")
+        self.ring_grid.observe(lambda ch: ch["new"] and setattr(self, "selected_ring", ch["new"]), names="selected")
         self.node_picker.observe(lambda ch: setattr(self, "selected_node", ch["new"] or ""), names="value")
         self.export_button.on_click(lambda _: self.export())
         if not ring_id and institution:
@@ -187,8 +208,7 @@ class RingExplorer(W.VBox):
     @observe("selected_ring")
     def _ring_changed(self, change):
         rid = self.selected_ring
-        if self.ring_picker.value != (rid or None):
-            self.ring_picker.value = rid or None
+        self.ring_grid.selected = rid
         self.export_status.value, self.exported = "", {}
         if not rid:
             self.graph, self.styles, self.positions = None, {}, {}
@@ -323,3 +343,24 @@ def summary_banner(analysis) -> W.HTML:
     total = sum(analysis.edge_counts.values())
     return W.HTML(f"<b>{len(analysis.rings)}</b> 个可疑团伙（{analysis.graph.number_of_edges()} 条可疑关系，全部关系 {total} 条）；"
                   f"其他发现 <b>{len(analysis.signals)}</b> 条")
+
+
+def rings_dashboard(data, seed: int = 2024, ring_id: str = "", institution: str = "", export_dir="ring_exports",
+                    by: str = "", home=None, **params):
+    """The rings dashboard: the workbench finds the rings of ``data`` (:class:`workbench.rings.RingAnalysis`
+    with :class:`workbench.rings.RingParams` ``params``: ``min_rx``, ``min_same_day``, …), shown as
+    the headline, the explorer (opened on ``ring_id``, else on the first ring of pharmacy
+    ``institution``, else on the most suspicious) with "open a case" into the store of ``home``
+    (default ``$WORKBENCH_HOME``), and the other findings."""
+    import workbench
+    from workbench import rings
+    from workbench.cases import CaseStore
+    from workbench.errors import WorkbenchError
+
+    try:
+        analysis = rings.RingAnalysis(workbench.open(data), rings.RingParams(**params), seed=seed)
+        explorer = RingExplorer(analysis, export_dir=export_dir, ring_id=ring_id, institution=institution,
+                                store=CaseStore(home), by=by)
+    except (WorkbenchError, TraitError) as e:
+        return W.HTML(f"<p class='wb-error' style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")
+    return W.VBox([summary_banner(analysis), explorer, W.HTML("<h3>其他发现 Cards and doctors</h3>"), signals_table(analysis)])

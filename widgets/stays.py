@@ -4,8 +4,10 @@ The widgets take a :class:`workbench.stays.StayAnalysis` and show its results; e
 comes from the workbench (``analysis.person``, ``analysis.bill``, ``analysis.institution_gaps``,
 ``analysis.institution_pairs``). Selections are traits: ``StayTimeline.psn_no`` and
 ``selected_mdtrt_id``, ``InstitutionView.fixmedins_code`` and ``selected_pair``.
-Charts are matplotlib figures rendered to PNG in an ``ipywidgets.Image`` (no pyplot state, so
+Charts are matplotlib figures rendered to SVG in an ``ipywidgets.Image`` (no pyplot state, so
 they look the same in a notebook, in Voilà and in a test). Persons are shown by psn_no only.
+:func:`stays_dashboard` is the dashboard: it asks the workbench for the analysis and puts these
+widgets together.
 """
 from __future__ import annotations
 
@@ -320,3 +322,24 @@ class StaysExplorer(W.VBox):
         self.institution = InstitutionView(analysis, timeline=self.timeline, fixmedins_code=fixmedins_code,
                                            store=store, by=by)
         super().__init__([self.institution, self.timeline], **kw)
+
+
+def stays_dashboard(data, window_days: int = 15, cost_limit="10000", los_limit_days: int = 15, fixmedins_code: str = "",
+                    by: str = "", home=None):
+    """The stays dashboard: the workbench analyses the inpatient stays of ``data``
+    (:class:`workbench.stays.StayAnalysis` with this window and these limits), shown as the
+    headline and the explorer, opened on ``fixmedins_code`` (default: the top-ranked institution),
+    with "open a case" into the store of ``home`` (default ``$WORKBENCH_HOME``)."""
+    import workbench
+    from workbench import stays
+    from workbench.cases import CaseStore
+    from workbench.errors import WorkbenchError
+
+    try:
+        analysis = stays.StayAnalysis(workbench.open(data), window_days, cost_limit=cost_limit,
+                                      los_limit_days=los_limit_days)
+        explorer = StaysExplorer(analysis, fixmedins_code, store=CaseStore(home), by=by)
+        banner = summary_banner(analysis)
+    except (WorkbenchError, TraitError) as e:
+        return W.HTML(f"<p class='wb-error' style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")
+    return W.VBox([banner, explorer])
