@@ -238,6 +238,16 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
                 stock.append({"fixmedins_code": inst_code, "med_list_codg": code, "period": month, "inv_begn": begn,
                               "purc_cnt": purc, "purc_pric": _money(float(rng.uniform(1, 200))), "sale_cnt": purc,
                               "inv_end": begn})
+    # duplicate_ingredient: levofloxacin tablets and infusion (one ingredient in k_drug_ingredient)
+    # on one visit; listed after the ledger's draws, so every other row is unchanged
+    forms = [("XJ01MAL089A001", "左氧氟沙星片(0.5g)"), ("XJ01MAL089B018", "左氧氟沙星氯化钠注射液(0.5g)")]
+    lst = pd.concat([lst, pd.DataFrame([{**lst.iloc[-1].to_dict(), "med_list_codg": code, "list_name": name,
+                                         "med_chrgitm_type": "09"} for code, name in forms])], ignore_index=True)
+    chrg_of.update({code: "09" for code, _ in forms})
+    for i in range(2):
+        t = dt.datetime(2024, 9, 2 + i, 9)
+        add_visit(f"KD{i}", psn_no[60 + i], "H04", "11", t, t + dt.timedelta(minutes=30), "J20.9", "D003",
+                  [("XJ01MAL089A001", 5.0, 0.5, t, "D003"), ("XJ01MAL089B018", 1.0, 8.5, t, "D003")], 0.7)
     return {"psn": psn, "insu": insu, "medins": medins, "dr": dr, "mdtrt": pd.DataFrame(visits),
             "setl": pd.DataFrame(setls), "fee": pd.DataFrame(fees), "list": lst, "list_incl": list_incl,
             "stock": pd.DataFrame(stock)}

@@ -195,6 +195,12 @@ RULES = {
           ON a.psn_no = b.psn_no AND a.drug = b.drug AND a.fixmedins_code <> b.fixmedins_code
          AND (a.d0 < b.d0 OR (a.d0 = b.d0 AND a.mdtrt_id < b.mdtrt_id))
         WHERE LEAST(a.n_days - DATE_DIFF('day', a.d0, b.d0), b.n_days) > 7"""),
+    "duplicate_ingredient": (VISIT, f"""
+        WITH k(code, ing) AS (VALUES {_values(INGREDIENTS)}),
+             x AS (SELECT f.mdtrt_id, CAST(f.fee_ocur_time AS DATE) d, k.ing, f.med_list_codg FROM fee f
+                   JOIN k ON k.code = f.med_list_codg GROUP BY ALL HAVING SUM(f.cnt) > 0)
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM x JOIN mdtrt m USING (mdtrt_id)
+        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, x.d, x.ing HAVING COUNT(*) > 1"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

@@ -15,7 +15,7 @@ from .plant_more import _tagged
 from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
-PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4}
+PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4, "duplicate_ingredient": 3, "sequential_forms": 3}
 
 # chronic conditions and a drug of each that the condition's profile may bill (whole daily
 # doses, so days of supply = cnt / max_daily_cnt is exactly the supply prescribed)
@@ -73,7 +73,60 @@ def overlapping_prescriptions(pl, ed, i, case, near=False):
                                                f"开具{cat.name[item]}{SUPPLY}天用量，{where}再次取同一药品{SUPPLY}天用量，用药时间重叠{SUPPLY - earlier[1]}天")
 
 
+# --- duplicate_ingredient: two forms of one ingredient on one visit -----------------------------
+# (diagnosis, tablets, injection): forms the knowledge table rules/knowledge/k_drug_ingredient.csv
+# maps to one ingredient, for a diagnosis whose profile may bill the tablets
+FORMS = (("J20.9", "levofloxacin", "levofloxacin_inj"), ("K29.7", "omeprazole", "omeprazole_inj"))
+OTHER_FORM = {**{t: j for _, t, j in FORMS}, **{j: t for _, t, j in FORMS}}
+
+
+def forms_visit(pl, i, case, near=False):
+    """An outpatient visit of a new adult at a county hospital; for the near miss a second visit
+    there the next day (the infusion one day, the tablets the next: a switch, two visits)."""
+    p = pl.persons(1, pl.free(20, 80))
+    insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+    if not len(p) or not len(insts):
+        return
+    p = int(p[0])
+    dx_code, tab, inj = FORMS[int(pl.rng.integers(len(FORMS)))]
+    inst = int(pl.choose(insts))
+    d = int(pl.rng.integers(5, DAYS - 5))
+    dx = pl.know.dx.idx[dx_code]
+    u = int(pl.add(i, p=p, inst=inst, med=11, d0=d, dx=dx, supply=5)[0])
+    forms = {u: (inj, tab)}
+    if near:
+        u2 = int(pl.add(i, p=p, inst=inst, med=11, d0=d + 1, dx=dx, supply=5)[0])
+        forms = {u: (inj,), u2: (tab,)}
+    pl.pending_forms = {**getattr(pl, "pending_forms", {}), **forms}
+
+
+def duplicate_ingredient(pl, ed, i, case, near=False):
+    """The forms billed on the visit's day (the injection one day's dose, the tablets five
+    days'), unless the profile billed them already; a near-miss visit loses the other form if
+    its profile billed it (a profile may bill the tablets on the infusion's visit)."""
+    v, cat = ed.v, ed.cat
+    for u in _tagged(v, i):
+        keys = pl.pending_forms.get(int(v.uid[u]))
+        if keys is None:
+            continue
+        js = ed.of(u)
+        for key in keys:
+            item = cat.idx[key]
+            if not np.any(ed.lines.item[js] == item):
+                days = 1 if key.endswith("_inj") else 5
+                ed.add(int(u), item, v.d0[u], v.t0[u] + 600, float(supply_cnt(cat, np.array([item]), days)[0]))
+        if near:
+            other = cat.idx[OTHER_FORM[keys[0]]]
+            ed.drop[js[ed.lines.item[js] == other]] = True
+        else:
+            pl.record(case, uid=int(u), detail=f"同一次门诊同日开具{cat.name[cat.idx[keys[1]]]}与{cat.name[cat.idx[keys[0]]]}（同一成分，重复用药）")
+
+
 VISIT_PLANTS = {"overlapping_prescriptions": refill_elsewhere,
-                "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True)}
+                "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True),
+                "duplicate_ingredient": forms_visit,
+                "near_miss:sequential_forms": lambda pl, i, case: forms_visit(pl, i, case, near=True)}
 FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
-              "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True)}
+              "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True),
+              "duplicate_ingredient": duplicate_ingredient,
+              "near_miss:sequential_forms": lambda pl, ed, i, case: duplicate_ingredient(pl, ed, i, case, near=True)}
