@@ -230,6 +230,9 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
     t = dt.datetime(2024, 8, 5, 9)
     add_visit("KL0", psn_no[55], "H03", "21", t, t + 2 * day, "I10", "D002",
               [("L014", 2.0, 35.0, t, "D002"), ("L003", 1.0, 150.0, t, "D002"), ("L003", 1.0, 150.0, t + day, "D002")], 0.7)
+    # inpatient_without_treatment: a stay billed its bed (L014) and nothing else
+    t = dt.datetime(2024, 8, 12, 9)
+    add_visit("KW0", psn_no[56], "H03", "21", t, t + 3 * day, "M54.5", "D002", [("L014", 3.0, 35.0, t, "D002")], 0.7)
     stock = []
     for inst_code in hospitals + pharmacies:
         for code in [c for c in lst["med_list_codg"] if chrg_of[c] in ("09", "11")]:

@@ -177,6 +177,11 @@ RULES = {
         HAVING SUM(CASE WHEN f.med_chrgitm_type IN ('03', '04') THEN f.det_item_fee_sumamt END) >= 0.6 * SUM(f.det_item_fee_sumamt)
            AND SUM(CASE WHEN f.med_chrgitm_type IN ('05', '06', '09', '10', '11') THEN f.det_item_fee_sumamt ELSE 0 END)
                <= 0.01 * SUM(f.det_item_fee_sumamt)"""),
+    "inpatient_without_treatment": (VISIT, """
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE m.med_type = '21' GROUP BY 1, 2, 3
+        HAVING COUNT(CASE WHEN f.med_chrgitm_type = '01' THEN 1 END) > 0
+           AND COUNT(CASE WHEN f.med_chrgitm_type IN ('03', '04', '05', '06', '08', '09', '10', '11') THEN 1 END) = 0"""),
     "upcoded_consultation": (VISIT, f"""
         WITH k(code, lv) AS (VALUES {_values(CONSULT_LEVELS)})
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)

@@ -40,6 +40,7 @@ SCENARIO_RULE = {
     "repeated_consultation_fee": "repeated_consultation_fee",
     "setting_limit": "setting_limit",
     "low_threshold_admission": "low_threshold_admission",
+    "inpatient_without_treatment": "inpatient_without_treatment",
     "overlapping_prescriptions": "overlapping_prescriptions",
     "duplicate_ingredient": "duplicate_ingredient",
 }

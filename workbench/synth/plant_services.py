@@ -11,13 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from .plant_more import _stay, _tagged
+from .plant_visits import STAY_DX
 from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3,
                     "repeated_consultation_fee": 2, "second_visit_same_day": 2,
                     "setting_limit": 3, "outpatient_infusion": 2,
-                    "low_threshold_admission": 3, "checkup_with_treatment": 3}
+                    "low_threshold_admission": 3, "checkup_with_treatment": 3,
+                    "inpatient_without_treatment": 3, "one_test_kept": 3}
 
 # the grades of nursing the synthetic catalogue bills by the day (rules/knowledge/k_nursing_grade.csv)
 GRADES = ("nursing1", "nursing2")
@@ -173,12 +175,51 @@ def low_threshold_admission(pl, ed, i, case, near=False):
         pl.record(case, uid=u, detail=f"住院{stay_days}个床日，只做检查化验（{len(new)}项体检式检查），无治疗、手术及用药")
 
 
+# --- inpatient_without_treatment: a stay billed for bed and nursing only (虚假住院) ------------
+NO_CARE_TYPES = ("03", "04", "05", "06", "08", "09", "10", "11")
+
+
+def lower_level_stay(pl, i, case):
+    """A 6-11-day stay of a new person at a 二级 or lower hospital of the county: a stay of bed
+    and nursing only costs little, and a 三级 hospital's deductible would leave it unpaid."""
+    p = pl.persons(1, pl.free(30, 85))
+    insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+    insts = insts[np.asarray(pl.region.inst_lv)[insts] > 0]
+    if not len(p) or not len(insts):
+        return
+    p, d0 = int(p[0]), int(pl.rng.integers(5, DAYS - 20))
+    pl.add_stay(i, p, int(pl.choose(insts)), pl.pick_dx(p, d0, STAY_DX), d0, d0 + int(pl.rng.integers(6, 12)))
+
+
+def stay_without_treatment(pl, ed, i, case, near=False):
+    """Every examination, test, treatment, surgery, material and drug line of a 6-11-day stay
+    dropped: bed, nursing and the daily 住院诊查费 remain (so no day is a ghost day of
+    ghost_bed). The near miss keeps the stay's first test or examination."""
+    v, cat, ln = ed.v, ed.cat, ed.lines
+    for u in _tagged(v, i):
+        u = int(u)
+        js = ed.of(u)
+        care = js[np.isin(cat.chrgitm[ln.item[js]], NO_CARE_TYPES)]
+        tests = care[np.isin(cat.chrgitm[ln.item[care]], ("03", "04"))]
+        if near and not len(tests):
+            continue
+        ed.drop[care] = True
+        if near:
+            ed.drop[tests[0]] = False
+            continue
+        stay_days = int(max(v.d1[u] - v.d0[u], 1))
+        pl.record(case, uid=u, detail=f"住院{stay_days}个床日只收床位费、护理费和诊查费，无任何检查、治疗、手术、材料或药品")
+
+
 VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit,
                 "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True),
                 "setting_limit": setting_visit, "near_miss:outpatient_infusion": lambda pl, i, case: setting_visit(pl, i, case, near=True),
-                "low_threshold_admission": short_stay, "near_miss:checkup_with_treatment": short_stay}
+                "low_threshold_admission": short_stay, "near_miss:checkup_with_treatment": short_stay,
+                "inpatient_without_treatment": lower_level_stay, "near_miss:one_test_kept": lower_level_stay}
 FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved,
               "repeated_consultation_fee": repeated_consultation_fee,
               "setting_limit": setting_limit, "near_miss:outpatient_infusion": lambda pl, ed, i, case: setting_limit(pl, ed, i, case, near=True),
               "low_threshold_admission": low_threshold_admission,
-              "near_miss:checkup_with_treatment": lambda pl, ed, i, case: low_threshold_admission(pl, ed, i, case, near=True)}
+              "near_miss:checkup_with_treatment": lambda pl, ed, i, case: low_threshold_admission(pl, ed, i, case, near=True),
+              "inpatient_without_treatment": stay_without_treatment,
+              "near_miss:one_test_kept": lambda pl, ed, i, case: stay_without_treatment(pl, ed, i, case, near=True)}

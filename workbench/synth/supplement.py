@@ -49,6 +49,7 @@ SUPPLEMENT_CASES = {
     "duplicate_ingredient": 8, "near_miss:sequential_forms": 4,
     "setting_limit": 8, "near_miss:outpatient_infusion": 4,
     "low_threshold_admission": 8, "near_miss:checkup_with_treatment": 4,
+    "inpatient_without_treatment": 8, "near_miss:one_test_kept": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
 PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE}
