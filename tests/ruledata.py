@@ -251,6 +251,11 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
         t = dt.datetime(2024, 9, 2 + i, 9)
         add_visit(f"KD{i}", psn_no[60 + i], "H04", "11", t, t + dt.timedelta(minutes=30), "J20.9", "D003",
                   [("XJ01MAL089A001", 5.0, 0.5, t, "D003"), ("XJ01MAL089B018", 1.0, 8.5, t, "D003")], 0.7)
+    # card_multi_institution_same_day: one card at three hospitals and a pharmacy on one day
+    for i, (where, med_type) in enumerate([("H01", "11"), ("H03", "11"), ("H07", "11"), ("Y02", "41")]):
+        t = dt.datetime(2024, 10, 8, 8 + 2 * i)
+        add_visit(f"KM{i}", psn_no[65], where, med_type, t, t + dt.timedelta(minutes=30), "J06.9", None if med_type == "41" else "D005",
+                  [("L002", 1.0, 12.5, t, "D005")], 0.6)
     return {"psn": psn, "insu": insu, "medins": medins, "dr": dr, "mdtrt": pd.DataFrame(visits),
             "setl": pd.DataFrame(setls), "fee": pd.DataFrame(fees), "list": lst, "list_incl": list_incl,
             "stock": pd.DataFrame(stock)}

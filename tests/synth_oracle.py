@@ -237,6 +237,8 @@ RULES = {
     "unlisted_item": (VISIT, """
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
         WHERE f.med_list_codg NOT IN (SELECT med_list_codg FROM list)"""),
+    "card_multi_institution_same_day": (["psn_no"], """
+        SELECT DISTINCT psn_no FROM mdtrt GROUP BY psn_no, CAST(begntime AS DATE) HAVING COUNT(DISTINCT fixmedins_code) >= 4"""),
 }
 
 

@@ -302,6 +302,7 @@ REGION_DEPENDENT = {
     "frequent_purchase": "one finding per person over purchases at every pharmacy",
     "duplicate_enrollment": "one finding per person's enrolment spells, no institution",
     "chronic_outpatient_without_diagnosis": "the person's qualifying diagnosis may be on a visit at any institution",
+    "card_multi_institution_same_day": "one finding per person and day over visits at every institution",
 }
 KEYS = ["rule_id", "fixmedins_code", "dr_code", "psn_no", "mdtrt_id"]
 COMPARED = ["finding_id", *KEYS, "amount_at_risk", "evidence", "detail", "detail_en"]

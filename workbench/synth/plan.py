@@ -43,6 +43,7 @@ SCENARIO_RULE = {
     "inpatient_without_treatment": "inpatient_without_treatment",
     "overlapping_prescriptions": "overlapping_prescriptions",
     "duplicate_ingredient": "duplicate_ingredient",
+    "card_multi_institution_same_day": "card_multi_institution_same_day",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from .billing import bill
 from .chunk import finish_visits
 from .output import fee_columns, mdtrt_columns, setl_columns, to_table, visit_ids
-from . import plant_drugs, plant_more, plant_services
+from . import plant_cards, plant_drugs, plant_more, plant_services
 from .people import NO_DEATH, SEQ_SHUFFLE, make_people, person_tables
 from .plan import Case, Plan, _count
 from .planter import ChunkPlanter
@@ -50,10 +50,12 @@ SUPPLEMENT_CASES = {
     "setting_limit": 8, "near_miss:outpatient_infusion": 4,
     "low_threshold_admission": 8, "near_miss:checkup_with_treatment": 4,
     "inpatient_without_treatment": 8, "near_miss:one_test_kept": 4,
+    "card_multi_institution_same_day": 8, "near_miss:three_institutions_one_day": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
-PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE}
-VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS, **plant_drugs.VISIT_PLANTS}
+PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE,
+                    **plant_cards.PERSONS_PER_CASE}
+VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS, **plant_drugs.VISIT_PLANTS, **plant_cards.VISIT_PLANTS}
 FEE_PLANTS = {**plant_more.FEE_PLANTS, **plant_services.FEE_PLANTS, **plant_drugs.FEE_PLANTS}
 
 
@@ -144,4 +146,10 @@ def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger):
            ("mdtrt", to_table("mdtrt", mdtrt_columns(lookups, ids, psn_ids, visits))),
            ("setl", to_table("setl", setl_columns(lookups, ids, psn_ids, visits, rows))),
            ("fee", to_table("fee", fee_columns(lookups, ids, psn_ids, visits, lines)))]
+    table_plant = plant_cards.TABLE_PLANTS.get(scenario)
+    if table_plant is not None:  # settlements, spells or insurance places a case changes
+        tables = dict(out)
+        for i, case in enumerate(cases):
+            tables = table_plant(cp, i, case, tables, visits, ids)
+        out = list(tables.items())
     return out, cp.truth_rows(visits, new_of_old, ids, psn_ids)
