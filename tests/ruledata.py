@@ -243,7 +243,9 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
                               "inv_end": begn})
     # duplicate_ingredient: levofloxacin tablets and infusion (one ingredient in k_drug_ingredient)
     # on one visit; listed after the ledger's draws, so every other row is unchanged
-    forms = [("XJ01MAL089A001", "左氧氟沙星片(0.5g)"), ("XJ01MAL089B018", "左氧氟沙星氯化钠注射液(0.5g)")]
+    # and contraindicated_combination: clopidogrel with omeprazole on one visit
+    forms = [("XJ01MAL089A001", "左氧氟沙星片(0.5g)"), ("XJ01MAL089B018", "左氧氟沙星氯化钠注射液(0.5g)"),
+             ("XB01ACL039A001", "硫酸氢氯吡格雷片(75mg)"), ("XA02BCA211E001", "奥美拉唑肠溶胶囊(20mg)")]
     lst = pd.concat([lst, pd.DataFrame([{**lst.iloc[-1].to_dict(), "med_list_codg": code, "list_name": name,
                                          "med_chrgitm_type": "09"} for code, name in forms])], ignore_index=True)
     chrg_of.update({code: "09" for code, _ in forms})
@@ -251,6 +253,8 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
         t = dt.datetime(2024, 9, 2 + i, 9)
         add_visit(f"KD{i}", psn_no[60 + i], "H04", "11", t, t + dt.timedelta(minutes=30), "J20.9", "D003",
                   [("XJ01MAL089A001", 5.0, 0.5, t, "D003"), ("XJ01MAL089B018", 1.0, 8.5, t, "D003")], 0.7)
+        add_visit(f"KX{i}", psn_no[62 + i], "H02", "11", t, t + dt.timedelta(minutes=30), "I25.1", "D001",
+                  [("XB01ACL039A001", 14.0, 0.25, t, "D001"), ("XA02BCA211E001", 28.0, 0.12, t, "D001")], 0.7)
     # card_multi_institution_same_day: one card at three hospitals and a pharmacy on one day
     for i, (where, med_type) in enumerate([("H01", "11"), ("H03", "11"), ("H07", "11"), ("Y02", "41")]):
         t = dt.datetime(2024, 10, 8, 8 + 2 * i)

@@ -41,6 +41,10 @@ with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowled
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_ingredient.csv",
           encoding="utf-8", newline="") as _fh:
     INGREDIENTS = [(r["med_list_codg"], r["ingredient"]) for r in csv.DictReader(_fh)]
+# drug pairs that must not be combined: (code a, code b), from the knowledge table the rule reads
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_contraindication.csv",
+          encoding="utf-8", newline="") as _fh:
+    CONTRAINDICATED = [(r["med_list_codg_a"], r["med_list_codg_b"]) for r in csv.DictReader(_fh)]
 # items paid in one setting only: (item code, 'inpatient' or 'outpatient')
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_setting_limit.csv",
           encoding="utf-8", newline="") as _fh:
@@ -206,6 +210,12 @@ RULES = {
                    JOIN k ON k.code = f.med_list_codg GROUP BY ALL HAVING SUM(f.cnt) > 0)
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM x JOIN mdtrt m USING (mdtrt_id)
         GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, x.d, x.ing HAVING COUNT(*) > 1"""),
+    "contraindicated_combination": (VISIT, f"""
+        WITH k(a, b) AS (VALUES {_values(CONTRAINDICATED)}),
+             x AS (SELECT f.mdtrt_id, CAST(f.fee_ocur_time AS DATE) d, f.med_list_codg c FROM fee f
+                   GROUP BY ALL HAVING SUM(f.cnt) > 0)
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM x xa JOIN k ON k.a = xa.c
+        JOIN x xb ON xb.mdtrt_id = xa.mdtrt_id AND xb.d = xa.d AND xb.c = k.b JOIN mdtrt m ON m.mdtrt_id = xa.mdtrt_id"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

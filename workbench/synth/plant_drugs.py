@@ -15,7 +15,8 @@ from .plant_more import _tagged
 from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
-PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4, "duplicate_ingredient": 3, "sequential_forms": 3}
+PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4, "duplicate_ingredient": 3, "sequential_forms": 3,
+                    "contraindicated_combination": 3, "aspirin_with_ppi": 3}
 
 # chronic conditions and a drug of each that the condition's profile may bill (whole daily
 # doses, so days of supply = cnt / max_daily_cnt is exactly the supply prescribed)
@@ -122,11 +123,53 @@ def duplicate_ingredient(pl, ed, i, case, near=False):
             pl.record(case, uid=int(u), detail=f"同一次门诊同日开具{cat.name[cat.idx[keys[1]]]}与{cat.name[cat.idx[keys[0]]]}（同一成分，重复用药）")
 
 
+# --- contraindicated_combination: a pair the labels forbid, on one visit -----------------------
+# the pair of rules/knowledge/k_drug_contraindication.csv planted: clopidogrel with omeprazole
+# (Plavix label 7.1); the near miss gives aspirin instead (not a pair)
+PAIR, NEAR_PAIR = ("clopidogrel", "omeprazole"), ("aspirin", "omeprazole")
+PAIR_DX = ("I25.1", "I20.0")  # clopidogrel is paid for coronary disease (list.lmt_dise)
+
+
+def pair_visit(pl, i, case):
+    """An outpatient visit of a new patient with coronary heart disease at a county hospital."""
+    p = pl.persons(1, pl.free(40, 80))
+    insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+    if not len(p) or not len(insts):
+        return
+    d = int(pl.rng.integers(5, DAYS - 5))
+    pl.add(i, p=int(p[0]), inst=int(pl.choose(insts)), med=11, d0=d, dx=pl.pick_dx(int(p[0]), d, PAIR_DX), supply=14)
+
+
+def contraindicated_combination(pl, ed, i, case, near=False):
+    """Both drugs of the pair for 14 days (the profile's lines, else new ones); for the near
+    miss, aspirin and omeprazole, and the profile's clopidogrel taken off the visit."""
+    v, cat = ed.v, ed.cat
+    keys = NEAR_PAIR if near else PAIR
+    for u in _tagged(v, i):
+        js = ed.of(u)
+        for key in keys:
+            item = cat.idx[key]
+            cnt = float(supply_cnt(cat, np.array([item]), 14)[0])
+            own = js[ed.lines.item[js] == item]
+            if len(own):
+                ed.lines.cnt[own[0]] = cnt
+            else:
+                ed.add(int(u), item, v.d0[u], v.t0[u] + 600, cnt)
+        if near:
+            ed.drop[js[ed.lines.item[js] == cat.idx[PAIR[0]]]] = True
+        else:
+            pl.record(case, uid=int(u), detail=f"同一次门诊同日开具{cat.name[cat.idx[PAIR[0]]]}与{cat.name[cat.idx[PAIR[1]]]}"
+                                               "（说明书：避免合用，奥美拉唑减弱氯吡格雷抗血小板作用）")
+
+
 VISIT_PLANTS = {"overlapping_prescriptions": refill_elsewhere,
                 "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True),
                 "duplicate_ingredient": forms_visit,
-                "near_miss:sequential_forms": lambda pl, i, case: forms_visit(pl, i, case, near=True)}
+                "near_miss:sequential_forms": lambda pl, i, case: forms_visit(pl, i, case, near=True),
+                "contraindicated_combination": pair_visit, "near_miss:aspirin_with_ppi": pair_visit}
 FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
               "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True),
               "duplicate_ingredient": duplicate_ingredient,
-              "near_miss:sequential_forms": lambda pl, ed, i, case: duplicate_ingredient(pl, ed, i, case, near=True)}
+              "near_miss:sequential_forms": lambda pl, ed, i, case: duplicate_ingredient(pl, ed, i, case, near=True),
+              "contraindicated_combination": contraindicated_combination,
+              "near_miss:aspirin_with_ppi": lambda pl, ed, i, case: contraindicated_combination(pl, ed, i, case, near=True)}
