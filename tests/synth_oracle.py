@@ -249,6 +249,9 @@ RULES = {
         WHERE f.med_list_codg NOT IN (SELECT med_list_codg FROM list)"""),
     "card_multi_institution_same_day": (["psn_no"], """
         SELECT DISTINCT psn_no FROM mdtrt GROUP BY psn_no, CAST(begntime AS DATE) HAVING COUNT(DISTINCT fixmedins_code) >= 4"""),
+    "settlement_fee_mismatch": (VISIT, """
+        WITH s AS (SELECT mdtrt_id, SUM(medfee_sumamt) m FROM setl GROUP BY 1), f AS (SELECT mdtrt_id, SUM(det_item_fee_sumamt) a FROM fee GROUP BY 1)
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM s JOIN f USING (mdtrt_id) JOIN mdtrt m USING (mdtrt_id) WHERE ABS(s.m - f.a) > 1"""),
 }
 
 

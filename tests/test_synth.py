@@ -205,9 +205,13 @@ def test_collusion_rings_fill_one_pharmacy_the_day_of_the_doctors_visit(s):
 def test_money_adds_up_exactly(s):
     assert _one(s, "SELECT COUNT(*) FROM fee WHERE det_item_fee_sumamt <> CAST(cnt * pric AS DECIMAL(18,2))") == 0
     assert _one(s, "SELECT COUNT(*) FROM setl WHERE hifp_pay + acct_pay + psn_cash_pay <> medfee_sumamt OR fund_pay_sumamt < hifp_pay") == 0
-    assert _one(s, """WITH f AS (SELECT mdtrt_id, SUM(det_item_fee_sumamt) a FROM fee GROUP BY 1),
+    # settlements equal their lines, but for the planted settlement_fee_mismatch cases and its
+    # four near misses (settled 0.60 above their lines, a rounding difference)
+    odd = s.con.execute("""WITH f AS (SELECT mdtrt_id, SUM(det_item_fee_sumamt) a FROM fee GROUP BY 1),
                            t AS (SELECT mdtrt_id, SUM(medfee_sumamt) a FROM setl GROUP BY 1)
-                      SELECT COUNT(*) FROM mdtrt m LEFT JOIN f USING (mdtrt_id) LEFT JOIN t USING (mdtrt_id) WHERE f.a IS DISTINCT FROM t.a""") == 0
+                      SELECT t.a - f.a FROM mdtrt m LEFT JOIN f USING (mdtrt_id) LEFT JOIN t USING (mdtrt_id) WHERE f.a IS DISTINCT FROM t.a
+                        AND m.mdtrt_id NOT IN (SELECT mdtrt_id FROM truth WHERE rule_id = 'settlement_fee_mismatch')""").fetchall()
+    assert sorted(d for (d,) in odd) == [Decimal("0.60")] * 4
     refunds = _row(s, """SELECT COUNT(*), SUM(CASE WHEN o.medfee_sumamt = -r.medfee_sumamt AND o.hifp_pay = -r.hifp_pay THEN 1 ELSE 0 END)
                        FROM setl r JOIN setl o ON o.mdtrt_id = r.mdtrt_id AND o.refd_setl_flag = '0' AND o.setl_id < r.setl_id
                        WHERE r.refd_setl_flag = '1'""")

@@ -44,6 +44,7 @@ SCENARIO_RULE = {
     "overlapping_prescriptions": "overlapping_prescriptions",
     "duplicate_ingredient": "duplicate_ingredient",
     "card_multi_institution_same_day": "card_multi_institution_same_day",
+    "settlement_fee_mismatch": "settlement_fee_mismatch",
     "contraindicated_combination": "contraindicated_combination",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)

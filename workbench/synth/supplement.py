@@ -51,6 +51,7 @@ SUPPLEMENT_CASES = {
     "low_threshold_admission": 8, "near_miss:checkup_with_treatment": 4,
     "inpatient_without_treatment": 8, "near_miss:one_test_kept": 4,
     "card_multi_institution_same_day": 8, "near_miss:three_institutions_one_day": 4,
+    "settlement_fee_mismatch": 8, "near_miss:settlement_rounding": 4,
     "contraindicated_combination": 8, "near_miss:aspirin_with_ppi": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
