@@ -154,7 +154,11 @@ RULES = {
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
         WHERE f.med_list_codg IN (SELECT code FROM k) AND COALESCE(m.dise_codg, '') <> ''
           AND NOT EXISTS (SELECT 1 FROM k WHERE k.code = f.med_list_codg
-                          AND STARTS_WITH(UPPER(REPLACE(m.dise_codg, '.', '')), k.prefix))"""),
+                          AND STARTS_WITH(UPPER(REPLACE(m.dise_codg, '.', '')), k.prefix))
+        UNION
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE f.med_chrgitm_type IN ('03', '04') AND SUBSTR(REPLACE(m.dise_codg, '.', ''), 1, 3) IN ('Z00', 'Z02', 'Z10')
+          AND m.mdtrt_id IN (SELECT mdtrt_id FROM setl GROUP BY 1 HAVING SUM(hifp_pay) > 0)"""),
     "nursing_days_over_stay": (VISIT, """
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id) JOIN list l USING (med_list_codg)
         WHERE m.med_type = '21' AND f.med_chrgitm_type = '07' AND l.per_day

@@ -41,6 +41,7 @@ SCENARIO_RULE = {
     "setting_limit": "setting_limit",
     "low_threshold_admission": "low_threshold_admission",
     "inpatient_without_treatment": "inpatient_without_treatment",
+    "health_check_billed": "test_without_indication",
     "overlapping_prescriptions": "overlapping_prescriptions",
     "duplicate_ingredient": "duplicate_ingredient",
     "card_multi_institution_same_day": "card_multi_institution_same_day",

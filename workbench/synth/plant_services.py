@@ -9,6 +9,7 @@ threshold; near misses sit just inside it and are not recorded.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from .plant_more import _stay, _tagged
 from .plant_visits import STAY_DX
@@ -19,7 +20,8 @@ PERSONS_PER_CASE = {"nursing_days_over_stay": 3, "nursing_day_moved": 3,
                     "repeated_consultation_fee": 2, "second_visit_same_day": 2,
                     "setting_limit": 3, "outpatient_infusion": 2,
                     "low_threshold_admission": 3, "checkup_with_treatment": 3,
-                    "inpatient_without_treatment": 3, "one_test_kept": 3}
+                    "inpatient_without_treatment": 3, "one_test_kept": 3,
+                    "health_check_billed": 2, "health_check_self_paid": 2}
 
 # the grades of nursing the synthetic catalogue bills by the day (rules/knowledge/k_nursing_grade.csv)
 GRADES = ("nursing1", "nursing2")
@@ -211,15 +213,73 @@ def stay_without_treatment(pl, ed, i, case, near=False):
         pl.record(case, uid=u, detail=f"住院{stay_days}个床日只收床位费、护理费和诊查费，无任何检查、治疗、手术、材料或药品")
 
 
+# --- test_without_indication, 体检 part: a health check billed to the fund --------------------
+# rules/knowledge/k_health_check.csv lists the check-up encounters (Z00, Z02, Z10); the
+# synthetic diagnoses have none, so the visit's diagnosis is written by a table plant
+CHECKUP_DX = ("Z00.000", "健康查体")
+
+
+def checkup_visit(pl, i, case):
+    """An outpatient visit of a new person of 20-70 at a hospital of the county (not tertiary)
+    or at a township centre; the fee plant bills the check-up, the table plant its diagnosis."""
+    r = pl.region
+    insts = np.concatenate([pl.inpatient_insts(pl.chunk.county, tertiary=False), r.by_kind[(pl.chunk.county, "township")]])
+    insts = insts[r.inst_flags[insts] == 0]
+    p = pl.persons(1, pl.free(20, 70))
+    if not len(p) or not len(insts):
+        return
+    p, d = int(p[0]), int(pl.rng.integers(5, DAYS - 5))
+    pl.add(i, p=p, inst=int(pl.choose(insts)), med=11, d0=d, dx=pl.pick_dx(p, d, ("J06.9", "K29.7", "M54.5")))
+
+
+def health_check(pl, ed, i, case, near=False):
+    """The visit's treatment and drugs dropped and the health-check panel's items it has not
+    billed yet added (one line each); recorded unless it is the self-paid near miss."""
+    v, cat, ln = ed.v, ed.cat, ed.lines
+    panel = cat.items(*CHECKUP)
+    for u in _tagged(v, i):
+        u = int(u)
+        js = ed.of(u)
+        ed.drop[js[np.isin(cat.chrgitm[ln.item[js]], CARE_TYPES)]] = True
+        new = panel[~np.isin(panel, ln.item[js])]
+        ed.add(u, new, v.d0[u], v.t0[u] + 600 + 60 * np.arange(len(new)), 1.0)
+        if not near:
+            pl.record(case, uid=u, detail=f"健康体检（主诊断{CHECKUP_DX[0]}）的{len(new)}项检查检验由统筹基金支付")
+
+
+def checkup_diagnosis(pl, i, case, tables, visits, ids, near=False):
+    """The case's visit coded as a health check (Z00.000 健康查体); the near miss is paid by
+    the person (no fund payment), which is how a check-up is settled."""
+    mdtrt, setl = tables["mdtrt"].to_pandas(), tables["setl"].to_pandas()
+    for pos in np.flatnonzero(visits.tag == i):
+        mid = ids[int(pos)].as_py()
+        m = mdtrt.index[mdtrt.mdtrt_id == mid]
+        mdtrt.loc[m, "dise_codg"], mdtrt.loc[m, "dise_name"] = CHECKUP_DX
+        if near:
+            for j in setl.index[setl.mdtrt_id == mid]:
+                setl.at[j, "psn_cash_pay"] = setl.at[j, "psn_cash_pay"] + setl.at[j, "hifp_pay"]
+                setl.at[j, "fund_pay_sumamt"] = setl.at[j, "fund_pay_sumamt"] - setl.at[j, "hifp_pay"]
+                setl.at[j, "hifp_pay"] = setl.at[j, "hifp_pay"] - setl.at[j, "hifp_pay"]
+    tables["mdtrt"] = pa.Table.from_pandas(mdtrt, schema=tables["mdtrt"].schema, preserve_index=False)
+    tables["setl"] = pa.Table.from_pandas(setl, schema=tables["setl"].schema, preserve_index=False)
+    return tables
+
+
 VISIT_PLANTS = {"nursing_days_over_stay": stay_visit, "near_miss:nursing_day_moved": stay_visit,
                 "repeated_consultation_fee": consultation_visit, "near_miss:second_visit_same_day": lambda pl, i, case: consultation_visit(pl, i, case, near=True),
                 "setting_limit": setting_visit, "near_miss:outpatient_infusion": lambda pl, i, case: setting_visit(pl, i, case, near=True),
                 "low_threshold_admission": short_stay, "near_miss:checkup_with_treatment": short_stay,
-                "inpatient_without_treatment": lower_level_stay, "near_miss:one_test_kept": lower_level_stay}
+                "inpatient_without_treatment": lower_level_stay, "near_miss:one_test_kept": lower_level_stay,
+                "health_check_billed": checkup_visit, "near_miss:health_check_self_paid": checkup_visit}
 FEE_PLANTS = {"nursing_days_over_stay": nursing_days_over_stay, "near_miss:nursing_day_moved": near_nursing_day_moved,
               "repeated_consultation_fee": repeated_consultation_fee,
               "setting_limit": setting_limit, "near_miss:outpatient_infusion": lambda pl, ed, i, case: setting_limit(pl, ed, i, case, near=True),
               "low_threshold_admission": low_threshold_admission,
               "near_miss:checkup_with_treatment": lambda pl, ed, i, case: low_threshold_admission(pl, ed, i, case, near=True),
               "inpatient_without_treatment": stay_without_treatment,
-              "near_miss:one_test_kept": lambda pl, ed, i, case: stay_without_treatment(pl, ed, i, case, near=True)}
+              "near_miss:one_test_kept": lambda pl, ed, i, case: stay_without_treatment(pl, ed, i, case, near=True),
+              "health_check_billed": health_check,
+              "near_miss:health_check_self_paid": lambda pl, ed, i, case: health_check(pl, ed, i, case, near=True)}
+# edits of a scenario's finished tables (what no fee edit reaches: the visit's diagnosis, its settlement)
+TABLE_PLANTS = {"health_check_billed": checkup_diagnosis,
+                "near_miss:health_check_self_paid": lambda *a: checkup_diagnosis(*a, near=True)}

@@ -53,11 +53,13 @@ SUPPLEMENT_CASES = {
     "card_multi_institution_same_day": 8, "near_miss:three_institutions_one_day": 4,
     "settlement_fee_mismatch": 8, "near_miss:settlement_rounding": 4,
     "contraindicated_combination": 8, "near_miss:aspirin_with_ppi": 4,
+    "health_check_billed": 6, "near_miss:health_check_self_paid": 3,
 }
 # plant functions and persons per case of each scenario, from every planter module
 PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE,
                     **plant_cards.PERSONS_PER_CASE}
 VISIT_PLANTS = {**plant_more.VISIT_PLANTS, **plant_services.VISIT_PLANTS, **plant_drugs.VISIT_PLANTS, **plant_cards.VISIT_PLANTS}
+TABLE_PLANTS = {**plant_cards.TABLE_PLANTS, **plant_services.TABLE_PLANTS}
 FEE_PLANTS = {**plant_more.FEE_PLANTS, **plant_services.FEE_PLANTS, **plant_drugs.FEE_PLANTS}
 
 
@@ -148,7 +150,7 @@ def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger):
            ("mdtrt", to_table("mdtrt", mdtrt_columns(lookups, ids, psn_ids, visits))),
            ("setl", to_table("setl", setl_columns(lookups, ids, psn_ids, visits, rows))),
            ("fee", to_table("fee", fee_columns(lookups, ids, psn_ids, visits, lines)))]
-    table_plant = plant_cards.TABLE_PLANTS.get(scenario)
+    table_plant = TABLE_PLANTS.get(scenario)
     if table_plant is not None:  # settlements, spells or insurance places a case changes
         tables = dict(out)
         for i, case in enumerate(cases):
