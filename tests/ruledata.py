@@ -255,6 +255,14 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
                   [("XJ01MAL089A001", 5.0, 0.5, t, "D003"), ("XJ01MAL089B018", 1.0, 8.5, t, "D003")], 0.7)
         add_visit(f"KX{i}", psn_no[62 + i], "H02", "11", t, t + dt.timedelta(minutes=30), "I25.1", "D001",
                   [("XB01ACL039A001", 14.0, 0.25, t, "D001"), ("XA02BCA211E001", 28.0, 0.12, t, "D001")], 0.7)
+    # treatment_course_limit: 注射用血栓通 (paid 14 days a stay) on 16 days of a stay
+    lst = pd.concat([lst, pd.DataFrame([{**lst.iloc[-1].to_dict(), "med_list_codg": "ZA12AAX0158040",
+                                         "list_name": "注射用血栓通(冻干)(150mg)", "med_chrgitm_type": "11",
+                                         "max_daily_cnt": 4.0}])], ignore_index=True)
+    chrg_of["ZA12AAX0158040"] = "11"
+    t = dt.datetime(2024, 9, 10, 9)
+    add_visit("KT0", psn_no[64], "H02", "21", t, t + 18 * day, "I63.9", "D001",
+              [("ZA12AAX0158040", 4.0, 12.5, t + k * day, "D001") for k in range(16)], 0.75)
     # card_multi_institution_same_day: one card at three hospitals and a pharmacy on one day
     for i, (where, med_type) in enumerate([("H01", "11"), ("H03", "11"), ("H07", "11"), ("Y02", "41")]):
         t = dt.datetime(2024, 10, 8, 8 + 2 * i)

@@ -45,6 +45,10 @@ with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowled
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_contraindication.csv",
           encoding="utf-8", newline="") as _fh:
     CONTRAINDICATED = [(r["med_list_codg_a"], r["med_list_codg_b"]) for r in csv.DictReader(_fh)]
+# drugs paid for at most so many days of one stay: (code, days), the per-stay rows of the rule's table
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_course_limit.csv",
+          encoding="utf-8", newline="") as _fh:
+    COURSE_LIMITS = [(r["med_list_codg"], int(r["max_days"])) for r in csv.DictReader(_fh) if r["scope"] == "stay"]
 # items paid in one setting only: (item code, 'inpatient' or 'outpatient')
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_setting_limit.csv",
           encoding="utf-8", newline="") as _fh:
@@ -220,6 +224,11 @@ RULES = {
                    GROUP BY ALL HAVING SUM(f.cnt) > 0)
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM x xa JOIN k ON k.a = xa.c
         JOIN x xb ON xb.mdtrt_id = xa.mdtrt_id AND xb.d = xa.d AND xb.c = k.b JOIN mdtrt m ON m.mdtrt_id = xa.mdtrt_id"""),
+    "treatment_course_limit": (VISIT, f"""
+        WITH k(code, max_days) AS (VALUES {_values(COURSE_LIMITS)})
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        JOIN list l USING (med_list_codg) JOIN k ON k.code = f.med_list_codg
+        WHERE m.med_type = '21' GROUP BY 1, 2, 3, f.med_list_codg HAVING SUM(f.cnt) / MAX(l.max_daily_cnt) > MAX(k.max_days)"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

@@ -23,6 +23,9 @@ UPCODE_P, NORMAL_UPCODE_P = 0.9, 0.2
 PANEL_ITEMS = ("cbc", "urine", "liver_panel", "kidney_panel", "ecg", "chest_dr")
 HEAVY_ORAL = ("ginkgo_tab", "naoxintong", "shensong", "jinshuibao")
 HEAVY_INJ = ("xueshuantong_inj", "ginkgo_inj", "shenmai_inj")
+# drugs whose catalogue note pays at most so many days of one stay (单次住院最多支付14天; the
+# rules' knowledge table rules/knowledge/k_drug_course_limit.csv lists them)
+COURSE_DAYS = {"xueshuantong_inj": 14, "ginkgo_inj": 14, "shenmai_inj": 14}
 REFILL_TOLERANCE = 3  # days of a supply left at which a drug is dispensed again (early refill)
 TCM_ITEMS = ("acupuncture", "moxibustion", "cupping", "tuina", "acupoint_patch")
 
@@ -185,9 +188,20 @@ def bill(visits, people, region, know, rng) -> Cols:
     lines.item = np.where(swap, cat.pair[lines.item], lines.item)
     lines = clean(_panel(visits, lines, region, know), visits, ctx, know)
     lines.pric = cat.price_fen[lines.item, ctx.lv[lines.v]]
-    lines = lines.take(~on_hand(lines, visits, know))
+    lines = lines.take(~beyond_course(lines, visits, know) & ~on_hand(lines, visits, know))
     order = np.argsort(lines.v, kind="stable")
     return lines.take(order)
+
+
+def beyond_course(lines, visits, know):
+    """Daily lines of a course-limited drug (:data:`COURSE_DAYS`) after the paid days of a stay
+    (boolean per line): normal billing stops the drug, or bills it to the patient, when the
+    course is used. Deterministic, so every random stream stays as it was."""
+    out = np.zeros(len(lines), dtype=bool)
+    for key, limit in COURSE_DAYS.items():
+        m = (lines.item == know.cat.idx[key]) & (visits.med[lines.v] == 21)
+        out |= m & (lines.day - visits.d0[lines.v] >= limit)
+    return out
 
 
 def on_hand(lines, visits, know, tolerance=REFILL_TOLERANCE, droppable=None):

@@ -47,6 +47,7 @@ SCENARIO_RULE = {
     "card_multi_institution_same_day": "card_multi_institution_same_day",
     "settlement_fee_mismatch": "settlement_fee_mismatch",
     "contraindicated_combination": "contraindicated_combination",
+    "treatment_course_limit": "treatment_course_limit",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -16,7 +16,8 @@ from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4, "duplicate_ingredient": 3, "sequential_forms": 3,
-                    "contraindicated_combination": 3, "aspirin_with_ppi": 3}
+                    "contraindicated_combination": 3, "aspirin_with_ppi": 3,
+                    "treatment_course_limit": 3, "course_within_limit": 3}
 
 # chronic conditions and a drug of each that the condition's profile may bill (whole daily
 # doses, so days of supply = cnt / max_daily_cnt is exactly the supply prescribed)
@@ -162,14 +163,50 @@ def contraindicated_combination(pl, ed, i, case, near=False):
                                                "（说明书：避免合用，奥美拉唑减弱氯吡格雷抗血小板作用）")
 
 
+# --- treatment_course_limit: a course-limited drug paid beyond its days -------------------------
+# rules/knowledge/k_drug_course_limit.csv: 注射用血栓通 paid at most 14 days a stay (billing stops
+# the background's at 14: billing.COURSE_DAYS)
+COURSE_DRUG, COURSE_LIMIT = "xueshuantong_inj", 14
+
+
+def course_stay(pl, i, case):
+    """A stroke stay of 18-24 days of a new patient at a county hospital."""
+    p = pl.persons(1, pl.free(45, 85))
+    insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
+    if not len(p) or not len(insts):
+        return
+    p = int(p[0])
+    d0 = int(pl.rng.integers(5, DAYS - 40))
+    pl.add_stay(i, p, int(pl.choose(insts)), pl.pick_dx(p, d0, ("I63.9",)), d0, d0 + int(pl.rng.integers(18, 25)))
+
+
+def treatment_course_limit(pl, ed, i, case, near=False):
+    """The injection every day from admission for 16-18 days (the near miss 12-14), in place of
+    the profile's own lines of it."""
+    v, cat, ln = ed.v, ed.cat, ed.lines
+    item = cat.idx[COURSE_DRUG]
+    for u in _tagged(v, i):
+        u = int(u)
+        n = int(pl.rng.integers(COURSE_LIMIT - 2, COURSE_LIMIT + 1) if near else pl.rng.integers(COURSE_LIMIT + 2, COURSE_LIMIT + 5))
+        js = ed.of(u)
+        ed.drop[js[ln.item[js] == item]] = True
+        days = v.d0[u] + np.arange(n)
+        ed.add(u, np.full(n, item), days, np.full(n, 8 * 3600 + 1500), float(np.ceil(cat.dose[item])))
+        if not near:
+            pl.record(case, uid=u, detail=f"一次住院使用{cat.name[item]}{n}天，医保目录限单次住院最多支付{COURSE_LIMIT}天")
+
+
 VISIT_PLANTS = {"overlapping_prescriptions": refill_elsewhere,
                 "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True),
                 "duplicate_ingredient": forms_visit,
                 "near_miss:sequential_forms": lambda pl, i, case: forms_visit(pl, i, case, near=True),
-                "contraindicated_combination": pair_visit, "near_miss:aspirin_with_ppi": pair_visit}
+                "contraindicated_combination": pair_visit, "near_miss:aspirin_with_ppi": pair_visit,
+                "treatment_course_limit": course_stay, "near_miss:course_within_limit": course_stay}
 FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
               "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True),
               "duplicate_ingredient": duplicate_ingredient,
               "near_miss:sequential_forms": lambda pl, ed, i, case: duplicate_ingredient(pl, ed, i, case, near=True),
               "contraindicated_combination": contraindicated_combination,
-              "near_miss:aspirin_with_ppi": lambda pl, ed, i, case: contraindicated_combination(pl, ed, i, case, near=True)}
+              "near_miss:aspirin_with_ppi": lambda pl, ed, i, case: contraindicated_combination(pl, ed, i, case, near=True),
+              "treatment_course_limit": treatment_course_limit,
+              "near_miss:course_within_limit": lambda pl, ed, i, case: treatment_course_limit(pl, ed, i, case, near=True)}
