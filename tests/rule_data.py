@@ -107,11 +107,12 @@ class Claims:
                 self.settle(mdtrt_id, f"R{mdtrt_id}", -Decimal(str(medfee)), -Decimal(str(hifp)), refund=True)
         return self
 
-    def settle(self, mdtrt_id, setl_id, medfee, hifp, refund=False):
+    def settle(self, mdtrt_id, setl_id, medfee, hifp, refund=False, time=None):
+        """One settlement row, dated ``time`` (default: the visit's start)."""
         v = self._visits[mdtrt_id]
         medfee, hifp = Decimal(str(medfee)), Decimal(str(hifp))
         self.rows["setl"].append({"setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": v["psn_no"],
-                                  "fixmedins_code": v["fixmedins_code"], "setl_time": v["begn"],
+                                  "fixmedins_code": v["fixmedins_code"], "setl_time": _ts(time) if time is not None else v["begn"],
                                   "medfee_sumamt": medfee, "hifp_pay": hifp, "acct_pay": Decimal("0"),
                                   "psn_cash_pay": medfee - hifp, "fund_pay_sumamt": hifp,
                                   "refd_setl_flag": "1" if refund else "0"})

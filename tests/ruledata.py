@@ -272,6 +272,10 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
     t = dt.datetime(2024, 10, 9, 9)
     add_visit("KF0", psn_no[66], "H02", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D001", [("L002", 2.0, 12.5, t, "D001")], 0.7)
     setls[-1].update(medfee_sumamt=_money(75.0), hifp_pay=_money(52.5), psn_cash_pay=_money(22.5), fund_pay_sumamt=_money(52.5))
+    # settlement_outside_enrolment: a person whose spell ended on 1 October settled on 20 October
+    insu.loc[67, "enddate"] = dt.date(2024, 10, 1)
+    t = dt.datetime(2024, 10, 20, 9)
+    add_visit("KE0", psn_no[67], "H03", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D002", [("L002", 1.0, 12.5, t, "D002")], 0.7)
     return {"psn": psn, "insu": insu, "medins": medins, "dr": dr, "mdtrt": pd.DataFrame(visits),
             "setl": pd.DataFrame(setls), "fee": pd.DataFrame(fees), "list": lst, "list_incl": list_incl,
             "stock": pd.DataFrame(stock)}

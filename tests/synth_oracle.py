@@ -265,6 +265,11 @@ RULES = {
     "settlement_fee_mismatch": (VISIT, """
         WITH s AS (SELECT mdtrt_id, SUM(medfee_sumamt) m FROM setl GROUP BY 1), f AS (SELECT mdtrt_id, SUM(det_item_fee_sumamt) a FROM fee GROUP BY 1)
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM s JOIN f USING (mdtrt_id) JOIN mdtrt m USING (mdtrt_id) WHERE ABS(s.m - f.a) > 1"""),
+    "settlement_outside_enrolment": (VISIT, """
+        SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM setl s JOIN mdtrt m USING (mdtrt_id) JOIN psn p ON p.psn_no = m.psn_no
+        WHERE s.refd_setl_flag = '0' AND (p.death_date IS NULL OR CAST(s.setl_time AS DATE) <= p.death_date)
+          AND NOT EXISTS (SELECT 1 FROM insu i WHERE i.psn_no = m.psn_no
+                          AND CAST(s.setl_time AS DATE) BETWEEN i.begndate AND COALESCE(i.enddate, DATE '9999-12-31'))"""),
 }
 
 

@@ -46,6 +46,7 @@ SCENARIO_RULE = {
     "duplicate_ingredient": "duplicate_ingredient",
     "card_multi_institution_same_day": "card_multi_institution_same_day",
     "settlement_fee_mismatch": "settlement_fee_mismatch",
+    "settlement_outside_enrolment": "settlement_outside_enrolment",
     "contraindicated_combination": "contraindicated_combination",
     "treatment_course_limit": "treatment_course_limit",
 }
