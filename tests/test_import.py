@@ -423,7 +423,8 @@ def test_cms_fixture_imports_with_exact_rows(tmp_path):
     mdtrt = {r["mdtrt_id"]: r for r in pq.read_table(out / "mdtrt.parquet").to_pylist()}
     assert mdtrt["CLM46614"] == {"mdtrt_id": "CLM46614", "psn_no": "BENE11001", "fixmedins_code": "PRV55912", "med_type": "21",
                                  "begntime": dt.datetime(2009, 4, 12), "endtime": dt.datetime(2009, 4, 18), "dise_codg": "1970",
-                                 "atddr_no": "PHY390922"}
+                                 "atddr_no": "PHY390922", "drg_codg": "201"}  # DiagnosisGroupCode, inpatient only
+    assert mdtrt["CLM121801"]["drg_codg"] is None  # an outpatient claim has no DRG
     assert (mdtrt["CLM121801"]["med_type"], mdtrt["CLM121801"]["begntime"], mdtrt["CLM121801"]["endtime"]) == (
         "11", dt.datetime(2009, 1, 6), dt.datetime(2009, 1, 7))
     assert mdtrt["CLM150998"]["dise_codg"] == "0389"  # ICD-9 as given, leading zero kept

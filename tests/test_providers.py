@@ -634,7 +634,8 @@ def test_priority_beats_money_on_the_dev_half_of_real_claims(tmp_path):
         ev = evaluate(profile_providers(s))
     assert ev["institutions"] == 1037 and ev["positives"] == 215
     assert ev["auc_money"] == pytest.approx(0.881, abs=0.001) and ev["auc_size"] == pytest.approx(0.861, abs=0.001)
-    assert ev["auc_priority"] > ev["auc_money"], ev
+    # 0.890 against 0.881 with the DRG as case-mix group (0.8875 with the diagnosis category)
+    assert ev["auc_priority"] >= ev["auc_money"] + 0.008, ev
     assert ev["auc"] >= 0.78, ev
 
 
@@ -668,6 +669,13 @@ def test_planted_outliers_still_lead_in_a_county_extract(demo_data, tmp_path, co
     inst = result.institutions
     assert set(inst.admdvs[inst.fixmedins_code.isin(ev["positive_ranks"])]) == {county}
     assert ev["positives"] == 3 and ev["auc"] >= 0.95, ev["positive_ranks"]
-    assert max(ev["positive_ranks"].values()) <= 3, ev["positive_ranks"]
+    # They lead every institution but the planted splitting hospitals (truth rule "stays"), which
+    # the readmission rate rightly flags too (county 370883 of the demo holds one since the synth
+    # plants more cases there).
+    truth = pd.read_parquet(tmp_path / "x" / "truth.parquet")
+    splitting = set(truth.fixmedins_code[truth.rule_id == "stays"]) - set(ev["positive_ranks"])
+    order = inst.sort_values("rank").fixmedins_code
+    ranks = {c: i + 1 for i, c in enumerate(order[~order.isin(splitting)])}
+    assert max(ranks[c] for c in ev["positive_ranks"]) <= 3, (ev["positive_ranks"], sorted(splitting))
     # the peers are the extract's: far fewer than the region's, and the medians are theirs
     assert inst.groupby("peer_group").size().max() < 16
