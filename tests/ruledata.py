@@ -263,6 +263,14 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
     t = dt.datetime(2024, 9, 10, 9)
     add_visit("KT0", psn_no[64], "H02", "21", t, t + 18 * day, "I63.9", "D001",
               [("ZA12AAX0158040", 4.0, 12.5, t + k * day, "D001") for k in range(16)], 0.75)
+    # rx_drug_without_prescription: amoxicillin bought at a pharmacy without a prescribing doctor
+    lst = pd.concat([lst, pd.DataFrame([{**lst.iloc[-1].to_dict(), "med_list_codg": "XJ01CAA042E001",
+                                         "list_name": "阿莫西林胶囊(0.25g)", "med_chrgitm_type": "09",
+                                         "max_daily_cnt": 6.0}])], ignore_index=True)
+    chrg_of["XJ01CAA042E001"] = "09"
+    t = dt.datetime(2024, 10, 14, 15)
+    add_visit("KR0", psn_no[66], "Y01", "41", t, t + dt.timedelta(minutes=5), "J06.9", None,
+              [("XJ01CAA042E001", 24.0, 0.08, t, "D028")], 0.6)
     # card_multi_institution_same_day: one card at three hospitals and a pharmacy on one day
     for i, (where, med_type) in enumerate([("H01", "11"), ("H03", "11"), ("H07", "11"), ("Y02", "41")]):
         t = dt.datetime(2024, 10, 8, 8 + 2 * i)

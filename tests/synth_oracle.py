@@ -49,6 +49,10 @@ with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowled
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_drug_course_limit.csv",
           encoding="utf-8", newline="") as _fh:
     COURSE_LIMITS = [(r["med_list_codg"], int(r["max_days"])) for r in csv.DictReader(_fh) if r["scope"] == "stay"]
+# prescription-only drugs a pharmacy sells on a prescription only
+with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_rx_only.csv",
+          encoding="utf-8", newline="") as _fh:
+    RX_ONLY = [r["med_list_codg"] for r in csv.DictReader(_fh)]
 # items paid in one setting only: (item code, 'inpatient' or 'outpatient')
 with open(Path(__file__).resolve().parents[1] / "workbench" / "rules" / "knowledge" / "k_setting_limit.csv",
           encoding="utf-8", newline="") as _fh:
@@ -229,6 +233,10 @@ RULES = {
         SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
         JOIN list l USING (med_list_codg) JOIN k ON k.code = f.med_list_codg
         WHERE m.med_type = '21' GROUP BY 1, 2, 3, f.med_list_codg HAVING SUM(f.cnt) / MAX(l.max_daily_cnt) > MAX(k.max_days)"""),
+    "rx_drug_without_prescription": (VISIT, f"""
+        SELECT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN mdtrt m USING (mdtrt_id)
+        WHERE m.med_type = '41' AND COALESCE(TRIM(m.atddr_no), '') = '' AND f.med_list_codg IN ({", ".join(repr(c) for c in RX_ONLY)})
+        GROUP BY 1, 2, 3, f.med_list_codg HAVING SUM(f.cnt) > 0"""),
     "duplicate_enrollment": (["psn_no"], """
         WITH c AS (SELECT DISTINCT a.certno FROM insu a JOIN insu b ON a.certno = b.certno AND (a.psn_no, a.begndate) < (b.psn_no, b.begndate)
                    WHERE a.begndate <= COALESCE(b.enddate, DATE '9999-12-31') AND b.begndate <= COALESCE(a.enddate, DATE '9999-12-31'))

@@ -26,6 +26,10 @@ HEAVY_INJ = ("xueshuantong_inj", "ginkgo_inj", "shenmai_inj")
 # drugs whose catalogue note pays at most so many days of one stay (单次住院最多支付14天; the
 # rules' knowledge table rules/knowledge/k_drug_course_limit.csv lists them)
 COURSE_DAYS = {"xueshuantong_inj": 14, "ginkgo_inj": 14, "shenmai_inj": 14}
+# prescription-only drugs a pharmacy sells on a prescription only (the rules' knowledge table
+# rules/knowledge/k_rx_only.csv lists them), and the OTC drug a buyer without one gets instead
+RX_ONLY = {"amoxicillin": "lianhua", "cefixime": "lianhua", "azithromycin": "lianhua", "levofloxacin": "lianhua",
+           "estazolam": "zaoren"}
 REFILL_TOLERANCE = 3  # days of a supply left at which a drug is dispensed again (early refill)
 TCM_ITEMS = ("acupuncture", "moxibustion", "cupping", "tuina", "acupoint_patch")
 
@@ -188,7 +192,8 @@ def bill(visits, people, region, know, rng) -> Cols:
     lines.item = np.where(swap, cat.pair[lines.item], lines.item)
     lines = clean(_panel(visits, lines, region, know), visits, ctx, know)
     lines.pric = cat.price_fen[lines.item, ctx.lv[lines.v]]
-    lines = lines.take(~beyond_course(lines, visits, know) & ~on_hand(lines, visits, know))
+    lines = lines.take(~beyond_course(lines, visits, know) & ~unprescribed(lines, visits, know, ctx.lv))
+    lines = lines.take(~on_hand(lines, visits, know))
     order = np.argsort(lines.v, kind="stable")
     return lines.take(order)
 
@@ -202,6 +207,32 @@ def beyond_course(lines, visits, know):
         m = (lines.item == know.cat.idx[key]) & (visits.med[lines.v] == 21)
         out |= m & (lines.day - visits.d0[lines.v] >= limit)
     return out
+
+
+def unprescribed(lines, visits, know, lv, droppable=None):
+    """Lines of prescription-only drugs (:data:`RX_ONLY`) on background pharmacy purchases
+    without a prescribing doctor (boolean per line): the pharmacy does not sell them. A purchase
+    of such drugs only keeps one line, changed to the OTC drug of :data:`RX_ONLY` (same days of
+    supply, the level's price; ``lines`` is changed in place). ``droppable``, a mask of visits,
+    widens the background to planted visits. Deterministic, so every random stream stays as it
+    was."""
+    cat = know.cat
+    rx = np.zeros(len(cat), dtype=bool)
+    rx[cat.items(*RX_ONLY)] = True
+    bad = rx[lines.item] & (visits.med[lines.v] == 41) & (visits.doc[lines.v] < 0)
+    bad &= (visits.tag == -1 if droppable is None else droppable)[lines.v]
+    left = np.bincount(lines.v, minlength=len(visits)) - np.bincount(lines.v[bad], minlength=len(visits))
+    js = np.flatnonzero(bad & (left[lines.v] == 0))
+    js = js[np.unique(lines.v[js], return_index=True)[1]]  # one line of each such visit
+    sub = np.full(len(cat), -1, dtype=np.int64)
+    for key, otc in RX_ONLY.items():
+        sub[cat.idx[key]] = cat.idx[otc]
+    days = lines.cnt[js] / cat.max_daily[lines.item[js]]
+    lines.item[js] = sub[lines.item[js]]
+    lines.cnt[js] = supply_cnt(cat, lines.item[js], days)
+    lines.pric[js] = cat.price_fen[lines.item[js], lv[lines.v[js]]]
+    bad[js] = False
+    return bad
 
 
 def on_hand(lines, visits, know, tolerance=REFILL_TOLERANCE, droppable=None):

@@ -49,6 +49,7 @@ SCENARIO_RULE = {
     "settlement_outside_enrolment": "settlement_outside_enrolment",
     "contraindicated_combination": "contraindicated_combination",
     "treatment_course_limit": "treatment_course_limit",
+    "rx_drug_without_prescription": "rx_drug_without_prescription",
 }
 # cases per scenario at demo scale (multiplied by Scale.case_factor / actor_factor)
 VISIT_CASES = {

@@ -12,12 +12,14 @@ import numpy as np
 
 from .billing import supply_cnt
 from .plant_more import _tagged
+from .region import D
 from .sampling import DAYS
 
 # persons made per case (a case may need several; the rest are insured without claims)
 PERSONS_PER_CASE = {"overlapping_prescriptions": 4, "early_refill": 4, "duplicate_ingredient": 3, "sequential_forms": 3,
                     "contraindicated_combination": 3, "aspirin_with_ppi": 3,
-                    "treatment_course_limit": 3, "course_within_limit": 3}
+                    "treatment_course_limit": 3, "course_within_limit": 3,
+                    "rx_drug_without_prescription": 2, "rx_with_prescription": 2}
 
 # chronic conditions and a drug of each that the condition's profile may bill (whole daily
 # doses, so days of supply = cnt / max_daily_cnt is exactly the supply prescribed)
@@ -196,12 +198,52 @@ def treatment_course_limit(pl, ed, i, case, near=False):
             pl.record(case, uid=u, detail=f"一次住院使用{cat.name[item]}{n}天，医保目录限单次住院最多支付{COURSE_LIMIT}天")
 
 
+# --- rx_drug_without_prescription: an antibiotic sold at a pharmacy without a prescription ------
+# rules/knowledge/k_rx_only.csv; the background's pharmacies sell none without one
+# (billing.RX_ONLY, planter.RX_SCENARIOS)
+RX_DRUGS = ("amoxicillin", "cefixime", "azithromycin")
+COLD_DX = ("J06.9", "J02.9", "J20.9")
+
+
+def rx_purchase(pl, i, case, near=False):
+    """A new adult's purchase at their pharmacy for a cold, without a prescribing doctor; the
+    near miss on the prescription of a doctor of their township centre (外配处方)."""
+    ppl = pl.people
+    p = pl.persons(1, pl.free(18, 75))
+    if not len(p):
+        return
+    p = int(p[0])
+    d = int(pl.rng.integers(5, DAYS - 5))
+    doc = -1
+    if near:
+        doc = int(pl.region.doctors(np.array([ppl.home_township[p]]), np.array([D["A03"]]), pl.rng)[0])
+    u = int(pl.add(i, p=p, inst=int(ppl.home_pharmacy[p]), med=41, d0=d, dx=pl.pick_dx(p, d, COLD_DX), doc=doc, supply=5)[0])
+    pl.pending_rx_drug = {**getattr(pl, "pending_rx_drug", {}), u: str(pl.choose(np.array(RX_DRUGS)))}
+
+
+def rx_drug_without_prescription(pl, ed, i, case, near=False):
+    """The antibiotic for 5 days, unless the purchase's profile billed it already."""
+    v, cat = ed.v, ed.cat
+    for u in _tagged(v, i):
+        key = pl.pending_rx_drug.get(int(v.uid[u]))
+        if key is None:
+            continue
+        item = cat.idx[key]
+        js = ed.of(u)
+        if not np.any(ed.lines.item[js] == item):
+            ed.add(int(u), item, v.d0[u], v.t0[u], float(supply_cnt(cat, np.array([item]), 5)[0]))
+        if not near:
+            pl.record(case, uid=int(u), detail=f"定点药店无处方销售处方药{cat.name[item]}（抗菌药物须凭处方销售）并由医保结算")
+
+
 VISIT_PLANTS = {"overlapping_prescriptions": refill_elsewhere,
                 "near_miss:early_refill": lambda pl, i, case: refill_elsewhere(pl, i, case, near=True),
                 "duplicate_ingredient": forms_visit,
                 "near_miss:sequential_forms": lambda pl, i, case: forms_visit(pl, i, case, near=True),
                 "contraindicated_combination": pair_visit, "near_miss:aspirin_with_ppi": pair_visit,
-                "treatment_course_limit": course_stay, "near_miss:course_within_limit": course_stay}
+                "treatment_course_limit": course_stay, "near_miss:course_within_limit": course_stay,
+                "rx_drug_without_prescription": rx_purchase,
+                "near_miss:rx_with_prescription": lambda pl, i, case: rx_purchase(pl, i, case, near=True)}
 FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
               "near_miss:early_refill": lambda pl, ed, i, case: overlapping_prescriptions(pl, ed, i, case, near=True),
               "duplicate_ingredient": duplicate_ingredient,
@@ -209,4 +251,6 @@ FEE_PLANTS = {"overlapping_prescriptions": overlapping_prescriptions,
               "contraindicated_combination": contraindicated_combination,
               "near_miss:aspirin_with_ppi": lambda pl, ed, i, case: contraindicated_combination(pl, ed, i, case, near=True),
               "treatment_course_limit": treatment_course_limit,
-              "near_miss:course_within_limit": lambda pl, ed, i, case: treatment_course_limit(pl, ed, i, case, near=True)}
+              "near_miss:course_within_limit": lambda pl, ed, i, case: treatment_course_limit(pl, ed, i, case, near=True),
+              "rx_drug_without_prescription": rx_drug_without_prescription,
+              "near_miss:rx_with_prescription": lambda pl, ed, i, case: rx_drug_without_prescription(pl, ed, i, case, near=True)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .billing import PANEL, on_hand
+from .billing import PANEL, on_hand, unprescribed
 from .cols import Cols
 from .people import NO_DEATH
 from .plan import truth_row
@@ -22,6 +22,9 @@ INPATIENT_KINDS = ("township", "county", "county2", "tcm", "private")
 # planted scenarios about visits whose drugs are only the diagnosis' usual billing: a drug the
 # person still has on hand is not dispensed again there either (no accidental 重复开药)
 INCIDENTAL_DRUGS = ("frequent_outpatient", "near_miss:frequent_outpatient")
+# planted scenarios whose pharmacy purchases sell a prescription-only drug without a prescription
+# on purpose; every other purchase without a prescribing doctor gets no such drug (as in billing)
+RX_SCENARIOS = ("rx_drug_without_prescription",)
 
 
 class ChunkPlanter:
@@ -170,6 +173,8 @@ class ChunkPlanter:
         # a plant may have changed a supply (or added one): background lines of a drug the person
         # then has on hand go, as in billing
         drugs_incidental = np.isin(visits.tag, [i for i, c in enumerate(self.cases) if c.scenario in INCIDENTAL_DRUGS])
+        rx_planted = np.isin(visits.tag, [i for i, c in enumerate(self.cases) if c.scenario in RX_SCENARIOS])
+        lines = lines.take(~unprescribed(lines, visits, self.know, self.region.inst_lv[visits.inst], droppable=~rx_planted))
         return lines.take(~on_hand(lines, visits, self.know, droppable=(visits.tag == -1) | drugs_incidental))
 
     # --- outputs -------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ SUPPLEMENT_CASES = {
     "contraindicated_combination": 8, "near_miss:aspirin_with_ppi": 4,
     "health_check_billed": 6, "near_miss:health_check_self_paid": 3,
     "treatment_course_limit": 8, "near_miss:course_within_limit": 4,
+    "rx_drug_without_prescription": 8, "near_miss:rx_with_prescription": 4,
 }
 # plant functions and persons per case of each scenario, from every planter module
 PERSONS_PER_CASE = {**plant_more.PERSONS_PER_CASE, **plant_services.PERSONS_PER_CASE, **plant_drugs.PERSONS_PER_CASE,
