@@ -75,3 +75,45 @@ def screenshot(page, folder: Path, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+# --- the lists drawn as data grids (widgets._grid): clicked by their geometry --------------------------
+def grid_cell(page, scope: str, row: int, x: float = 40) -> tuple:
+    """Page coordinates of a point ``x`` pixels into row ``row`` of the grid inside ``scope``
+    (the widgets' own geometry: :mod:`widgets._grid`)."""
+    from widgets import _grid as G
+
+    grid = page.locator(f"{scope} .lm-DataGrid").first
+    grid.scroll_into_view_if_needed()  # a click outside the window reaches nothing
+    box = grid.bounding_box()
+    return box["x"] + G.ROW_HEADER + x, box["y"] + G.HEADER + G.ROW * row + G.ROW / 2
+
+
+def header_menu(page, scope: str, left: int, width: int) -> tuple:
+    """Page coordinates of the menu icon of the column ``left`` pixels right of the row header."""
+    from widgets import _grid as G
+
+    grid = page.locator(f"{scope} .lm-DataGrid").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    return box["x"] + G.ROW_HEADER + left + width - 8, box["y"] + G.HEADER - 9
+
+
+def find_in_worklist(page, case_id: str) -> int:
+    """Click the worklist's rows in turn until the case shown below is ``case_id``; its row.
+
+    The case shown says its row (``data-row``): a click on that row would change nothing, so it
+    is read, not clicked; every other click must show the case of the row clicked."""
+    n = int(page.get_attribute(".wb-work [data-rows]", "data-rows"))
+    shown = "() => { const e = document.querySelector('.wb-case'); return e ? [e.dataset.case, +e.dataset.row] : ['', -1]; }"
+    for row in range(n):
+        old, at = page.evaluate(shown)
+        if at != row:
+            page.mouse.click(*grid_cell(page, ".wb-worklist", row))
+            page.wait_for_function("(o) => { const e = document.querySelector('.wb-case');"
+                                   " return e && e.dataset.case !== o; }", arg=old)
+        case, at = page.evaluate(shown)
+        assert at == row, (case, at, row)  # the row clicked is the case shown
+        if case == case_id:
+            return row
+    raise AssertionError(f"{case_id} not among the worklist's {n} rows")
