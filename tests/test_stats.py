@@ -52,7 +52,7 @@ def test_every_sql_peer_group_is_the_stats_key():
 
     rule = load_library()["cost_share_outlier"]
     assert stats.peer_key_sql("m.fixmedins_type", "m.hosp_lv") + " AS peer_group" in rule.sql
-    episodes = stays._episodes_sql(True, True)
+    episodes = stays._episodes_sql(True)
     assert stats.peer_key_sql("i.fixmedins_type", "i.hosp_lv") + " AS peer_group" in episodes
 
 

@@ -5,9 +5,10 @@ findings of rule ``split_hospitalization`` with ``same_diagnosis=false``; on Spa
 :func:`readmission_pairs_spark` from the same SQL), :func:`gap_counts`, a person's stays and a
 stay's bill. Definitions: see :mod:`workbench.stays`.
 
-The stays and their order are read from the rule's own derived view ``v_stay``
-(:data:`SEQUENCE_VIEWS`, SQL in ``rules/views/``), so ``workbench stays`` and the rule cannot
-disagree on which stays stand or which one is "previous".
+The stays, their order and their money are read from the rule's own derived view
+``v_stay_sequence`` (:data:`SEQUENCE_VIEWS`, SQL in ``rules/views/``: the inpatient visits and
+their settlements only), so ``workbench stays`` and the rule cannot disagree on which stays stand
+or which one is "previous".
 """
 from __future__ import annotations
 
@@ -64,16 +65,14 @@ def _check_window(window_days) -> int:
     return int(window_days)
 
 
-def _episodes_sql(has_setl: bool, has_dise_name: bool) -> str:
-    money = _sql("visit_money") if has_setl else _sql("no_money")
+def _episodes_sql(has_dise_name: bool) -> str:
     dise_name = Raw("m.dise_name" if has_dise_name else "CAST(NULL AS VARCHAR)")
-    return _sql("episodes", money=money, dise_name=dise_name,
-                peer_group=Raw(peer_key_sql("i.fixmedins_type", "i.hosp_lv")))
+    return _sql("episodes", dise_name=dise_name, peer_group=Raw(peer_key_sql("i.fixmedins_type", "i.hosp_lv")))
 
 
-#: The rule split_hospitalization's stay sequence: the derived views the episodes are built on
-#: (``rules/views/v_stay.sql`` and the ``v_visit_fund`` it reads), in creation order.
-SEQUENCE_VIEWS = ("v_visit_fund", "v_stay")
+#: The rule split_hospitalization's stay sequence: the derived view the episodes are built on
+#: (``rules/views/v_stay_sequence.sql``, over the contract tables mdtrt and setl).
+SEQUENCE_VIEWS = ("v_stay_sequence",)
 
 
 def _sequence_views() -> list:
@@ -96,15 +95,15 @@ def ensure_episodes(session) -> str:
     ).fetchall()[0][0]
     if not exists:
         have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "v_stay" not in have:  # else the rules' environment made it (perhaps materialised v_visit_fund)
+        if not set(SEQUENCE_VIEWS) <= have:  # else the rules' environment made them
             from ..sql import dialect
             from ..sql.duck import empty_tables
 
-            empty_tables(session)  # without setl, v_visit_fund reads an empty one: no stay reversed
+            empty_tables(session)  # without setl, the view reads an empty one: no stay reversed, no money
             for name, view in _sequence_views():
                 con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {dialect.to_duckdb(view.sql, str(view.path))}')
         cols = {r[0] for r in con.execute("DESCRIBE mdtrt").fetchall()}
-        query = _episodes_sql(session.has("setl"), "dise_name" in cols)
+        query = _episodes_sql("dise_name" in cols)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {EPISODES_TABLE} AS {query}").fetchall()
     return EPISODES_TABLE
 
@@ -183,9 +182,9 @@ def readmission_pairs_spark(session, window_days: int = 15, spark=None) -> pd.Da
     window_days = _check_window(window_days)
     spark = spark or get_spark()
     register_tables(spark, session.folder, session.tables)  # absent tables (setl) read as empty
-    for name, view in _sequence_views():  # v_stay, as on DuckDB
+    for name, view in _sequence_views():  # as on DuckDB
         spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {dialect.to_spark(view.sql, str(view.path))}")
-    query = _episodes_sql(session.has("setl"), "dise_name" in spark.table("mdtrt").columns)
+    query = _episodes_sql("dise_name" in spark.table("mdtrt").columns)
     episodes_sql = dialect.to_spark(query, "stays/sql/episodes.sql")
     spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {EPISODES_TABLE} AS {episodes_sql}")
     pairs_sql = templates.bind(_sql("pairs", episodes=Raw(EPISODES_TABLE)), {"window_days": window_days})

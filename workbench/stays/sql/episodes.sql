@@ -1,18 +1,18 @@
 -- One row per inpatient stay (med_type '21') with the person, the institution, the bill and the
 -- gaps to the person's previous stay at the same institution and at any institution.
--- <money>: a SELECT of (mdtrt_id, medfee_sumamt, hifp_pay, setl_rows), one row per visit.
 -- <dise_name>: m.dise_name when mdtrt carries it, else a NULL.
 -- Gap = date(begntime) - date(previous endtime) in days (0 = readmitted on the day of discharge,
 -- negative = the stays overlap). "Previous": of the stays admitted before it (ordered by
 -- (begntime, endtime, mdtrt_id), so ties are broken the same way on every run and engine), the
 -- one discharged last, the later in that order on a tie; a short stay nested in a longer one
 -- does not hide a readmission after the longer one (rule split_hospitalization alike).
--- The stays and their order are the rule split_hospitalization's: the derived view v_stay
--- (rules/views/v_stay.sql over v_visit_fund: med_type '21', dates, diagnosis category, reversed),
--- registered by the rules' environment before this runs. A fully reversed stay (reversed: the
--- claim was withdrawn) is no previous stay of anyone and has no previous stay itself: the
--- sequences are of the stays that stand, as in the rule. Money comes from <money> (null without
--- setl, where v_stay has 0).
+-- The stays and their order are the rule split_hospitalization's: the derived view
+-- v_stay_sequence (rules/views/v_stay_sequence.sql: med_type '21', dates, diagnosis category,
+-- reversed, and the money of the stays' own settlements), registered by the rules' environment
+-- or by stays.episodes before this runs. A fully reversed stay (reversed: the claim was
+-- withdrawn) is no previous stay of anyone and has no previous stay itself: the sequences are of
+-- the stays that stand, as in the rule. Money is the settlements' sums as they are (the view's
+-- setl_*: null for a stay without settlement, or without setl, where the rule's columns have 0).
 WITH flagged AS (
     SELECT
         v.mdtrt_id,
@@ -26,12 +26,12 @@ WITH flagged AS (
         ${dise_name} AS dise_name,
         v.dise_cat AS dise_category,
         v.atddr_no,
-        v.reversed
-    FROM v_stay AS v
+        v.reversed,
+        v.setl_rows,
+        v.setl_medfee_sumamt,
+        v.setl_hifp_pay
+    FROM v_stay_sequence AS v
     LEFT JOIN mdtrt AS m ON m.mdtrt_id = v.mdtrt_id
-),
-money AS (
-    ${money}
 ),
 seq AS (
     -- each stay's place in the person's sequence at the institution (same) and anywhere (any),
@@ -82,9 +82,9 @@ SELECT
     o.dise_name,
     o.dise_category,
     o.atddr_no,
-    mo.medfee_sumamt,
-    mo.hifp_pay,
-    CAST(COALESCE(mo.setl_rows, 0) AS BIGINT) AS setl_rows,
+    o.setl_medfee_sumamt AS medfee_sumamt,
+    o.setl_hifp_pay AS hifp_pay,
+    o.setl_rows,
     ps.mdtrt_id AS prev_same_mdtrt_id,
     CAST(DATE_DIFF('day', ps.end_date, o.begn_date) AS BIGINT) AS gap_prev_same_days,
     pa.mdtrt_id AS prev_any_mdtrt_id,
@@ -96,4 +96,3 @@ LEFT JOIN seq AS ps
 LEFT JOIN seq AS pa ON pa.psn_no = o.psn_no AND NOT pa.reversed AND pa.rn_any = o.prev_any_rn
 LEFT JOIN psn AS p ON p.psn_no = o.psn_no
 LEFT JOIN medins AS i ON i.fixmedins_code = o.fixmedins_code
-LEFT JOIN money AS mo ON mo.mdtrt_id = o.mdtrt_id
