@@ -1,7 +1,8 @@
 """The labels an analysis is evaluated against: a synthetic region's ``truth`` table.
 
 Every analysis (:class:`~workbench.providers.ProviderAnalysis`,
-:class:`~workbench.rings.RingAnalysis`, :class:`~workbench.stays.StayAnalysis`) follows one
+:class:`~workbench.rings.RingAnalysis`, :class:`~workbench.stays.StayAnalysis`,
+:class:`~workbench.rules.RuleAnalysis`) follows one
 protocol: ``XAnalysis(session, params=None, seed=2024, engine="duckdb")`` and
 ``.evaluate(truth=None) -> DataFrame``. :func:`read_truth` is how ``truth=None`` is resolved.
 """

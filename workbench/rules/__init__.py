@@ -16,7 +16,9 @@ resolve_params(library, config=None, overrides=None) -> {rule_id: {param: value}
 sweep(session, rule_id, param, values, params=None) -> DataFrame
 check_visit(session, mdtrt_id, rules=None, params=None, new_visit=None) -> DataFrame
 evaluate(findings, truth) -> DataFrame (recall / precision per rule)
+RuleAnalysis(session, params, seed=, engine=) -> .findings, .evaluate(truth) (the analyses' protocol)
 """
+from .analysis import RuleAnalysis  # noqa: F401
 from .engine import AuditResult, run_rule, run_rules  # noqa: F401
 from .evaluate import evaluate, match_truth  # noqa: F401
 from .findings import COLUMNS as FINDING_COLUMNS  # noqa: F401

@@ -115,8 +115,37 @@ def run_rule(session, rule, params=None, library=None) -> pd.DataFrame:
     return _findings.build(rule, rows, columns)
 
 
+def resolve_selection(rules=None, params=None, library=None) -> tuple:
+    """The rules to run and every parameter value they run with.
+
+    Parameters
+    ----------
+    rules, params, library
+        As :func:`run_rules`.
+
+    Returns
+    -------
+    chosen : dict of str to Rule
+    values : dict
+        ``{rule_id: {param: value}}``, defaults included.
+
+    Raises
+    ------
+    RuleError
+        An unknown rule, parameters for a rule not chosen, or a bad parameter value.
+    """
+    if library is None and (rules is None or any(not isinstance(r, Rule) for r in _as_list(rules))):
+        library = load_library()
+    chosen = select_rules(library or {}, rules)
+    params = params or {}
+    for rid in params:
+        if rid not in chosen:
+            raise RuleError(f"parameters given for rule {rid!r}, which is not among the rules run")
+    return chosen, {rid: r.resolve(params.get(rid), where=f"rule {rid}") for rid, r in chosen.items()}
+
+
 def run_rules(session, rules=None, params=None, progress=True, library=None, engine="duckdb", out=None,
-              environment=None) -> AuditResult:
+              environment=None, spark=None) -> AuditResult:
     """Run several rules (all of the library by default) and gather their findings.
 
     Parameters
@@ -139,6 +168,8 @@ def run_rules(session, rules=None, params=None, progress=True, library=None, eng
         and ``knowledge/``), e.g. those a run recorded or an evidence pack carries
         (``workbench reproduce``); default: those of the rules' own files
         (:func:`workbench.rules.views.roots_of`).
+    spark : SparkSession, optional
+        The Spark session of ``engine='spark'`` (default: :func:`workbench.sql.spark.get_spark`).
 
     Returns
     -------
@@ -146,19 +177,12 @@ def run_rules(session, rules=None, params=None, progress=True, library=None, eng
     """
     if engine not in ("duckdb", "spark"):
         raise RuleError(f"unknown engine {engine!r} (duckdb or spark)")
-    if library is None and (rules is None or any(not isinstance(r, Rule) for r in _as_list(rules))):
-        library = load_library()
-    chosen = select_rules(library or {}, rules)
-    params = params or {}
-    for rid in params:
-        if rid not in chosen:
-            raise RuleError(f"parameters given for rule {rid!r}, which is not among the rules run")
-    values = {rid: r.resolve(params.get(rid), where=f"rule {rid}") for rid, r in chosen.items()}
+    chosen, values = resolve_selection(rules, params, library)
     started = time.perf_counter()
     if engine == "spark":
         from .spark import SparkRunner  # pyspark only when Spark runs
 
-        runner = SparkRunner(session, list(chosen.values()), roots=environment)
+        runner = SparkRunner(session, list(chosen.values()), spark=spark, roots=environment)
     else:
         runner = DuckRunner(session, list(chosen.values()), roots=environment,
                             say=(lambda line: _say(None, progress, out, line)) if progress else None)

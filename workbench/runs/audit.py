@@ -18,8 +18,8 @@ from ..csvfile import write_csv
 from ..errors import RuleError
 from ..rules import local as _local
 from ..rules import views as _views
-from ..rules.engine import run_rules
-from ..rules.evaluate import evaluate, format_table
+from ..rules.analysis import RuleAnalysis
+from ..rules.evaluate import format_table
 from ..rules.loader import load_library, load_rule, parse_param_overrides, read_config, resolve_params
 from . import manifest as _manifest
 from .folder import FINDINGS_SCHEMA, findings_table, write_findings  # noqa: F401  (workbench.audit.findings_table)
@@ -112,10 +112,10 @@ def audit(data, out, rules=None, param=None, config=None, engine="duckdb", progr
     params = resolve_params(known, config=cfg, overrides=overrides, rules=chosen)
     data_info = _manifest.data_inputs(data, run=out)
     with workbench.open(data, memory_limit=memory_limit, temp_directory=temp_directory) as session:
-        result = run_rules(session, [library[r] for r in chosen], params=params, progress=progress,
-                           library=library, engine=engine)
-        truth = session.df("SELECT * FROM truth") if "truth" in session.tables else None
-    ev = evaluate(result.findings, truth, rules=list(result.counts)) if truth is not None else None
+        analysis = RuleAnalysis(session, {"rules": [library[r] for r in chosen], "overrides": params},
+                                engine=engine, library=library, progress=progress)
+        result = analysis.result
+        ev = analysis.evaluate() if session.has("truth") else None
     # A run is derived data: an earlier run's files are replaced, anything else in --out is kept.
     with datafolder.staged_folder(out, force=True, what="run folder") as tmp:
         outputs = write_findings(result.findings, tmp)
