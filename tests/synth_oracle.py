@@ -116,7 +116,8 @@ RULES = {
     "dispensing_over_limit": (VISIT, """
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
         WHERE m.med_type IN ('11', '14', '41') AND l.med_chrgitm_type IN ('09', '10', '11') AND l.max_daily_cnt > 0
-        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, f.med_list_codg, l.max_daily_cnt HAVING SUM(f.cnt) / l.max_daily_cnt > 30"""),
+        GROUP BY m.psn_no, m.fixmedins_code, m.mdtrt_id, m.med_type, f.med_list_codg, l.max_daily_cnt
+        HAVING SUM(f.cnt) / l.max_daily_cnt > CASE WHEN m.med_type = '14' THEN 84 ELSE 30 END"""),
     "hospital_level_limit": (VISIT, f"""
         SELECT DISTINCT m.psn_no, m.fixmedins_code, m.mdtrt_id FROM fee f JOIN list l USING (med_list_codg) JOIN mdtrt m USING (mdtrt_id)
         JOIN medins i ON i.fixmedins_code = m.fixmedins_code

@@ -151,7 +151,7 @@ def test_default_parameters_follow_the_spec():
     assert d["frequent_purchase"] == {"window_days": 30, "max_purchases": 10}
     assert d["frequent_admission"] == {"window_days": 365, "max_admissions": 6}
     assert d["charge_outside_stay"] == {"tolerance_days": 0}
-    assert d["dispensing_over_limit"] == {"max_days": 30}
+    assert d["dispensing_over_limit"] == {"max_days": 30, "max_days_chronic": 84}
     assert d["stock_mismatch"] == {"tolerance": 0.0}
     assert d["cost_share_outlier"] == {"z_threshold": 3.5, "min_excess": 0.15}
     assert d["ghost_bed"] == {"min_days": 3}

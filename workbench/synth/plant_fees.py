@@ -201,9 +201,12 @@ def dispensing_over_limit(pl, ed, i, case):
     js = ed.of(u)
     j = _one(pl, js[m[js]])
     days = int(pl.rng.integers(60, 121))
+    limit = 30
+    if v.med[u] == 14:  # a 门特 visit may supply 12 weeks (dispensing_over_limit v2): beyond that
+        days, limit = days + 45, 84
     ln.cnt[j] = md[j] * days
     v.tag[u] = i
-    pl.record(case, uid=u, detail=f"一次开具{cat.name[ln.item[j]]}{int(ln.cnt[j])}单位，按每日{int(md[j])}计{days}天用量，超过30天")
+    pl.record(case, uid=u, detail=f"一次开具{cat.name[ln.item[j]]}{int(ln.cnt[j])}单位，按每日{int(md[j])}计{days}天用量，超过{limit}天")
 
 
 def hospital_level_limit(pl, ed, i, case):
