@@ -304,6 +304,7 @@ REGION_DEPENDENT = {
     "chronic_outpatient_without_diagnosis": "the person's qualifying diagnosis may be on a visit at any institution",
     "diagnosis_age_mismatch": "a newborn on the mother's card is left alone after her delivery stay at any institution",
     "card_multi_institution_same_day": "one finding per person and day over visits at every institution",
+    "overlapping_prescriptions": "the earlier supply of the drug was dispensed at another institution",
 }
 KEYS = ["rule_id", "fixmedins_code", "dr_code", "psn_no", "mdtrt_id"]
 COMPARED = ["finding_id", *KEYS, "amount_at_risk", "evidence", "detail", "detail_en"]
