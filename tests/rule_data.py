@@ -43,11 +43,12 @@ class Claims:
         self._empty = set()
 
     # -- master data -----------------------------------------------------------------------
-    def person(self, psn_no, gend="1", brdy="1980-06-15", certno=None, death_date=None, insutype="390"):
+    def person(self, psn_no, gend="1", brdy="1980-06-15", certno=None, death_date=None, insutype="390",
+               insuplc_admdvs="370800"):
         if any(r["psn_no"] == psn_no for r in self.rows["psn"]):
             return self
         self.rows["psn"].append({"psn_no": psn_no, "certno": certno or f"ID{psn_no}", "psn_name": f"N{psn_no}",
-                                 "gend": gend, "brdy": brdy, "insutype": insutype, "insuplc_admdvs": "370800",
+                                 "gend": gend, "brdy": brdy, "insutype": insutype, "insuplc_admdvs": insuplc_admdvs,
                                  "death_date": death_date})
         return self
 

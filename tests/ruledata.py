@@ -284,6 +284,13 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
     insu.loc[67, "enddate"] = dt.date(2024, 10, 1)
     t = dt.datetime(2024, 10, 20, 9)
     add_visit("KE0", psn_no[67], "H03", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D002", [("L002", 1.0, 12.5, t, "D002")], 0.7)
+    # out_of_area_concentration: ten persons insured in another city (临沂) with long stays at H08
+    psn.loc[80:89, "insuplc_admdvs"] = "371302"
+    insu.loc[80:89, "insuplc_admdvs"] = "371302"
+    for i in range(10):
+        t = dt.datetime(2024, 3, 4 + 2 * i, 9)
+        add_visit(f"KO{i}", psn_no[80 + i], "H08", "21", t, t + 12 * day, "I63.9", "D008",
+                  [("L014", 12.0, 35.0, t, "D008"), ("L006", 1.0, 30000.0, t, "D008")], 0.8)
     return {"psn": psn, "insu": insu, "medins": medins, "dr": dr, "mdtrt": pd.DataFrame(visits),
             "setl": pd.DataFrame(setls), "fee": pd.DataFrame(fees), "list": lst, "list_incl": list_incl,
             "stock": pd.DataFrame(stock)}

@@ -279,6 +279,13 @@ RULES = {
         WHERE s.refd_setl_flag = '0' AND (p.death_date IS NULL OR CAST(s.setl_time AS DATE) <= p.death_date)
           AND NOT EXISTS (SELECT 1 FROM insu i WHERE i.psn_no = m.psn_no
                           AND CAST(s.setl_time AS DATE) BETWEEN i.begndate AND COALESCE(i.enddate, DATE '9999-12-31'))"""),
+    "out_of_area_concentration": (["fixmedins_code"], """
+        WITH v AS (SELECT m.fixmedins_code, m.psn_no, s.hifp, LEFT(p.insuplc_admdvs, 4) r, LEFT(i.admdvs, 4) ir
+                   FROM mdtrt m JOIN (SELECT mdtrt_id, SUM(hifp_pay) hifp FROM setl GROUP BY 1) s USING (mdtrt_id)
+                   JOIN psn p ON p.psn_no = m.psn_no JOIN medins i ON i.fixmedins_code = m.fixmedins_code WHERE i.fixmedins_type = '1'),
+             t AS (SELECT fixmedins_code, SUM(hifp) f FROM v GROUP BY 1),
+             a AS (SELECT fixmedins_code, r, SUM(hifp) af, COUNT(DISTINCT psn_no) n FROM v WHERE r <> ir GROUP BY 1, 2)
+        SELECT DISTINCT fixmedins_code FROM a JOIN t USING (fixmedins_code) WHERE af >= 0.3 * f AND n >= 10"""),
 }
 
 

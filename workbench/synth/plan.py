@@ -47,6 +47,7 @@ SCENARIO_RULE = {
     "card_multi_institution_same_day": "card_multi_institution_same_day",
     "settlement_fee_mismatch": "settlement_fee_mismatch",
     "settlement_outside_enrolment": "settlement_outside_enrolment",
+    "out_of_area_concentration": "out_of_area_concentration",
     "contraindicated_combination": "contraindicated_combination",
     "treatment_course_limit": "treatment_course_limit",
     "rx_drug_without_prescription": "rx_drug_without_prescription",

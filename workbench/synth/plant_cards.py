@@ -24,7 +24,7 @@ from .sampling import DAYS, EPOCH_DAY
 PERSONS_PER_CASE = {"card_multi_institution_same_day": 2, "three_institutions_one_day": 2,
                     "settlement_fee_mismatch": 2, "settlement_rounding": 2,
                     "settlement_outside_enrolment": 2, "settled_on_last_day": 2,
-                    "out_of_area_concentration": 16, "few_out_of_area": 8}
+                    "out_of_area_concentration": 60, "few_out_of_area": 12}
 
 # one diagnosis per place, from unrelated systems, so no two visits of a day dispense one drug
 # (no accidental 重复开药) and no visit is a repeat of another
@@ -165,24 +165,37 @@ def near_last_day(pl, i, case, tables, visits, ids):
 
 
 # --- out_of_area_concentration: an institution's stays of persons insured in other cities ---------
+def _small_private(pl, near=False):
+    """Private hospitals without planted behaviour, 一级 (level index 2) first: the small ones an
+    organised stream of outside patients would dominate (the near miss: 二级 ones first, so it
+    does not join a planted case). Any county: the persons are moved to another city anyway."""
+    r = pl.region
+    ok = (r.inst_kind == "private") & (r.inst_flags == 0)
+    ok[list(getattr(pl, "ooa_insts", ()))] = False
+    first = np.flatnonzero(ok & ((r.inst_lv != 2) if near else (r.inst_lv == 2)))
+    return first if len(first) else np.flatnonzero(ok)
+
+
 def out_of_area_stays(pl, i, case, near=False):
-    """Stays of 12-14 new persons (6 for the near miss: too few persons) at one township centre,
-    spread over the year; the table plant moves their insurance to another city."""
-    taken = getattr(pl, "ooa_insts", set())
-    its = [int(x) for x in _free_insts(pl, "township") if int(x) not in taken]
-    if not its:
+    """Stays of 22-26 new persons (6 for the near miss: too few persons), 12-18 days each, at a
+    small private hospital, spread over the year; the table plant moves the persons' insurance
+    to another city."""
+    its = _small_private(pl, near)
+    if not len(its):
         return
-    inst = int(pl.choose(np.array(its)))
-    pl.ooa_insts = taken | {inst}
-    n = 6 if near else int(pl.rng.integers(12, 15))
+    inst = int(pl.choose(its))
+    pl.ooa_insts = getattr(pl, "ooa_insts", set()) | {inst}
+    n = 6 if near else int(pl.rng.integers(22, 27))
+    k = 0
     for _ in range(n):
         p = _one_person(pl, 30, 85)
         if p is None:
             break
         d0 = int(pl.rng.integers(5, DAYS - 20))
-        pl.add_stay(i, p, inst, pl.pick_dx(p, d0, STAY_DX), d0, d0 + int(pl.rng.integers(5, 10)))
+        pl.add_stay(i, p, inst, pl.pick_dx(p, d0, STAY_DX), d0, d0 + int(pl.rng.integers(12, 19)))
+        k += 1
     if not near:
-        pl.record(case, inst=inst, detail=f"{n}名外地（其他城市）参保人在本机构住院，异地就医基金支出占比异常高")
+        pl.record(case, inst=inst, detail=f"{k}名外地（其他城市）参保人在本机构住院，异地就医基金支出占比异常高")
 
 
 def near_few_out_of_area(pl, i, case):

@@ -53,6 +53,7 @@ SUPPLEMENT_CASES = {
     "card_multi_institution_same_day": 8, "near_miss:three_institutions_one_day": 4,
     "settlement_fee_mismatch": 8, "near_miss:settlement_rounding": 4,
     "settlement_outside_enrolment": 8, "near_miss:settled_on_last_day": 4,
+    "out_of_area_concentration": 2, "near_miss:few_out_of_area": 1,
     "contraindicated_combination": 8, "near_miss:aspirin_with_ppi": 4,
     "health_check_billed": 6, "near_miss:health_check_self_paid": 3,
     "treatment_course_limit": 8, "near_miss:course_within_limit": 4,
