@@ -48,6 +48,7 @@ CSS = """<style>
 .wb-queue table.wb-ev td { padding: 3px 8px; border-bottom: 1px solid #e4e7eb; }
 .wb-queue .wb-error { color: #b00020; }
 .wb-queue .wb-finding { background: #f3f6fa; border-left: 5px solid #1f4e79; padding: 8px 12px; }
+.wb-queue .lm-DataGrid { max-width: 1020px; }  /* GRID_MAX_WIDTH from its first paint on (the grid keeps a buffer sized to a wider start) */
 </style>"""
 ROW_NUMBER = "ipydguuid"  # the grid's own row-number column (ipydatagrid 1.4): the queue filters on it
 GRID_COLUMNS = ("amount_at_risk", "result_type", "rule", "institution", "county", "status")
