@@ -58,6 +58,7 @@ def test_explorer_starts_on_the_most_suspicious_institution(result):
     e = ProviderExplorer(result)
     assert (e.peer_group, e.selected, e.x, e.y) == ("1-3", "C07", "pc1", "pc2")
     assert e.group_picker.value == "1-3" and e.picker.value == "C07"
+    assert (e.x_picker.value, e.y_picker.value) == ("pc1", "pc2")  # the pickers show the axes drawn
     assert len(e.picker.options) == 14 and e.picker.options[0][1] == "C07" and "⚠" in e.picker.options[0][0]
     assert "<svg" in e.scatter.value and is_svg(e.profile.value)
     assert e.bars[0][0] == "次均费用 cost per visit" and e.bars[0][1] > 5

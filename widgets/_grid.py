@@ -15,7 +15,8 @@ import ipywidgets as W
 import pandas as pd
 import traitlets as T
 
-ROW, HEADER, COLUMN, ROW_HEADER = 30, 34, 130, 150  # pixels (browser tests click by them)
+ROW, HEADER, COLUMN, ROW_HEADER = 30, 34, 110, 150  # pixels (browser tests click by them)
+SCROLLBAR = 26  # room under the rows for the grid's horizontal scroll bar
 FONT = "15px 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif"  # legible on a projector
 HEADER_BACKGROUND = "#e4ebf2"
 
@@ -47,7 +48,7 @@ def data_grid(frame: pd.DataFrame, rows: int = 12, widths: dict | None = None, f
                     default_renderer=TextRenderer(font=FONT, **background),
                     header_renderer=TextRenderer(font="bold " + FONT, background_color=HEADER_BACKGROUND),
                     renderers=renderers, column_widths=dict(widths or {}),
-                    layout=W.Layout(width="100%", height=f"{HEADER + ROW * max(1, min(rows, len(frame))) + 18}px"))
+                    layout=W.Layout(width="100%", height=f"{HEADER + ROW * max(1, min(rows, len(frame))) + SCROLLBAR}px"))
 
 
 class KeyedGrid(W.VBox):
@@ -77,7 +78,7 @@ class KeyedGrid(W.VBox):
             self.grid.selections = []
             self.grid._visible_rows = []  # the browser sends the new order when it sorts or filters
             self.grid.data = frame
-            self.grid.layout.height = f"{HEADER + ROW * max(1, min(self._rows, len(frame))) + 18}px"
+            self.grid.layout.height = f"{HEADER + ROW * max(1, min(self._rows, len(frame))) + SCROLLBAR}px"
         if self.selected in frame.index:
             self._highlight()
         else:

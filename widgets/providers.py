@@ -174,6 +174,8 @@ class ProviderExplorer(W.VBox):
         self.pick_box.observe(self._point_clicked, names="value")
         with self.hold_trait_notifications():
             self.x, self.y = x, y
+        with self._quiet():  # a trait left at its default sends no change: show it in its picker anyway
+            self.x_picker.value, self.y_picker.value = self.x, self.y
         self.view = view
         first = result.row(selected).peer_group if selected else result.ranked(self.view).peer_group.iloc[0]
         self.peer_group = peer_group or first
@@ -371,6 +373,7 @@ def ranking_html(result, n: int = 20, view: str = "priority") -> W.HTML:
 
 
 RANKING_COLUMNS = ("排名", "名称", "同级组", "检查优先级", "风险分", "异常", "原因")
+RANKING_WIDTHS = {"排名": 70, "名称": 220, "同级组": 200, "异常": 60, "原因": 520}  # pixels; others the grid's own
 
 
 def ranking_frame(result, view: str = "priority") -> pd.DataFrame:
@@ -405,8 +408,7 @@ class RankingGrid(KeyedGrid):
 
     def __init__(self, result, view: str = "priority", **kw):
         self.result = result
-        super().__init__(ranking_frame(result, view), rows=12,
-                         widths={"名称": 220, "同级组": 200, "原因": 520, "排名": 70, "异常": 60},
+        super().__init__(ranking_frame(result, view), rows=12, widths=RANKING_WIDTHS,
                          formats={"检查优先级": ",.2f", "风险分": ".3f"}, **kw)
         self.add_class("wb-ranking")
         self.view = view
@@ -446,7 +448,9 @@ def providers_dashboard(data, run=None, seed: int = 2024, selected: str = "", vi
 
     findings = run if run and Path(run, "findings.parquet").is_file() else None
     try:
-        result = providers.profile_providers(workbench.open(data), findings=findings, seed=seed)
+        session = workbench.open(data)
+        session.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar is a black stripe on the page
+        result = providers.profile_providers(session, findings=findings, seed=seed)
         explorer = ProviderExplorer(result, selected=selected or "", view=view, store=CaseStore(home), run=findings, by=by)
     except (WorkbenchError, TraitError) as e:
         return W.HTML(f"<p class='wb-error' style='color:#b00020;font-size:18px'>{html.escape(str(e))}</p>")

@@ -358,7 +358,9 @@ def rings_dashboard(data, seed: int = 2024, ring_id: str = "", institution: str 
     from workbench.errors import WorkbenchError
 
     try:
-        analysis = rings.RingAnalysis(workbench.open(data), rings.RingParams(**params), seed=seed)
+        session = workbench.open(data)
+        session.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar is a black stripe on the page
+        analysis = rings.RingAnalysis(session, rings.RingParams(**params), seed=seed)
         explorer = RingExplorer(analysis, export_dir=export_dir, ring_id=ring_id, institution=institution,
                                 store=CaseStore(home), by=by)
     except (WorkbenchError, TraitError) as e:

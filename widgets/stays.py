@@ -336,7 +336,9 @@ def stays_dashboard(data, window_days: int = 15, cost_limit="10000", los_limit_d
     from workbench.errors import WorkbenchError
 
     try:
-        analysis = stays.StayAnalysis(workbench.open(data), window_days, cost_limit=cost_limit,
+        session = workbench.open(data)
+        session.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar is a black stripe on the page
+        analysis = stays.StayAnalysis(session, window_days, cost_limit=cost_limit,
                                       los_limit_days=los_limit_days)
         explorer = StaysExplorer(analysis, fixmedins_code, store=CaseStore(home), by=by)
         banner = summary_banner(analysis)

@@ -33,6 +33,7 @@ def wait_institution(page, old: str) -> str:
 
 def test_a_click_on_a_scatter_point_selects_that_institution_in_place(page, voila_server, screenshots):
     open_dashboard(page, voila_server, "providers.ipynb", SCATTER)
+    assert page.locator(".widget-hprogress").count() == 0  # no DuckDB progress bar left on the page
     first, address = shown_institution(page), page.url
     # a point drawn once (no outlier ring, not the star) whose centre no other mark covers
     target = page.evaluate("""(first) => {
@@ -55,6 +56,8 @@ def test_a_click_on_a_scatter_point_selects_that_institution_in_place(page, voil
     picked = page.locator(".jupyter-widgets select").evaluate_all(
         "ss => ss.map(s => s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : '')")
     assert any(target["code"] in p for p in picked)  # the institution dropdown followed
+    page.wait_for_function("(c) => document.querySelector('.wb-open-case .wb-lead').innerText.includes('机构 ' + c)",
+                           arg=target["code"])  # "open a case" follows the click too
     star = page.evaluate("() => [...document.querySelectorAll('.wb-scatter svg a')].map(a => a.getAttribute('xlink:href'))")
     assert star.count(f"providers.ipynb?FIXMEDINS_CODE={target['code']}") == 2  # its point and now the star
     screenshot(page, screenshots, "providers-scatter-clicked")
@@ -68,8 +71,13 @@ def test_the_ranking_grid_selects_the_row_clicked_in_any_order(page, voila_serve
     page.mouse.click(*grid_cell(page, ".wb-ranking", 3))
     fourth = wait_institution(page, first)
     assert "（第 4 位）" in header.inner_text()  # the fourth row is the fourth by priority
-    # the grid's own sort: risk score, highest first (columns 排名 70, 名称 220, 同级组 200, 检查优先级 130)
-    page.mouse.click(*header_menu(page, ".wb-ranking", 620, 130))
+    # the grid's own sort: risk score, highest first (the columns before it: 排名, 名称, 同级组, 检查优先级)
+    from widgets import _grid as G
+    from widgets.providers import RANKING_COLUMNS, RANKING_WIDTHS
+
+    width = [RANKING_WIDTHS.get(c, G.COLUMN) for c in RANKING_COLUMNS]
+    risk = RANKING_COLUMNS.index("风险分")
+    page.mouse.click(*header_menu(page, ".wb-ranking", sum(width[:risk]), width[risk]))
     page.locator(".ipydatagrid-context-menu").get_by_text("Sort Descending", exact=True).click()
     # the highest risk score (the second highest when the institution shown already is it)
     row = 1 if re.search(r"排名第 1(?!\d)", header.inner_text()) else 0
@@ -89,8 +97,10 @@ def test_a_row_of_the_ring_grid_opens_that_ring(page, voila_server, screenshots)
     assert len(listed) >= 2, listed
     open_dashboard(page, voila_server, "rings.ipynb", ".wb-rings .lm-DataGrid")
     page.wait_for_function("(r) => document.body.innerText.includes('团伙 ' + r + '（排名 1')", arg=listed[0])
+    drawn = page.evaluate("() => document.images[0].src")  # the ring's graph
     page.mouse.click(*grid_cell(page, ".wb-rings", 1))
     page.wait_for_function("(r) => document.body.innerText.includes('团伙 ' + r + '（排名 2')", arg=listed[1])
+    page.wait_for_function("(old) => document.images[0].src !== old", arg=drawn)  # and drawn
     assert f"团伙 {listed[0]}（排名 1" not in page.inner_text("body")
     screenshot(page, screenshots, "rings-second-ring")
 
