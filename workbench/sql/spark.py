@@ -109,7 +109,14 @@ def register_tables(spark, folder, names) -> None:
         path = datafolder.table_path(folder, name)
         if path is None:
             continue
-        spark.read.parquet(str(path.resolve())).createOrReplaceTempView(name)
+        df = spark.read.parquet(str(path.resolve()))
+        if name in schema.TABLES:  # contract columns a file lacks read as NULL, as on DuckDB
+            from pyspark.sql import functions as F
+
+            for c in schema.TABLES[name].columns:
+                if c.name not in df.columns:
+                    df = df.withColumn(c.name, F.lit(None).cast(SPARK_TYPES[c.type]))
+        df.createOrReplaceTempView(name)
     for name in schema.TABLE_ORDER:  # absent tables read as empty (rules' optional_tables), as on DuckDB
         if name not in names or datafolder.table_path(folder, name) is None:
             ddl = ", ".join(f"`{c.name}` {SPARK_TYPES[c.type]}" for c in schema.TABLES[name].columns)

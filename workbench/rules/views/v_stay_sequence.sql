@@ -4,9 +4,10 @@
 -- The same rows and values as v_stay, but only the inpatient visits' settlements are summed:
 -- v_stay reads v_visit_fund, which sums every visit's (cheap in an audit, where v_visit_fund is
 -- computed once for most rules, but most of the cost of `workbench stays` on its own).
--- Net money, reversed, begn_day and dise_cat as in v_visit_fund: settlements summed with refund
--- rows as they are; reversed = a refund row and a net bill <= 0 (the claim was withdrawn); a
--- stay without settlement has 0 money and is not reversed.
+-- Net money, reversed, begn_day and dise_cat as in v_visit_fund: settlements summed with reversal
+-- rows (refd_setl_flag '1' or a negative amount) counted negative; reversed = a reversal row and
+-- a net bill <= 0 (the claim was withdrawn); a stay without settlement has 0 money and is not
+-- reversed.
 -- setl_rows, setl_medfee_sumamt, setl_hifp_pay: the settlement rows and their sums as they are
 -- (NULL when the stay has no settlement amount), for `workbench stays`, which shows an unknown bill
 -- as empty rather than 0.
@@ -25,9 +26,9 @@ WITH stay AS (
 s AS (
     SELECT
         t.mdtrt_id,
-        SUM(t.medfee_sumamt) AS medfee_sumamt,
-        SUM(t.hifp_pay) AS hifp_pay,
-        SUM(CASE WHEN t.medfee_sumamt < 0 THEN 1 ELSE 0 END) AS refund_rows,
+        SUM(CASE WHEN t.refd_setl_flag = '1' THEN -ABS(t.medfee_sumamt) ELSE t.medfee_sumamt END) AS medfee_sumamt,
+        SUM(CASE WHEN t.refd_setl_flag = '1' THEN -ABS(t.hifp_pay) ELSE t.hifp_pay END) AS hifp_pay,
+        SUM(CASE WHEN t.medfee_sumamt < 0 OR t.refd_setl_flag = '1' THEN 1 ELSE 0 END) AS refund_rows,
         COUNT(*) AS setl_rows
     FROM setl AS t
     WHERE t.mdtrt_id IN (SELECT mdtrt_id FROM stay)

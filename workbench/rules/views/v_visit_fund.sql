@@ -1,9 +1,11 @@
 -- One row per visit (every mdtrt row) with its net money and the fund ratio.
--- Net = the sum over the visit's settlements with refund / reversal rows (refd_setl_flag '1',
--- negative amounts) included as they are, so a fully reversed visit nets to 0.
--- reversed: the visit has a refund row (negative medfee_sumamt; read from the amount so the
---   optional refd_setl_flag column is not needed) and its net medfee_sumamt is <= 0, i.e. the
---   claim was withdrawn; rules that count visits or judge a claim skip such visits.
+-- Net = the sum over the visit's settlements with refund / reversal rows counted negative, so a
+-- fully reversed visit nets to 0. A reversal row is one with refd_setl_flag '1' or a negative
+-- medfee_sumamt: platforms that flag a reversal but send its amounts positive (the flag says
+-- which way the money went) still reverse, so a flagged row's amounts count as minus their
+-- absolute value (the optional column reads NULL where the data lack it: amounts decide).
+-- reversed: the visit has a reversal row and its net medfee_sumamt is <= 0, i.e. the claim was
+--   withdrawn; rules that count visits or judge a claim skip such visits.
 -- fund_ratio: net hifp_pay / net medfee_sumamt (0 when the net bill is 0), for display and for
 --   amounts that are a part of a line; exact line amounts use medfee_sumamt / hifp_pay directly.
 -- A visit without settlement rows has 0 money and is not reversed.
@@ -12,9 +14,9 @@
 WITH s AS (
     SELECT
         mdtrt_id,
-        SUM(medfee_sumamt) AS medfee_sumamt,
-        SUM(hifp_pay) AS hifp_pay,
-        SUM(CASE WHEN medfee_sumamt < 0 THEN 1 ELSE 0 END) AS refund_rows,
+        SUM(CASE WHEN refd_setl_flag = '1' THEN -ABS(medfee_sumamt) ELSE medfee_sumamt END) AS medfee_sumamt,
+        SUM(CASE WHEN refd_setl_flag = '1' THEN -ABS(hifp_pay) ELSE hifp_pay END) AS hifp_pay,
+        SUM(CASE WHEN medfee_sumamt < 0 OR refd_setl_flag = '1' THEN 1 ELSE 0 END) AS refund_rows,
         COUNT(*) AS setl_rows
     FROM setl
     GROUP BY mdtrt_id
