@@ -293,8 +293,8 @@ def random_tables(seed: int = 7, n_psn: int = 120, n_visits: int = 900) -> dict:
                   [("L014", 12.0, 35.0, t, "D008"), ("L006", 1.0, 30000.0, t, "D008")], 0.8)
     # refd_setl_flag: an outpatient visit reversed by a flagged row whose amounts are sent positive
     t = dt.datetime(2024, 11, 5, 9)
-    add_visit("KR0", psn_no[68], "H04", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D003", [("L002", 1.0, 12.5, t, "D003")], 0.7)
-    setls.append({**setls[-1], "setl_id": "RKR0", "refd_setl_flag": "1"})
+    add_visit("KQ0", psn_no[68], "H04", "11", t, t + dt.timedelta(minutes=30), "J06.9", "D003", [("L002", 1.0, 12.5, t, "D003")], 0.7)
+    setls.append({**setls[-1], "setl_id": "RKQ0", "refd_setl_flag": "1"})
     return {"psn": psn, "insu": insu, "medins": medins, "dr": dr, "mdtrt": pd.DataFrame(visits),
             "setl": pd.DataFrame(setls), "fee": pd.DataFrame(fees), "list": lst, "list_incl": list_incl,
             "stock": pd.DataFrame(stock)}
