@@ -88,10 +88,14 @@ def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
     d.fee("A", "CAP", cnt=2, pric="12.00")
     d.fee("A", "X2", pric="50.00", time="2024-03-04 08:00:00", chrgitm="05")  # after discharge
     with d.open(tmp_path) as s:
-        env = engine.environment(s, [lib["split_hospitalization"]])  # visits only
-        assert env["materialized"] == ["v_visit_fund"] and env["pending"] == ["v_fee_refund", "v_fee_fund_base"]
+        # the stay sequence (v_stay_sequence) sums the stays' own settlements: nothing computed
+        env = engine.environment(s, [lib["split_hospitalization"]])
+        assert env["materialized"] == [] and env["pending"] == ["v_fee_refund", "v_visit_fund", "v_fee_fund_base"]
         assert [f.mdtrt_id for f in run_rule(s, "split_hospitalization", library=lib).itertuples()] == ["B"]
-        assert env["materialized"] == ["v_visit_fund"]
+        assert env["materialized"] == []
+        admissions = run_rule(s, "frequent_admission", {"max_admissions": 1}, library=lib)  # visits only
+        assert env["materialized"] == ["v_visit_fund"] and env["pending"] == ["v_fee_refund", "v_fee_fund_base"]
+        assert list(admissions.psn_no) == ["P1"] and list(admissions.amount_at_risk) == [D("100.00")]
         price = run_rule(s, "price_over_cap", library=lib)  # narrows the fee lines itself: no v_fee_fund
         assert env["materialized"] == ["v_visit_fund"]
         assert list(price.amount_at_risk) == [D("2.00")]  # (12 - 10) x 2 x 50 %
