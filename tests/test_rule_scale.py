@@ -112,6 +112,54 @@ def test_shared_views_are_computed_when_a_rule_first_needs_them(tmp_path):
         assert set(kinds) == {"v_fee_refund", "v_fee_fund_base"}
 
 
+def _stays(d, tmp_path, name):
+    """v_stay_sequence's rows before and after an audit's rules computed v_visit_fund, and
+    which views the engine then read another way."""
+    with d.open(tmp_path, name) as s:
+        env = engine.environment(s, [LIB["split_hospitalization"]])
+        before = s.rows("SELECT * FROM v_stay_sequence ORDER BY mdtrt_id")
+        engine.environment(s, [LIB["frequent_admission"]])  # computes v_visit_fund
+        after = s.rows("SELECT * FROM v_stay_sequence ORDER BY mdtrt_id")
+        cols = [c[0] for c in s.sql("SELECT * FROM v_stay_sequence").description]
+        return before, after, cols, env.get("read_when_computed", []), \
+            s.one("SELECT sql FROM duckdb_views() WHERE view_name = 'v_stay_sequence'")[0]
+
+
+def test_the_stay_sequence_reads_the_computed_visits_with_the_same_rows(tmp_path):
+    d = Claims()
+    d.visit("A", "P1", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-03", medfee="100.00", hifp="50.00")
+    d.visit("B", "P1", "H1", med_type="21", begn="2024-03-05 08:00:00", end="2024-03-06", medfee="80.00", hifp="40.00",
+            refund=True)  # withdrawn
+    d.visit("C", "P2", "H1", med_type="21", begn="2024-04-01 08:00:00", end="2024-04-09", settle=False)  # no bill
+    d.visit("E", "P2", "H1", med_type="21", begn="2024-05-01 08:00:00", end="2024-05-02", medfee="60.00", hifp="30.00")
+    d.settle("E", "SE2", "-20.00", "-10.00")  # a partial refund
+    d.settle("E", "SE3", "15.00", "9.00", refund=True)  # a reversal flagged, sent positive
+    d.visit("O", "P2", "H1", med_type="11", medfee="9.00", hifp="3.00")  # not a stay
+    before, after, cols, redefined, sql = _stays(d, tmp_path, "data")
+    assert redefined == ["v_stay_sequence"] and "FROM v_visit_fund" in sql  # read from the visits computed
+    assert after == before
+    assert [r[0] for r in after] == ["A", "B", "C", "E"]
+    row = dict(zip(cols, after[2]))  # C: no settlement, money 0 but its bill unknown
+    assert (row["setl_rows"], row["medfee_sumamt"], row["setl_medfee_sumamt"], row["setl_hifp_pay"]) == (0, D("0.00"), None, None)
+    row = dict(zip(cols, after[3]))
+    assert (row["medfee_sumamt"], row["hifp_pay"], row["setl_medfee_sumamt"], row["reversed"], row["stay_days"]) == (
+        D("25.00"), D("11.00"), D("25.00"), False, 2)
+    assert dict(zip(cols, after[1]))["reversed"] is True
+
+
+def test_the_stay_sequence_keeps_its_own_sums_where_a_settlement_lacks_an_amount(tmp_path):
+    d = Claims()
+    d.visit("A", "P1", "H1", med_type="21", begn="2024-03-01 08:00:00", end="2024-03-03", medfee="100.00", hifp="50.00")
+    d.visit("B", "P1", "H1", med_type="21", begn="2024-03-05 08:00:00", end="2024-03-06")
+    d.rows["setl"][-1]["medfee_sumamt"] = None  # B's only settlement has no bill: its sum is unknown, not 0
+    d.rows["setl"][-1]["hifp_pay"] = None
+    before, after, cols, redefined, sql = _stays(d, tmp_path, "data")
+    assert redefined == [] and "FROM v_visit_fund" not in sql and "FROM setl" in sql
+    assert after == before
+    row = dict(zip(cols, after[1]))
+    assert (row["setl_rows"], row["medfee_sumamt"], row["setl_medfee_sumamt"]) == (1, D("0.00"), None)
+
+
 def test_fee_lines_materialised_in_slices_are_the_same_rows(tmp_path, monkeypatch):
     from workbench.rules import views
 
