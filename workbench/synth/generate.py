@@ -145,7 +145,7 @@ def synthesize(out, scale="demo", seed=2024, progress=True, force=False) -> dict
             truth.extend(chunk_truth)
         # the supplement's rows come after every chunk's and leave the ledger and the chunks as
         # they were (synth/supplement.py)
-        sup_tables, sup_truth = plant_supplement(sc, seed, region, know, lookups)
+        sup_tables, sup_truth = plant_supplement(sc, seed, region, know, lookups, background=acc)
         for name, table in sup_tables:
             if name == "stock":
                 sup_stock = table

@@ -148,7 +148,9 @@ def person_tables(people: Cols, region: Region, rng, seq=None):
     split = -rng.integers(30, 700, n)
     gap = rng.integers(1, 60, n)
     idx = np.concatenate([np.arange(n), np.flatnonzero(broke)])
-    b = np.concatenate([np.where(broke, np.minimum(begn, split - 400), begn), (split + gap)[broke]])
+    # the second spell begins before the year at the latest (a gap reaching into it would leave
+    # the person's visits of January settled while uninsured: settlement_outside_enrolment)
+    b = np.concatenate([np.where(broke, np.minimum(begn, split - 400), begn), np.minimum(split + gap, -1)[broke]])
     e = np.concatenate([np.where(broke, split, death), death[broke]])
     order = np.argsort(idx, kind="stable")
     idx, b, e = idx[order], b[order], e[order]

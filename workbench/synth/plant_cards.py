@@ -24,7 +24,7 @@ from .sampling import DAYS, EPOCH_DAY
 PERSONS_PER_CASE = {"card_multi_institution_same_day": 2, "three_institutions_one_day": 2,
                     "settlement_fee_mismatch": 2, "settlement_rounding": 2,
                     "settlement_outside_enrolment": 2, "settled_on_last_day": 2,
-                    "out_of_area_concentration": 60, "few_out_of_area": 12}
+                    "out_of_area_concentration": 600, "few_out_of_area": 12}
 
 # one diagnosis per place, from unrelated systems, so no two visits of a day dispense one drug
 # (no accidental 重复开药) and no visit is a repeat of another
@@ -176,16 +176,37 @@ def _small_private(pl, near=False):
     return first if len(first) else np.flatnonzero(ok)
 
 
+STREAM_STAY_DAYS = 15  # the planted stays' mean length (12-18 days)
+
+
+def _stream_persons(pl, inst, drawn):
+    """Persons of a planted stream at ``inst``: the ``drawn`` 22-26, or as many stays of
+    STREAM_STAY_DAYS as bill what the institution billed on its own (the chunks' background,
+    ``pl.background``) if that is more, so that the stream is about half the institution's money
+    at every scale (a 一级 private hospital of a synthetic city bills several times one of the
+    demo's: 22-26 stays made 6-11 % of its fund money there)."""
+    acc = getattr(pl, "background", None)
+    if acc is None:
+        return drawn
+    own = float(acc.money.reshape(acc.n_inst, -1)[inst].sum())
+    days, money = acc.stay_days, acc.stay_money
+    per_day = money[inst] / days[inst] if days[inst] > 0 else money.sum() / max(days.sum(), 1)
+    if per_day <= 0:
+        return drawn
+    return max(drawn, int(np.ceil(own / (per_day * STREAM_STAY_DAYS))))
+
+
 def out_of_area_stays(pl, i, case, near=False):
-    """Stays of 22-26 new persons (6 for the near miss: too few persons), 12-18 days each, at a
-    small private hospital, spread over the year; the table plant moves the persons' insurance
-    to another city."""
+    """Stays of new persons, 12-18 days each, at a small private hospital, spread over the year:
+    22-26 persons, or as many as bill what the hospital bills on its own (_stream_persons);
+    6 for the near miss (too few persons). The table plant moves the persons' insurance to
+    another city."""
     its = _small_private(pl, near)
     if not len(its):
         return
     inst = int(pl.choose(its))
     pl.ooa_insts = getattr(pl, "ooa_insts", set()) | {inst}
-    n = 6 if near else int(pl.rng.integers(22, 27))
+    n = 6 if near else _stream_persons(pl, inst, int(pl.rng.integers(22, 27)))
     k = 0
     for _ in range(n):
         p = _one_person(pl, 30, 85)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .billing import allowed, new_lines, supply_cnt
+from .billing import COURSE_DAYS, allowed, new_lines, supply_cnt
 from .cols import Cols
 from .knowledge import LEVEL_RANK
 from .sampling import DAYS
@@ -111,7 +111,11 @@ def price_over_cap(pl, ed, i, case):
 def duplicate_billing(pl, ed, i, case):
     cat, ln, v = ed.cat, ed.lines, ed.v
     parent = ed.mask("parent", lambda: np.isin(ln.item, cat.incl_parent))
-    daily_drug = ed.mask("daily_drug", lambda: cat.is_drug[ln.item] & (v.med[ln.v] == 21) & (ln.day > v.d0[ln.v]) & (ln.day < v.d1[ln.v]))
+    # not a course-limited drug (billing.COURSE_DAYS): a second line of it on a stay billed up to
+    # its paid course would also put the stay past the course (treatment_course_limit's finding)
+    course = [cat.idx[k] for k in COURSE_DAYS]
+    daily_drug = ed.mask("daily_drug", lambda: cat.is_drug[ln.item] & (v.med[ln.v] == 21) & (ln.day > v.d0[ln.v])
+                         & (ln.day < v.d1[ln.v]) & ~np.isin(ln.item, course))
     if pl.rng.random() < 0.5:
         u = pl.background_visit(_meds(v, 11, 14, 21) & ed.has("parent", parent))
         if u is None:

@@ -182,19 +182,22 @@ NO_CARE_TYPES = ("03", "04", "05", "06", "08", "09", "10", "11")
 
 
 def lower_level_stay(pl, i, case):
-    """A 6-11-day stay of a new person at a 二级 or lower hospital of the county: a stay of bed
-    and nursing only costs little, and a 三级 hospital's deductible would leave it unpaid."""
+    """A 10-16-day stay of a new person at a 二级 or lower hospital of the county: a stay of bed
+    and nursing only costs little (about 60 yuan a day at a 二级 hospital), and a 三级 hospital's
+    deductible, or a 二级 one's (500 yuan) on a stay of under 9 days, would leave it unpaid: the
+    fund paid nothing, and the rule (rightly) does not judge it. 6-11 days left 5 of 48 planted
+    stays of the synthetic city unpaid."""
     p = pl.persons(1, pl.free(30, 85))
     insts = pl.inpatient_insts(pl.chunk.county, tertiary=False)
     insts = insts[np.asarray(pl.region.inst_lv)[insts] > 0]
     if not len(p) or not len(insts):
         return
     p, d0 = int(p[0]), int(pl.rng.integers(5, DAYS - 20))
-    pl.add_stay(i, p, int(pl.choose(insts)), pl.pick_dx(p, d0, STAY_DX), d0, d0 + int(pl.rng.integers(6, 12)))
+    pl.add_stay(i, p, int(pl.choose(insts)), pl.pick_dx(p, d0, STAY_DX), d0, d0 + int(pl.rng.integers(10, 17)))
 
 
 def stay_without_treatment(pl, ed, i, case, near=False):
-    """Every examination, test, treatment, surgery, material and drug line of a 6-11-day stay
+    """Every examination, test, treatment, surgery, material and drug line of a 10-16-day stay
     dropped: bed, nursing and the daily 住院诊查费 remain (so no day is a ghost day of
     ghost_bed). The near miss keeps the stay's first test or examination."""
     v, cat, ln = ed.v, ed.cat, ed.lines

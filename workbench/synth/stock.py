@@ -33,6 +33,10 @@ class Accumulator:
         self.chrg = np.array([int(c) for c in cat.chrgitm], dtype=np.int64)
         self.money = np.zeros(self.n_inst * 15)
         self.out_visits = np.zeros(self.n_inst)
+        # inpatient billed money and stay days per institution: what a day of its stays costs
+        # (the supplement sizes a planted stream of stays against an institution's own business)
+        self.stay_money = np.zeros(self.n_inst)
+        self.stay_days = np.zeros(self.n_inst)
         self.tcm_visits = np.zeros(self.n_inst)
         n_cat = len(set(know.dx.category))
         self.cat_of_dx = np.unique(know.dx.category, return_inverse=True)[1]
@@ -49,6 +53,10 @@ class Accumulator:
         self.money += np.bincount(inst * 15 + self.chrg[lines.item], weights=det, minlength=len(self.money))
         out = np.isin(visits.med, (11, 14))
         self.out_visits += np.bincount(visits.inst[out], minlength=self.n_inst)
+        inp = visits.med == 21
+        self.stay_days += np.bincount(visits.inst[inp], weights=np.maximum(visits.d1[inp] - visits.d0[inp], 1),
+                                      minlength=self.n_inst)
+        self.stay_money += np.bincount(inst[inp[lines.v]], weights=det[inp[lines.v]], minlength=self.n_inst)
         tcm_line = self.know.cat.tcm[lines.item] & out[lines.v]
         tv = np.unique(lines.v[tcm_line])
         self.tcm_visits += np.bincount(visits.inst[tv], minlength=self.n_inst)

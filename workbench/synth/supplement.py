@@ -109,10 +109,11 @@ def ledger_rows(acc, region, know) -> dict:
     }
 
 
-def plant_supplement(scale, seed, region, know, lookups):
+def plant_supplement(scale, seed, region, know, lookups, background=None):
     """Plant every supplementary scenario; returns ``[(table name, arrow table), ...]`` in
     writing order (the ledger's batch rows under ``stock``, to append after the chunks' ledger)
-    and the truth rows."""
+    and the truth rows. ``background``: the chunks' :class:`~workbench.synth.stock.Accumulator`
+    (each institution's own billed money), for plants sized against an institution's business."""
     tables, truth, taken = [], [], {}
     ledger = Accumulator(region, know)
     w = np.asarray(region.county_persons, dtype=np.float64)
@@ -122,14 +123,14 @@ def plant_supplement(scale, seed, region, know, lookups):
         # persons to choose from; only those a case uses are written
         county = int(rng.choice(len(w), p=w / w.sum()))
         chunk = Chunk(CHUNK0 + k, county, PERSONS_PER_CASE.get(scenario.split(":")[-1], 3) * n, SERIAL0 + k * 10_000_000)
-        out, rows = _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger)
+        out, rows = _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger, background)
         tables += out
         truth += rows
     tables.append(("stock", to_table("stock", ledger_rows(ledger, region, know))))
     return tables, truth
 
 
-def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger):
+def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger, background=None):
     people = make_people(chunk, region, know, rng)
     people.death[:] = NO_DEATH
     psn, insu, ident = person_tables(people, region, rng, seq=sequence(people, taken))
@@ -138,6 +139,7 @@ def _run(chunk, scenario, n, region, know, lookups, rng, taken, ledger):
     plan = Plan(cases=cases, truth=[], stock={}, behaviour_insts={})
     visits = empty_visits()
     cp = ChunkPlanter(plan, chunk, people, ident, visits, region, know, rng)
+    cp.background = background
     visits = cp.plant_visits(VISIT_PLANTS)
     lines = bill(visits, people, region, know, rng)
     lines = cp.plant_fees(visits, lines, FEE_PLANTS)
