@@ -136,7 +136,7 @@ def test_the_stay_sequence_reads_the_computed_visits_with_the_same_rows(tmp_path
     d.settle("E", "SE3", "15.00", "9.00", refund=True)  # a reversal flagged, sent positive
     d.visit("O", "P2", "H1", med_type="11", medfee="9.00", hifp="3.00")  # not a stay
     before, after, cols, redefined, sql = _stays(d, tmp_path, "data")
-    assert redefined == ["v_stay_sequence"] and "FROM v_visit_fund" in sql  # read from the visits computed
+    assert redefined == ["v_stay_sequence"] and "FROM v_stay" in sql and "FROM setl" not in sql  # read from the visits computed
     assert after == before
     assert [r[0] for r in after] == ["A", "B", "C", "E"]
     row = dict(zip(cols, after[2]))  # C: no settlement, money 0 but its bill unknown

@@ -56,7 +56,8 @@ class Accumulator:
         inp = visits.med == 21
         self.stay_days += np.bincount(visits.inst[inp], weights=np.maximum(visits.d1[inp] - visits.d0[inp], 1),
                                       minlength=self.n_inst)
-        self.stay_money += np.bincount(inst[inp[lines.v]], weights=det[inp[lines.v]], minlength=self.n_inst)
+        inp_line = inp[lines.v]
+        self.stay_money += np.bincount(inst[inp_line], weights=det[inp_line], minlength=self.n_inst)
         tcm_line = self.know.cat.tcm[lines.item] & out[lines.v]
         tv = np.unique(lines.v[tcm_line])
         self.tcm_visits += np.bincount(visits.inst[tv], minlength=self.n_inst)
