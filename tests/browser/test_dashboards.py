@@ -233,3 +233,50 @@ def test_analysis_dashboard_responds_to_a_click(page, voila_server, screenshots,
     page.wait_for_function(f"(old) => ({state})() !== old", arg=before)
     assert_clean(page, voila_server)
     screenshot(page, screenshots, name.removesuffix(".ipynb") + "-clicked")
+
+
+# the grid's screen canvas once it has stopped changing (lumino paints on animation frames)
+GRID_PIXELS = """async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  const canvas = document.querySelector('.wb-queue .lm-DataGrid canvas');
+  let last = '';
+  for (let i = 0; i < 600; i++) {
+    await frame(); await frame();
+    const now = canvas.toDataURL();
+    if (now === last) return now;
+    last = now;
+  }
+  return 'still changing';
+}"""
+READS_FREQUENTLY = "() => document.createElement('canvas').getContext('2d').getContextAttributes().willReadFrequently"
+
+
+def _queue_pixels(page, server) -> tuple:
+    """The findings grid's pixels as it opens and after a rule is picked, and whether canvases are
+    made for reading on the page."""
+    open_dashboard(page, server, "findings.ipynb", ".wb-summary")
+    page.wait_for_selector(".wb-queue .lm-DataGrid canvas")
+    first = page.evaluate(GRID_PIXELS)
+    summary = page.inner_text(".wb-summary")
+    page.locator(".wb-queue .widget-dropdown select").first.select_option(index=2)
+    page.wait_for_function("(old) => document.querySelector('.wb-summary').innerText !== old", arg=summary)
+    return first, page.evaluate(GRID_PIXELS), page.evaluate(READS_FREQUENTLY)
+
+
+def test_the_grid_paints_the_same_pixels_with_the_canvas_flush_as_without(page, browser_context, voila_server):
+    """The page template flushes a canvas after each copy from another one (the grid's cells, quick
+    without a GPU: index.html.j2): what the grid shows is the same, pixel for pixel, as with the
+    browser's own canvas (``window.wbPlainCanvas``, the bench's baseline), before and after a filter."""
+    flushed = _queue_pixels(page, voila_server)
+    plain_page = browser_context.new_page()
+    try:
+        plain_page.set_default_timeout(90_000)
+        plain_page.add_init_script("window.wbPlainCanvas = true;")
+        plain = _queue_pixels(plain_page, voila_server)
+    finally:
+        plain_page.goto("about:blank")
+        plain_page.close()
+    assert flushed[2] is True and plain[2] is False  # the flush is on here, off there
+    assert flushed[0].startswith("data:image/png") and "still changing" not in (flushed[0], flushed[1])
+    assert flushed[0] != flushed[1]  # the filter changed the rows shown
+    assert flushed[0] == plain[0] and flushed[1] == plain[1]
