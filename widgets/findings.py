@@ -289,13 +289,8 @@ class FindingsView(W.VBox):
                 self.grid._visible_rows = []
                 self.grid.data = self._all
         self._frame = self._all.iloc[keep]
-        transforms = [tr for tr in self.grid._transforms if not _ours(tr)]  # a person's sort and filters stay
-        if len(keep) < len(self._all):
-            transforms.append({"type": "filter", "column": ROW_NUMBER, "operator": "in", "value": keep.tolist()})
-        with self.grid.hold_sync():  # the rows' new order comes from the browser when it has applied them
-            self.grid.selections = []
-            self.grid._visible_rows = []
-            self.grid._transforms = transforms
+        # the summary first, then the grid's filter: the browser shows the summary at once and the
+        # grid on its next frame; the other way round the summary waited for the grid's redraw
         self.matched = sel.count
         self.summary.value = "<div class='wb-summary'>" + html.escape(t(
             "matched_of", self.lang, n=f"{sel.count:,}", total=f"{len(self.queue):,}",
@@ -304,6 +299,13 @@ class FindingsView(W.VBox):
         self.empty.value = (f"<div class='wb-empty'>{html.escape(t('no_findings' if not len(self.queue) else 'no_match', self.lang))}</div>"
                             if nothing else "")
         self.empty.layout.display = "" if nothing else "none"
+        transforms = [tr for tr in self.grid._transforms if not _ours(tr)]  # a person's sort and filters stay
+        if len(keep) < len(self._all):
+            transforms.append({"type": "filter", "column": ROW_NUMBER, "operator": "in", "value": keep.tolist()})
+        with self.grid.hold_sync():  # the rows' new order comes from the browser when it has applied them
+            self.grid.selections = []
+            self.grid._visible_rows = []
+            self.grid._transforms = transforms
         self.grid_box.layout.display = "none" if nothing else ""
         self.filter_ms = (time.perf_counter() - t0) * 1000
         if self.selected and self.selected in self._frame.index:
