@@ -174,3 +174,26 @@ def test_stays_dashboard_is_the_page_in_one_call(folder, analysis, tmp_path, mon
     assert short.fixmedins_code == "H1" and short.analysis.window_days == 1
     assert len(short.pairs) < len(explorer.institution.analysis.institution_pairs("H1"))  # the window reached the workbench
     assert "wb-error" in stays_dashboard(tmp_path / "missing", home=tmp_path / "h2").value
+
+
+def test_the_ranking_grid_lists_every_institution_and_selects_the_one_shown(analysis):
+    from widgets.stays import RANKING_COLUMNS, ranking_frame
+
+    inst = analysis.institutions
+    frame = ranking_frame(analysis)
+    assert list(frame.columns) == list(RANKING_COLUMNS) and list(frame.index) == list(inst.fixmedins_code)
+    assert list(frame["排名"]) == list(range(1, len(inst) + 1))
+    h1 = frame.loc["H1"]
+    row = inst.set_index("fixmedins_code").loc["H1"]
+    assert (h1["住院"], h1["再入院"], h1["短间隔再入院"]) == (row.stays, row.readmissions, row.short_gap_readmissions)
+    assert h1["短间隔率"] == pytest.approx(float(row.short_gap_rate))
+    ex = StaysExplorer(analysis)
+    top, grid = inst.fixmedins_code.iloc[0], ex.ranking
+    assert ex.institution.fixmedins_code == top and grid.selected == top  # opens on the top-ranked, highlighted
+    assert grid.grid.selections[-1]["r1"] == 0
+    last = len(frame) - 1
+    grid.grid.selections = [{"r1": last, "c1": 0, "r2": last, "c2": len(RANKING_COLUMNS) - 1}]  # a click on the last row
+    assert ex.institution.fixmedins_code == frame.index[last] == grid.selected
+    assert frame.index[last] in ex.institution.measures.value  # the view shows the institution clicked
+    ex.institution.picker.value = "H1"  # the dropdown moves the grid's highlight
+    assert grid.selected == "H1" and grid.grid.selections[-1]["r1"] == list(frame.index).index("H1")

@@ -24,6 +24,7 @@ from ._charts import SVG_FORMAT
 from ._charts import svg as _svg
 from ._charts import set_image as _set_image
 from ._fonts import use_cjk_font
+from ._grid import KeyedGrid
 from .page import institution_links
 
 MIN_BAR = _dt.timedelta(hours=12)
@@ -305,6 +306,45 @@ class InstitutionView(W.VBox):
         _set_image(self.chart, _svg(fig))
 
 
+RANKING_COLUMNS = ("排名", "名称", "同类机构", "住院", "再入院", "短间隔再入院", "短间隔率", "同类短间隔率", "稳健 z", "O/E")
+RANKING_WIDTHS = {"排名": 60, "名称": 220, "同类机构": 100, "住院": 80, "再入院": 80, "短间隔再入院": 125,
+                  "短间隔率": 100, "同类短间隔率": 125, "稳健 z": 80, "O/E": 70}  # pixels
+
+
+def ranking_frame(analysis) -> pd.DataFrame:
+    """Every inpatient institution in the order of the split signature (``split_rank``) as the
+    ranking grid's rows: index ``fixmedins_code``, the figures the institution view shows above its
+    chart (institutions only, no person)."""
+    inst = analysis.institutions
+
+    def number(column):
+        return pd.to_numeric(inst[column], errors="coerce").astype(float).to_numpy()
+
+    return pd.DataFrame({
+        "排名": inst.split_rank.astype(int).to_numpy(),
+        "名称": [_text(v) for v in inst.fixmedins_name],
+        "同类机构": inst.peer_group.astype(str).to_numpy(),
+        "住院": inst.stays.astype(int).to_numpy(),
+        "再入院": inst.readmissions.astype(int).to_numpy(),
+        "短间隔再入院": inst.short_gap_readmissions.astype(int).to_numpy(),
+        "短间隔率": number("short_gap_rate"),
+        "同类短间隔率": number("peer_short_gap_rate"),
+        "稳健 z": number("split_z").round(2),
+        "O/E": number("oe_ratio").round(2),
+    }, index=pd.Index(inst.fixmedins_code.astype(str).tolist(), name="机构编号"))
+
+
+class StaysRankingGrid(KeyedGrid):
+    """Every inpatient institution ranked by the split signature, as a data grid: sort and filter
+    by any column, click a row to select the institution (``selected``; :class:`StaysExplorer`
+    links it to the institution view's)."""
+
+    def __init__(self, analysis, **kw):
+        super().__init__(ranking_frame(analysis), rows=8, widths=RANKING_WIDTHS,
+                         formats={"短间隔率": ".1%", "同类短间隔率": ".1%", "稳健 z": ".2f", "O/E": ".2f"}, **kw)
+        self.add_class("wb-stays-ranking")
+
+
 def summary_banner(analysis) -> W.HTML:
     """The headline figures of ``analysis.summary`` as one line of HTML."""
     s = analysis.summary
@@ -315,13 +355,31 @@ def summary_banner(analysis) -> W.HTML:
 
 
 class StaysExplorer(W.VBox):
-    """The institution view above a stay timeline, linked: selecting a pair opens its person."""
+    """The ranking grid of inpatient institutions above the institution view above a stay timeline,
+    linked: a row or the dropdown selects the institution, selecting a pair opens its person."""
 
     def __init__(self, analysis, fixmedins_code: str = "", store=None, by: str = "", **kw):
         self.timeline = StayTimeline(analysis)
         self.institution = InstitutionView(analysis, timeline=self.timeline, fixmedins_code=fixmedins_code,
                                            store=store, by=by)
-        super().__init__([self.institution, self.timeline], **kw)
+        self.ranking = StaysRankingGrid(analysis)
+        self._follow_institution()
+        # kept in step by hand, not traitlets.link: a code the list lacks (a link's) is shown as
+        # "no stays" and leaves no row highlighted, without the grid setting it back
+        self.institution.observe(self._follow_institution, "fixmedins_code")
+        self.ranking.observe(self._row_picked, "selected")
+        parts = [self.institution, self.timeline]
+        if len(self.ranking.frame):  # the list first, the top-ranked institution's details below it
+            parts.insert(0, W.VBox([W.HTML("<h3>住院机构排名 Institutions by the split signature</h3>"), self.ranking]))
+        super().__init__(parts, **kw)
+
+    def _follow_institution(self, change=None):
+        code = self.institution.fixmedins_code
+        self.ranking.selected = code if code in self.ranking.frame.index else ""
+
+    def _row_picked(self, change):
+        if change["new"] and change["new"] != self.institution.fixmedins_code:
+            self.institution.fixmedins_code = change["new"]
 
 
 def stays_dashboard(data, window_days: int = 15, cost_limit="10000", los_limit_days: int = 15, fixmedins_code: str = "",

@@ -126,3 +126,35 @@ def test_a_case_opened_on_a_page_is_in_the_worklist(page, voila_server, screensh
     assert "、".join(state.institutions) in shown and state.opened_on in shown
     open_dashboard(page, voila_server, "cases.ipynb", f".wb-case[data-case='{case_id}']", CASE_ID=case_id)
     screenshot(page, screenshots, f"{source}-case-in-worklist")
+
+
+def test_the_url_opens_a_ring_a_view_and_a_hospital_and_the_stays_grid_selects(page, voila_server, screenshots):
+    """``rings.ipynb?RING_ID=``, ``providers.ipynb?VIEW=`` and ``stays.ipynb?FIXMEDINS_CODE=`` open
+    the page on what they name (a bookmark or a link sent); an unknown ring is said on the page; a
+    row of the stays dashboard's institution grid shows that institution."""
+    import workbench
+    from workbench import rings, stays
+
+    with workbench.open(voila_server.data) as s:  # the dashboards' thresholds and seed
+        listed = list(rings.RingAnalysis(s, rings.RingParams(min_rx=5, min_same_day=5, min_same_day_share=0.25),
+                                         seed=2024).rings.ring_id)
+        hospitals = list(stays.StayAnalysis(s, 15, cost_limit="10000", los_limit_days=15).institutions.fixmedins_code)
+    assert len(listed) >= 2 and len(hospitals) >= 3
+    open_dashboard(page, voila_server, "rings.ipynb", ".wb-rings .lm-DataGrid", RING_ID=listed[1])
+    page.wait_for_function("(r) => document.body.innerText.includes('团伙 ' + r + '（排名 2')", arg=listed[1])
+    text = open_dashboard(page, voila_server, "rings.ipynb", ".wb-error", RING_ID="NO-SUCH-RING")
+    assert "NO-SUCH-RING" in text and "is not one of this analysis's rings" in text
+
+    open_dashboard(page, voila_server, "providers.ipynb", ".wb-ranking .lm-DataGrid", VIEW="risk_score")
+    header = page.locator(".wb-links").locator("xpath=..")
+    assert re.search(r"排名第 1(?!\d)", header.inner_text()), header.inner_text()  # the first by risk score
+    assert "风险分" in page.inner_text(".widget-toggle-button.mod-active")
+
+    measures = "() => [...document.querySelectorAll('.wb-links')].map(e => e.parentElement.innerText).join()"
+    open_dashboard(page, voila_server, "stays.ipynb", ".wb-stays-ranking .lm-DataGrid", FIXMEDINS_CODE=hospitals[2])
+    shown = page.evaluate(measures)
+    assert hospitals[2] in shown and re.search(r"排名第 3(?!\d)", shown), shown
+    page.mouse.click(*grid_cell(page, ".wb-stays-ranking", 0))
+    page.wait_for_function(f"(c) => ({measures})().includes(c)", arg=hospitals[0])
+    assert re.search(r"排名第 1(?!\d)", page.evaluate(measures))
+    screenshot(page, screenshots, "stays-ranking-clicked")
