@@ -195,5 +195,9 @@ def test_the_ranking_grid_lists_every_institution_and_selects_the_one_shown(anal
     grid.grid.selections = [{"r1": last, "c1": 0, "r2": last, "c2": len(RANKING_COLUMNS) - 1}]  # a click on the last row
     assert ex.institution.fixmedins_code == frame.index[last] == grid.selected
     assert frame.index[last] in ex.institution.measures.value  # the view shows the institution clicked
+    from widgets._grid import missing_as_dash
+
+    assert grid.grid.renderers["O/E"].text_value.value == missing_as_dash(".2f")  # a missing O/E: a dash, not NaN
+    assert missing_as_dash(".1%") == "isValid(cell.value) ? format(cell.value, '.1%') : '—'"
     ex.institution.picker.value = "H1"  # the dropdown moves the grid's highlight
     assert grid.selected == "H1" and grid.grid.selections[-1]["r1"] == list(frame.index).index("H1")

@@ -21,6 +21,17 @@ FONT = "15px 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif"  # legible on 
 HEADER_BACKGROUND = "#e4ebf2"
 
 
+MISSING = "—"  # a number the data does not have (a float column's NaN reaches the browser as NaN)
+
+
+def missing_as_dash(fmt: str) -> str:
+    """The Vega expression a number column's cells are written with: the d3 format ``fmt``, or a
+    dash for a missing value (the grid's own formatter writes NaN as "NaN")."""
+    if "'" in fmt or "\\" in fmt:
+        raise ValueError(f"not a d3 number format: {fmt!r}")
+    return f"isValid(cell.value) ? format(cell.value, '{fmt}') : '{MISSING}'"
+
+
 def data_grid(frame: pd.DataFrame, rows: int = 12, widths: dict | None = None, formats: dict | None = None,
               row_background=None):
     """A grid holding ``frame``, one row selected at a time.
@@ -41,7 +52,8 @@ def data_grid(frame: pd.DataFrame, rows: int = 12, widths: dict | None = None, f
     from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
     background = {} if row_background is None else {"background_color": VegaExpr(row_background)}
-    renderers = {c: TextRenderer(format=f, horizontal_alignment="right", font=FONT, **background)
+    renderers = {c: TextRenderer(format=f, text_value=VegaExpr(missing_as_dash(f)), horizontal_alignment="right",
+                                 font=FONT, **background)
                  for c, f in (formats or {}).items()}
     return DataGrid(frame, selection_mode="row", base_row_size=ROW, base_column_size=COLUMN,
                     base_row_header_size=ROW_HEADER, base_column_header_size=HEADER,

@@ -341,7 +341,8 @@ class StaysRankingGrid(KeyedGrid):
 
     def __init__(self, analysis, **kw):
         super().__init__(ranking_frame(analysis), rows=8, widths=RANKING_WIDTHS,
-                         formats={"短间隔率": ".1%", "同类短间隔率": ".1%", "稳健 z": ".2f", "O/E": ".2f"}, **kw)
+                         formats={"排名": "d", "住院": ",d", "再入院": ",d", "短间隔再入院": ",d", "短间隔率": ".1%",
+                                  "同类短间隔率": ".1%", "稳健 z": ".2f", "O/E": ".2f"}, **kw)
         self.add_class("wb-stays-ranking")
 
 
