@@ -177,6 +177,7 @@ def test_stays_dashboard_is_the_page_in_one_call(folder, analysis, tmp_path, mon
 
 
 def test_the_ranking_grid_lists_every_institution_and_selects_the_one_shown(analysis):
+    from widgets._grid import missing_as_dash
     from widgets.stays import RANKING_COLUMNS, ranking_frame
 
     inst = analysis.institutions
@@ -195,8 +196,6 @@ def test_the_ranking_grid_lists_every_institution_and_selects_the_one_shown(anal
     grid.grid.selections = [{"r1": last, "c1": 0, "r2": last, "c2": len(RANKING_COLUMNS) - 1}]  # a click on the last row
     assert ex.institution.fixmedins_code == frame.index[last] == grid.selected
     assert frame.index[last] in ex.institution.measures.value  # the view shows the institution clicked
-    from widgets._grid import missing_as_dash
-
     assert grid.grid.renderers["O/E"].text_value.value == missing_as_dash(".2f")  # a missing O/E: a dash, not NaN
     assert missing_as_dash(".1%") == "isValid(cell.value) ? format(cell.value, '.1%') : '—'"
     ex.institution.picker.value = "H1"  # the dropdown moves the grid's highlight
