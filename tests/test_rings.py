@@ -295,7 +295,8 @@ def test_scores_rank_rings_by_evidence():
                 doctor_purchases=40, doctor_purchases_at_ring=40, patient_purchases=40, outside_county_patients=0,
                 patients=10, doctors=2, pharmacies=1, density=1.0, median_bill=100.0, region_median_bill=20.0,
                 hifp_pay=D("1.00"), medfee_sumamt=D("2.00"), active_days=9, first_day=None, last_day=None,
-                psn_no="", dr_code="", fixmedins_code="", weeks=9, rhythm_intervals=20, regular_intervals=20, lift=1.0)
+                psn_no="", dr_code="", fixmedins_code="", weeks=9, rhythm_intervals=20, regular_intervals=20, lift=1.0,
+                doctors_seen=2)
     busy = {**base, "ring_id": "Rbusy", "same_day_sequences": 2, "identical_baskets": 1, "median_bill": 22.0,
             "density": 0.2, "doctor_purchases": 400, "patient_purchases": 60, "regular_intervals": 3, "lift": 40.0}
     few = {**base, "ring_id": "Rfew", "purchases": 3, "linked_purchases": 3, "same_day_sequences": 3,
@@ -305,6 +306,14 @@ def test_scores_rank_rings_by_evidence():
     assert got.score.iloc[0] == round(100 * (1 - math.exp(-2)) * (1 - 0.10), 2)  # everything but outside county
     assert got.set_index("ring_id").regular_share.to_dict() == {"Rring": 1.0, "Rfew": 1.0, "Rbusy": 0.15}
     # the busy pharmacy's lift of 40 is shown, not scored: it still ranks last
+
+    # a ring whose doctors' visits the data does not hold (an extract of pharmacies): same-day
+    # sequences cannot be seen, so that component is left out and the others carry its weight
+    unseen = score(pd.DataFrame([{**base, "ring_id": "Runseen", "same_day_sequences": 0, "doctors_seen": 0},
+                                 {**base, "ring_id": "Rnone", "same_day_sequences": 0}])).set_index("ring_id")
+    assert unseen.score["Runseen"] == round(100 * (1 - math.exp(-2)) * (1 - 0.10 - 0.20) / (1 - 0.20), 2)
+    assert math.isnan(unseen.same_day_share["Runseen"]) and unseen.same_day_share["Rnone"] == 0.0
+    assert unseen.score["Rnone"] == round(100 * (1 - math.exp(-2)) * (1 - 0.10 - 0.20), 2)  # seen, and none
 
 
 # ---- signals -------------------------------------------------------------------------------
@@ -474,9 +483,17 @@ def test_spark_params_are_inlined_as_literals():
 
 
 @pytest.mark.spark
-def test_spark_engine_writes_the_same_csv(demo_data, tmp_path, spark, monkeypatch):
+@pytest.mark.parametrize("pharmacies_only", [False, True])
+def test_spark_engine_writes_the_same_csv(demo_data, tmp_path, spark, monkeypatch, pharmacies_only):
+    """The same files from both engines, on the demo region and on an extract of its pharmacies alone
+    (where the doctors' prescriptions and shared baskets stand in for same-day sequences)."""
+    from workbench.extract import extract
     from workbench.rings import graph as ring_graph
 
+    if pharmacies_only:
+        medins = pd.read_parquet(Path(demo_data) / "medins.parquet")
+        extract(demo_data, tmp_path / "pharmacies", institutions=sorted(medins[medins.fixmedins_type == "2"].fixmedins_code))
+        demo_data = tmp_path / "pharmacies"
     fed = []  # the edge list each run hands to the graph step (and so to Louvain)
     build = ring_graph.build_graph
     monkeypatch.setattr(ring_graph, "build_graph", lambda edges: fed.append(edges.copy()) or build(edges))
@@ -485,7 +502,8 @@ def test_spark_engine_writes_the_same_csv(demo_data, tmp_path, spark, monkeypatc
     assert main(["rings", str(demo_data), "--out", str(b), "--engine", "spark"]) == 0
     assert len(fed) == 2 and len(fed[0]) > 0
     pd.testing.assert_frame_equal(fed[1], fed[0], check_exact=True)
-    assert len(pd.read_csv(a, dtype=str, encoding="utf-8-sig")) > 0
+    written = pd.read_csv(a, dtype=str, encoding="utf-8-sig")
+    assert len(written) >= 4 and (written.doctors_seen == "0").all() == pharmacies_only
     assert b.read_bytes() == a.read_bytes()
     assert rings.signals_path(b).read_bytes() == rings.signals_path(a).read_bytes()
 
@@ -677,6 +695,35 @@ def test_ring_is_found_in_an_extract_where_it_is_most_of_the_volume(extract_like
         assert c.score < top.score - 10, found.head().to_string()
 
 
+@pytest.mark.parametrize("fee_lines", [True, False])
+def test_a_ring_is_found_in_an_extract_of_the_pharmacies_alone(extract_like, tmp_path, fee_lines):
+    """No clinic in the data: no visit shows a same-day sequence, only the doctors' prescriptions on
+    the purchases. The ring is found the same (by its prescriptions' share and, with fee lines, its
+    identical baskets), ranked first, same-day shown as unknown rather than none; the pharmacy
+    beside clinic C02 ranks below it."""
+    from workbench.extract import extract
+
+    data, planted = extract_like
+    if not fee_lines:
+        tables = {n: pd.read_parquet(data / f"{n}.parquet") for n in ("psn", "medins", "dr", "mdtrt", "setl")}
+        data = tmp_path / "no_fee"
+        datafolder.write_data_folder(data, tables, source={"kind": "test", "what": "an extract-like region, no fee lines"})
+    out = tmp_path / "pharmacies"
+    extract(data, out, institutions=["F1", "F2", "F3"])
+    with workbench.open(out) as s:
+        assert s.df("SELECT DISTINCT med_type FROM mdtrt").med_type.tolist() == ["41"]
+        assert rings.edges(s, "dr_pharmacy").same_day.sum() == 0
+        # without the doctors' visits the filter as it was (same-day sequences) has nothing to go on
+        assert rings.suspicious_edges(s, RingParams(min_unseen_share=1.01, min_unseen_basket_share=1.01)).empty
+        found = RingAnalysis(s, seed=2024).rings
+    assert _ranked(found, planted) == (1, 1.0), found.head().to_string()
+    top = found.iloc[0]
+    assert top.doctors_seen == 0 and math.isnan(top.same_day_share) and top.regular_share >= 0.7
+    assert top.basket_share == (1.0 if fee_lines else 0.0)
+    control = found[found.fixmedins_code.str.contains("F2")]
+    assert (control["rank"] > 1).all() and (control.score < top.score - 10).all(), found.head().to_string()
+
+
 def with_clinic_beside_pharmacy(source, out, seed=5):
     """A copy of a synthetic region's tables that rings read, with the control added in the county of
     its first planted ring: a new clinic and, next door, a new pharmacy that fills most of its
@@ -730,6 +777,17 @@ def test_a_normal_pharmacy_beside_a_clinic_ranks_below_every_planted_ring(demo_d
     assert len(control) == 1 and control["rank"].iloc[0] > ev["rank"].max(), found.head(8).to_string()
     assert control.score.iloc[0] < found.score.iloc[len(ev) - 1] - 5
 
+    # the same in an extract of the region's pharmacies alone, where no same-day sequence can be seen
+    from workbench.extract import extract
+
+    medins = pd.read_parquet(tmp_path / "data" / "medins.parquet")
+    extract(tmp_path / "data", tmp_path / "pharmacies", institutions=sorted(medins[medins.fixmedins_type == "2"].fixmedins_code))
+    found = rings.find_rings(tmp_path / "pharmacies")
+    ev = rings.evaluate(found, pd.read_parquet(tmp_path / "data" / "truth.parquet"))
+    assert (ev.jaccard >= 0.8).all() and sorted(ev["rank"]) == list(range(1, len(ev) + 1)), ev.to_string()
+    control = found[found.fixmedins_code.str.contains(pharmacy)]
+    assert (control["rank"] > ev["rank"].max()).all() and (found.doctors_seen == 0).all(), found.head(8).to_string()
+
 
 # ---- planted rings of a synthetic region in its extracts (workbench.extract) -------------------------
 @pytest.fixture(scope="module")
@@ -756,7 +814,10 @@ def test_planted_rings_are_found_in_their_extracts_and_counties(region, request,
     for c in cases:
         case_id = c["case_id"]
         assert pharmacy_of[case_id] in c["institutions"][:-5] and in_rings.isdisjoint(c["institutions"][-5:]), c
-        for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]})):
+        pharmacies = sorted(tables["medins"][(tables["medins"].admdvs == c["county"])
+                                             & (tables["medins"].fixmedins_type == "2")].fixmedins_code)
+        for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]}),
+                          ("pharmacies", {"institutions": pharmacies}), ("pharmacy", {"institutions": [pharmacy_of[case_id]]})):
             out = tmp_path / f"{case_id}-{what}"
             extract(data, out, **cut)
             found = rings.find_rings(out)

@@ -176,3 +176,21 @@ def test_rings_dashboard_is_the_page_in_one_call(analysis, tmp_path, monkeypatch
     assert (tmp_path / "home").is_dir()
     bad = rings_dashboard(tmp_path / "no-such-folder")
     assert "wb-error" in bad.value and "no-such-folder" in bad.value
+
+
+def test_the_evidence_says_when_same_day_visits_cannot_be_seen(tmp_path):
+    """In the region the evidence counts the same-day sequences; in an extract of its pharmacies,
+    where no doctor's visit is in the data, it says they cannot be checked rather than 0."""
+    from workbench.extract import extract
+
+    from test_rings import extract_like_tables
+
+    tables, _ = extract_like_tables()
+    datafolder.write_data_folder(tmp_path / "data", tables, source={"kind": "test", "what": "an extract-like region"})
+    extract(tmp_path / "data", tmp_path / "pharmacies", institutions=["F1", "F2", "F3"])
+    for folder, said, unsaid in ((tmp_path / "data", "同日就诊后购药 1159 次", "无法核对"),
+                                 (tmp_path / "pharmacies", "医师就诊记录不在数据中（无法核对同日就诊）", "同日就诊后购药")):
+        with workbench.open(folder) as s:
+            w = RingExplorer(rings.RingAnalysis(s, seed=2024))
+            assert w.selected_ring == w.analysis.rings.ring_id.iloc[0] and "DC0101" in w.evidence.value
+            assert said in w.evidence.value and unsaid not in w.evidence.value, w.evidence.value

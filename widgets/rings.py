@@ -34,6 +34,13 @@ TX_LIMIT = 200   # transactions listed for one member
 MED_TYPE_LABEL = {"11": "普通门诊", "14": "门诊慢特病", "21": "住院", "41": "药店购药"}
 
 
+def _same_day_text(r) -> str:
+    """Same-day sequences in words, or that the data cannot show them (no visit of a ring doctor in it)."""
+    if r.get("doctors_seen", 1) == 0:
+        return "医师就诊记录不在数据中（无法核对同日就诊）"
+    return f"同日就诊后购药 {r['same_day_sequences']} 次"
+
+
 def _text(v) -> str:
     if v is None:
         return "—"
@@ -268,7 +275,7 @@ class RingExplorer(W.VBox):
         return (f"<b>团伙 {html.escape(r['ring_id'])}</b>（排名 {r['rank']}，可疑分 {r['score']}）：患者 {r['patients']} 人，"
                 f"医师 {html.escape(r['dr_code'])}，药店 {html.escape(r['fixmedins_code'])}；"
                 f"{r['first_day']} 至 {r['last_day']} 购药 {r['purchases']} 次（{r['active_days']} 天），"
-                f"其中关联团伙医师 {r['linked_purchases']} 次、同日就诊后购药 {r['same_day_sequences']} 次、相同处方 "
+                f"其中关联团伙医师 {r['linked_purchases']} 次、{_same_day_text(r)}、相同处方 "
                 f"{r['identical_baskets']} 次；医师处方在此药店的占比 {r['doctor_share']:.0%}，患者购药在此的占比 "
                 f"{r['patient_share']:.0%}；外县患者 {r['outside_county_patients']} 人；统筹基金 {_text(r['hifp_pay'])} 元，"
                 f"单次费用中位数为全区的 {r['price_ratio']} 倍")

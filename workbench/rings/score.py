@@ -59,7 +59,7 @@ RING_COLUMNS = [
     "outside_county_patients", "hifp_pay", "medfee_sumamt", "price_ratio",
     "active_days", "first_day", "last_day",
     # added after the contract's first columns (docs/rings.md): the shares scored, regularity, lift
-    "same_day_share", "basket_share", "weeks", "regular_share", "lift",
+    "same_day_share", "basket_share", "weeks", "regular_share", "lift", "doctors_seen",
 ]
 
 
@@ -99,7 +99,8 @@ def evidence(session, rings, graph) -> pd.DataFrame:
     ensure_edges(eng)
     eng.register(MEMBERS_TABLE, members)
     try:
-        baskets = sql_text("baskets") if eng.has("fee") else sql_text("no_baskets")
+        baskets = (sql_text("baskets", basket_keys=sql_text("basket_keys", purchases="SELECT mdtrt_id FROM rp"))
+                   if eng.has("fee") else sql_text("no_baskets"))
         ev = eng.frame(sql_text("evidence", baskets=baskets, rhythm_days=int(RHYTHM_DAYS)))
     finally:
         eng.unregister(MEMBERS_TABLE)
@@ -134,7 +135,8 @@ def score(ev: pd.DataFrame) -> pd.DataFrame:
     ev["patient_share"] = _share(ev.purchases, ev.patient_purchases).round(4)
     ratio = _share(ev.median_bill.astype(float).fillna(0), ev.region_median_bill.astype(float).fillna(0))
     ev["price_ratio"] = ratio.round(3)
-    ev["same_day_share"] = _share(ev.same_day_sequences, ev.purchases).round(4)
+    seen = ev.doctors_seen.to_numpy(int) > 0  # without the doctors' visits same-day is not observable
+    ev["same_day_share"] = np.where(seen, _share(ev.same_day_sequences, ev.purchases).round(4), np.nan)
     ev["basket_share"] = _share(ev.identical_baskets, ev.purchases).round(4)
     ev["regular_share"] = _share(ev.regular_intervals, ev.rhythm_intervals).round(4)
     comp = {
@@ -147,7 +149,9 @@ def score(ev: pd.DataFrame) -> pd.DataFrame:
         "outside": _share(ev.outside_county_patients, ev.patients),
     }
     support = 1 - np.exp(-ev.linked_purchases.to_numpy(float) / SUPPORT_SCALE)
+    # a component the data cannot show is left out and the others carry its weight
     total = sum(WEIGHTS[k] * comp[k] for k in WEIGHTS)
+    total = np.where(seen, total, (total - WEIGHTS["same_day"] * comp["same_day"]) / (1 - WEIGHTS["same_day"]))
     ev["score"] = np.round(100 * support * total, 2)
     for k in WEIGHTS:
         ev[f"c_{k}"] = np.round(comp[k], 4)

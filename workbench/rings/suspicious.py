@@ -17,7 +17,17 @@ support and its weight in the graph are those sequences (``weight``), not all th
 visits: a patient's ordinary doctor and usual pharmacy do not pull them out of a ring, and a
 doctor's regular patients whose refills carry the doctor's prescription to the same pharmacy do
 not join it. Patients of ordinary doctors and pharmacies never enter the graph, however many
-there are. How strongly a candidate ring shows the pattern — shares, identical baskets,
+there are.
+
+A same-day sequence can only be seen where the data holds the doctor's own visits. In an extract
+of pharmacies (or one without the doctors' clinic) a doctor appears only as the prescriber on
+purchases; for such an *unseen* doctor the prescriptions stand in for the sequences, with the
+evidence the purchases themselves carry: most of the doctor's prescriptions at the pharmacy
+filled as a basket another patient of the doctor also bought there (``min_unseen_basket_share``:
+the identical baskets of a ring; an ordinary doctor's patients buy what each needs). Only those
+prescriptions stand in, so a ring doctor's ordinary patients do not join the ring there either.
+Without fee lines (no baskets) the test is the share of the doctor's prescriptions that go to the
+pharmacy (``min_unseen_share``) and every prescription stands in. How strongly a candidate ring shows the pattern — shares, identical baskets,
 regularity — is scored afterwards (:mod:`~workbench.rings.score`).
 """
 from __future__ import annotations
@@ -25,7 +35,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from ..errors import WorkbenchError
-from .edgelist import EDGE_COLUMNS, LINKS, ensure_edges
+from .edgelist import EDGE_COLUMNS, LINKS, VISITS, ensure_edges, sql_text
 from .engines import engine_of
 
 SUSPICIOUS = "rings_suspicious"
@@ -48,6 +58,14 @@ class RingParams:
     min_same_day_share : float
         Doctor → pharmacy: least share of the linked purchases that are same-day sequences (a
         busy doctor's few coincidences of a visit and a refill on one day are not a pattern).
+    min_unseen_share : float
+        Doctor → pharmacy, for a doctor whose own visits are not in the data (no same-day sequence
+        can be seen) in data without fee lines: least share of the doctor's prescriptions filled
+        at the pharmacy.
+    min_unseen_basket_share : float
+        The same doctors, in data with fee lines: least share of their prescriptions at the
+        pharmacy filled as a basket (items and net quantities) another patient of the doctor also
+        bought there.
     min_lift : float
         Least lift over chance of a doctor → pharmacy edge. Relative to the data set (about 1
         for a ring in a targeted extract, where the ring is most of the volume), so 0 (off) by
@@ -79,6 +97,8 @@ class RingParams:
     min_same_day: int = 5
     min_same_day_share: float = 0.25
     min_lift: float = 0.0
+    min_unseen_share: float = 0.5
+    min_unseen_basket_share: float = 0.5
     min_patient_events: int = 3
     min_patient_share: float = 0.2
     min_patient_lift: float = 0.0
@@ -113,23 +133,63 @@ class RingParams:
         return cls(**values)
 
 
-def _filter_sql(p: RingParams) -> str:
-    cols = ", ".join(EDGE_COLUMNS)
+def _filter_sql(p: RingParams, baskets: bool = True) -> str:
+    """The filter's SQL; ``baskets``: the data has fee lines, so a doctor whose visits are not in the
+    data is tested on identical baskets (without them, on the share of the doctor's prescriptions
+    at the pharmacy)."""
     pcols = ", ".join(f"e.{c}" for c in EDGE_COLUMNS)
     week = "floor(DATE_DIFF('day', DATE '2000-01-03', day) / 7)"  # as in edge_counts.sql
     repeated = (f"count(DISTINCT mdtrt_id) >= {int(p.min_patient_events)} AND count(DISTINCT day) >= {int(p.min_days)}"
                 f" AND count(DISTINCT {week}) >= {int(p.min_weeks)}")
-    return f"""
-WITH candidates AS (  -- doctor -> pharmacy edges with the support and the same-day share of a ring
-    SELECT {cols}, n AS weight FROM rings_edges
-    WHERE kind = 'dr_pharmacy' AND n >= {int(p.min_rx)} AND patients >= {int(p.min_rx_patients)}
-      AND same_day >= {int(p.min_same_day)} AND same_day >= {float(p.min_same_day_share)} * n
-      AND days >= {int(p.min_days)} AND weeks >= {int(p.min_weeks)} AND lift >= {float(p.min_lift)}
+    if baskets:
+        keys = sql_text("basket_keys", purchases="SELECT mdtrt_id FROM unseen_rx")
+        stand_in = f"""bk AS ({keys}),
+shared AS (  -- baskets that two or more patients bought on the same doctor's prescription at a pharmacy
+    SELECT r.dr_code, r.fixmedins_code, bk.basket
+    FROM unseen_rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
+    GROUP BY r.dr_code, r.fixmedins_code, bk.basket HAVING count(DISTINCT r.psn_no) >= 2
 ),
-sequences AS (  -- the same-day sequences on candidates: (patient, doctor, pharmacy, purchase, day)
+stand_in AS (  -- the prescriptions filled as such a basket
+    SELECT r.mdtrt_id, r.dr_code, r.fixmedins_code
+    FROM unseen_rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
+    JOIN shared x ON x.dr_code = r.dr_code AND x.fixmedins_code = r.fixmedins_code AND x.basket = bk.basket
+),"""
+        unseen_test = f"si.k >= {float(p.min_unseen_basket_share)} * e.rx"
+    else:
+        stand_in = "stand_in AS (SELECT mdtrt_id, dr_code, fixmedins_code FROM unseen_rx),"
+        unseen_test = f"e.share >= {float(p.min_unseen_share)}"
+    return f"""
+WITH unseen AS (  -- doctors whose own visits the data does not hold (an extract of pharmacies, or one
+                  -- without their clinic): a same-day sequence with them cannot be seen
+    SELECT DISTINCT dr_code FROM {LINKS}
+    WHERE dr_code NOT IN (SELECT dr_code FROM {VISITS} WHERE NOT purchase AND dr_code IS NOT NULL)
+),
+unseen_rx AS (  -- the purchases on their prescriptions
+    SELECT l.mdtrt_id, l.psn_no, l.dr_code, l.fixmedins_code
+    FROM {LINKS} l JOIN unseen u ON u.dr_code = l.dr_code WHERE l.rx
+),
+{stand_in}
+stand_in_edges AS (
+    SELECT dr_code, fixmedins_code, count(*) AS k FROM stand_in GROUP BY dr_code, fixmedins_code
+),
+candidates AS (  -- doctor -> pharmacy edges with the support and the same-day share of a ring; of a
+                 -- doctor whose visits are unseen, prescriptions at the pharmacy mostly filled as a
+                 -- basket another patient of the doctor also bought there (without fee lines: most
+                 -- of the doctor's prescriptions going to the pharmacy)
+    SELECT {pcols}, e.n AS weight
+    FROM rings_edges e LEFT JOIN unseen u ON u.dr_code = e.a
+    LEFT JOIN stand_in_edges si ON si.dr_code = e.a AND si.fixmedins_code = e.b
+    WHERE e.kind = 'dr_pharmacy' AND e.n >= {int(p.min_rx)} AND e.patients >= {int(p.min_rx_patients)}
+      AND e.days >= {int(p.min_days)} AND e.weeks >= {int(p.min_weeks)} AND e.lift >= {float(p.min_lift)}
+      AND ((u.dr_code IS NULL AND e.same_day >= {int(p.min_same_day)} AND e.same_day >= {float(p.min_same_day_share)} * e.n)
+           OR (u.dr_code IS NOT NULL AND si.k >= {int(p.min_same_day)} AND {unseen_test}))
+),
+sequences AS (  -- the same-day sequences on candidates: (patient, doctor, pharmacy, purchase, day);
+                -- of a doctor whose visits are unseen, the prescriptions that stand in for them
     SELECT l.psn_no, l.dr_code, l.fixmedins_code, l.mdtrt_id, l.day
     FROM {LINKS} l JOIN candidates c ON c.a = l.dr_code AND c.b = l.fixmedins_code
-    WHERE l.same_day
+    LEFT JOIN stand_in x ON x.mdtrt_id = l.mdtrt_id AND x.dr_code = l.dr_code
+    WHERE l.same_day OR x.mdtrt_id IS NOT NULL
 ),
 bought AS (  -- every purchase of those patients, at any pharmacy
     SELECT a AS psn_no, max(deg_a) AS purchases FROM rings_edges
@@ -175,7 +235,7 @@ def ensure_suspicious(session, params: RingParams) -> str:
     """Build the temporary table ``rings_suspicious`` for ``params`` (rebuilt on every call)."""
     eng = engine_of(session)
     ensure_edges(eng)
-    eng.create(SUSPICIOUS, _filter_sql(params))
+    eng.create(SUSPICIOUS, _filter_sql(params, baskets=eng.has("fee")))
     return SUSPICIOUS
 
 

@@ -67,6 +67,11 @@ rg AS (
            count(*) FILTER (WHERE abs(gap - prev_gap) <= ${rhythm_days}) AS regular_intervals
     FROM rhythm GROUP BY ring_id
 ),
+sd AS (  -- ring doctors whose own visits the data holds (same-day sequences with them can be seen)
+    SELECT ring_id, count(*) AS doctors_seen FROM md
+    WHERE dr_code IN (SELECT dr_code FROM rings_visits WHERE NOT purchase AND dr_code IS NOT NULL)
+    GROUP BY ring_id
+),
 ib AS (${baskets})
 SELECT pur.ring_id, pur.purchases, pur.active_days, CAST(pur.weeks AS BIGINT) AS weeks, pur.first_day, pur.last_day,
        pur.hifp_pay, pur.medfee_sumamt, pur.median_bill,
@@ -80,6 +85,7 @@ SELECT pur.ring_id, pur.purchases, pur.active_days, CAST(pur.weeks AS BIGINT) AS
        coalesce(ib.identical_baskets, 0) AS identical_baskets,
        coalesce(rg.rhythm_intervals, 0) AS rhythm_intervals,
        coalesce(rg.regular_intervals, 0) AS regular_intervals,
+       coalesce(sd.doctors_seen, 0) AS doctors_seen,
        (SELECT median(CAST(medfee_sumamt AS DOUBLE)) FROM rings_visits WHERE purchase) AS region_median_bill
 FROM pur
 LEFT JOIN lk USING (ring_id)
@@ -88,4 +94,5 @@ LEFT JOIN pc USING (ring_id)
 LEFT JOIN oc USING (ring_id)
 LEFT JOIN ib USING (ring_id)
 LEFT JOIN rg USING (ring_id)
+LEFT JOIN sd USING (ring_id)
 ORDER BY pur.ring_id
