@@ -11,7 +11,8 @@ Steps, each in its own process so its peak memory is its own:
 On synthetic data, the rank and member overlap of every planted ring are printed too, and
 4. (``--extracts``) every planted ring looked for again, each in its own extract
    (:func:`workbench.extract.extract`): its institutions plus five ordinary ones, and its county
-   (:func:`workbench.rings.planted_ring_extracts`) — the rank and overlap there, and the times.
+   (:func:`workbench.rings.planted_ring_extracts`), and its county's pharmacies alone — the rank
+   and overlap there, and the times.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def worker_rings(data, seed, path):
 
 
 def worker_extracts(data, seed, path):
-    """Each planted ring in the extract of its institutions plus five ordinary ones and in its county."""
+    """Each planted ring in the extract of its institutions plus five ordinary ones, in its county, and
+    in its county's pharmacies alone (no visit to a doctor in the data)."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -58,12 +60,15 @@ def worker_extracts(data, seed, path):
 
     data = Path(data)
     truth = pd.read_parquet(data / "truth.parquet")
-    cases = rings.planted_ring_extracts(truth, pd.read_parquet(data / "medins.parquet"), pd.read_parquet(data / "dr.parquet"))
+    medins = pd.read_parquet(data / "medins.parquet")
+    cases = rings.planted_ring_extracts(truth, medins, pd.read_parquet(data / "dr.parquet"))
+    pharmacies = medins[medins.fixmedins_type == "2"].groupby("admdvs").fixmedins_code.apply(sorted)
     rows, done = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-rings-") as tmp:
         for c in cases:
-            for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]})):
-                key = (what, c["county"]) if what == "county" else (what, c["case_id"])
+            for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]}),
+                              ("pharmacies", {"institutions": pharmacies[c["county"]]})):
+                key = (what, c["county"]) if what in ("county", "pharmacies") else (what, c["case_id"])
                 if key not in done:  # one extract per county
                     out = Path(tmp) / f"{what}-{len(done)}"
                     t0 = time.perf_counter()
