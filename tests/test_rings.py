@@ -398,6 +398,25 @@ def test_cli_writes_rings_and_signals(tiny, tmp_path, capsys):
         RingAnalysis(tiny, engine="flink")
 
 
+def test_cli_says_when_no_purchase_can_be_linked_to_a_doctor(tmp_path, capsys):
+    """Claims with no pharmacy purchase (a CMS inpatient import, a hospitals' extract): empty files and
+    the reason, not a bare zero."""
+    tables = tiny_tables()
+    tables["mdtrt"] = tables["mdtrt"][tables["mdtrt"].med_type != "41"]
+    keep = set(tables["mdtrt"].mdtrt_id)
+    for name in ("setl", "fee"):
+        tables[name] = tables[name][tables[name].mdtrt_id.isin(keep)]
+    datafolder.write_data_folder(tmp_path / "data", tables, source={"kind": "test"})
+    assert main(["rings", str(tmp_path / "data"), "--out", str(tmp_path / "rings.csv")]) == 0
+    said = capsys.readouterr().out
+    assert "rings: 0 ring(s) from 0 suspicious edge(s)" in said and "no ring can be looked for here" in said
+    assert len(pd.read_csv(tmp_path / "rings.csv", encoding="utf-8-sig")) == 0
+    with_purchases = tmp_path / "with"
+    datafolder.write_data_folder(with_purchases, tiny_tables(), source={"kind": "test"})
+    assert main(["rings", str(with_purchases), "--out", str(tmp_path / "with.csv")]) == 0
+    assert "no ring can be looked for" not in capsys.readouterr().out
+
+
 def test_find_rings_is_reproducible(tiny):
     a = rings.find_rings(tiny, TINY, seed=3)
     b = rings.find_rings(tiny, TINY.to_dict(), seed=3)

@@ -32,4 +32,8 @@ def cli_rings(args) -> int:
         print(f"rings: {len(a.rings)} ring(s) from {a.graph.number_of_edges()} suspicious edge(s) "
               f"of {sum(a.edge_counts.values())}; {len(a.signals)} other finding(s); "
               f"wrote {path} and {spath} in {sum(a.timings.values()):.1f} s")
+        if not a.edge_counts.get("dr_pharmacy"):
+            print("rings: no pharmacy purchase (med_type 41) in the data is linked to a doctor — none carries a "
+                  "prescribing doctor (atddr_no) nor falls on the day of an outpatient visit (11, 14) — so no "
+                  "ring can be looked for here (the cards and doctors of the signals file still are)")
     return 0
