@@ -321,6 +321,59 @@ def test_malformed_csv_row_and_blank_lines_keep_row_numbers(tmp_path):
     assert (p.file, p.row, p.column, p.value) == ("mdtrt.csv", 5, "begntime", "2024-03-1x")
 
 
+def _gzip(path: Path) -> Path:
+    """``path`` compressed beside itself as ``path.gz``, the plain file removed."""
+    import gzip
+
+    gz = path.with_name(path.name + ".gz")
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    path.unlink()
+    return gz
+
+
+def test_gzip_compressed_csv_is_read_as_it_is_and_fingerprinted_as_delivered(tmp_path):
+    plain, packed = make_extract(tmp_path / "plain"), make_extract(tmp_path / "packed")
+    write_csv(packed / "psn.csv", BASE["psn"], encoding="gbk")  # a GBK export, compressed
+    write_csv(plain / "psn.csv", BASE["psn"], encoding="gbk")
+    for name in ("psn", "mdtrt", "fee"):
+        _gzip(packed / f"{name}.csv")
+    import_extract(plain, "platform", tmp_path / "a")
+    import_extract(packed, "platform", tmp_path / "b")
+    for name in ("psn", "medins", "mdtrt", "setl", "fee"):  # the same tables, value for value
+        assert pq.read_table(tmp_path / "b" / f"{name}.parquet").equals(pq.read_table(tmp_path / "a" / f"{name}.parquet")), name
+    files = {f["file"]: f for f in json.loads((tmp_path / "b" / "data_manifest.json").read_text())["source"]["files"]}
+    assert set(files) == {"psn.csv.gz", "medins.csv", "mdtrt.csv.gz", "setl.csv", "fee.csv.gz"}
+    assert files["psn.csv.gz"]["encoding"] == "gb18030" and files["mdtrt.csv.gz"]["rows"] == 3
+    assert files["psn.csv.gz"]["sha256"] == hashlib.sha256((packed / "psn.csv.gz").read_bytes()).hexdigest()
+
+
+def test_a_bad_row_in_a_gzip_compressed_csv_is_named_by_file_and_row(tmp_path):
+    src = make_extract(tmp_path / "src")
+    csv_path = src / "mdtrt.csv"
+    csv_path.write_text(csv_path.read_text().replace("2024-03-12,", "2024-03-1x,", 1))
+    _gzip(csv_path)
+    p = only(rejected(src, tmp_path / "data"), "bad date")
+    assert (p.file, p.row, p.column, p.value) == ("mdtrt.csv.gz", 4, "begntime", "2024-03-1x")
+    (src / "mdtrt.csv.gz").write_bytes(b"\x1f\x8b\x08 truncated")  # a broken archive
+    p = only(rejected(src, tmp_path / "data"), "unreadable file")
+    assert p.file == "mdtrt.csv.gz"
+    (src / "mdtrt.csv.gz").unlink()
+    (src / "mdtrt.xlsx.gz").write_bytes(b"")  # only CSV is read compressed
+    err = rejected(src, tmp_path / "data")
+    assert any(q.kind == "missing table" for q in err.problems), err.report()
+
+
+def test_cms_files_as_published_gzip_compressed_import_the_same(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(FIXTURES / "cms", src)
+    for p in sorted(src.glob("*.csv")):
+        _gzip(p)
+    a, b = import_extract(FIXTURES / "cms", "cms", tmp_path / "a"), import_extract(src, "cms", tmp_path / "b")
+    assert a.rows == b.rows and a.provenance == b.provenance
+    for name in ("psn", "mdtrt", "setl", "cms_labels"):
+        assert pq.read_table(tmp_path / "b" / f"{name}.parquet").equals(pq.read_table(tmp_path / "a" / f"{name}.parquet")), name
+
+
 def test_broken_xlsx_is_unreadable(tmp_path):
     src = make_extract(tmp_path / "src", psn=None)
     (src / "psn.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")

@@ -26,6 +26,7 @@ from ..errors import UnknownFormatError, WorkbenchError
 from .mapping import available_layouts, check_provenance, load_mapping, read_mapped
 from .platform import read_platform
 from .problems import KINDS, Problem, ProblemLog
+from .readers import file_stem
 from .validate import Validator
 
 __all__ = ["import_extract", "cli_import", "formats", "ImportResult", "Problem", "KINDS", "UnknownFormatError"]
@@ -161,7 +162,7 @@ def import_extract(src, fmt, out, max_report: int = 10, force: bool = False) -> 
 def _table_of(sf) -> str:
     """The contract table a platform file holds (its name, or its folder's name)."""
     first = sf.name.split("/", 1)[0]
-    return (first if "/" in sf.name else Path(first).stem).strip().lower()
+    return (first if "/" in sf.name else file_stem(first)).strip().lower()
 
 
 def _write(out: Path, names: list, typed_table, extra: dict, source: dict, force: bool) -> dict:

@@ -18,7 +18,7 @@ from .. import schema
 from ..errors import UnknownFormatError, WorkbenchError
 from . import derive
 from .problems import Problem
-from .readers import EXTENSIONS, read_source, sha256_file
+from .readers import file_kind, read_source, sha256_file
 from .validate import TYPE_KIND, bad_type_message, lit, parse_expr, q, stage_text_table
 
 
@@ -185,10 +185,10 @@ def read_mapped(src: Path, mapping: Mapping, con, log, warnings: list):
     for entry in sorted(src.iterdir(), key=lambda p: p.name):
         if entry.name.startswith((".", "~$")) or entry.name == "data_manifest.json":
             continue
-        if entry.is_file() and entry.suffix.lower() in EXTENSIONS:
+        if entry.is_file() and file_kind(entry):
             candidates.append(entry)
         else:
-            warnings.append(f"{entry.name}: not a CSV, XLSX or Parquet file; ignored")
+            warnings.append(f"{entry.name}: not a CSV (or .csv.gz), XLSX or Parquet file; ignored")
     sources, roles, unrecognised = [], [], []
     for path in candidates:
         sf = read_source(path, path.name)

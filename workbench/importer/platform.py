@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import schema
 from .problems import Problem
-from .readers import EXTENSIONS, read_source
+from .readers import file_kind, file_stem, read_source
 from .validate import stage_text_table
 
 
@@ -30,21 +30,21 @@ def find_table_files(src: Path):
     for entry in sorted(src.iterdir(), key=lambda p: p.name):
         if _ignored_silently(entry):
             continue
-        stem = entry.name.strip().lower() if entry.is_dir() else entry.stem.strip().lower()
+        stem = entry.name.strip().lower() if entry.is_dir() else file_stem(entry).strip().lower()
         if stem not in schema.TABLES:
             warnings.append(f"{entry.name}: not a contract table ({', '.join(schema.TABLE_ORDER)}); ignored")
             continue
         if entry.is_dir():
             parts = sorted(p for p in entry.iterdir() if p.is_file() and not _ignored_silently(p))
             for p in parts:
-                if p.suffix.lower() in EXTENSIONS:
+                if file_kind(p):
                     by_table.setdefault(stem, []).append((f"{entry.name}/{p.name}", p))
                 else:
-                    warnings.append(f"{entry.name}/{p.name}: not a CSV, XLSX or Parquet file; ignored")
-        elif entry.suffix.lower() in EXTENSIONS:
+                    warnings.append(f"{entry.name}/{p.name}: not a CSV (or .csv.gz), XLSX or Parquet file; ignored")
+        elif file_kind(entry):
             by_table.setdefault(stem, []).append((entry.name, entry))
         else:
-            warnings.append(f"{entry.name}: not a CSV, XLSX or Parquet file; ignored")
+            warnings.append(f"{entry.name}: not a CSV (or .csv.gz), XLSX or Parquet file; ignored")
     return by_table, warnings
 
 

@@ -26,6 +26,7 @@ from ..datafolder import sha256_file  # noqa: F401  (the one definition; mapping
 from .problems import Problem
 
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet"}
+GZIP = ".gz"  # a CSV may come gzip-compressed (``claims.csv.gz``): read as it is, never unpacked to disk
 ROW = "_row"  # the row-number column every reader adds
 _CHUNK = 1 << 20
 
@@ -87,6 +88,29 @@ class SourceFile:
         return rec
 
 
+def file_kind(path) -> str | None:
+    """``csv``, ``xlsx`` or ``parquet`` by the file's extension (``.csv.gz`` and ``.txt.gz`` are
+    CSV), None for anything else."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == GZIP:
+        return "csv" if Path(path.stem).suffix.lower() in (".csv", ".txt") else None
+    return EXTENSIONS.get(suffix)
+
+
+def file_stem(path) -> str:
+    """The file's name without its extension (``mdtrt.csv.gz`` → ``mdtrt``)."""
+    path = Path(path)
+    return Path(path.stem).stem if path.suffix.lower() == GZIP else path.stem
+
+
+def _open_bytes(path):
+    """The file's bytes, decompressed when it is gzip-compressed."""
+    import gzip
+
+    return gzip.open(path, "rb") if Path(path).suffix.lower() == GZIP else open(path, "rb")
+
+
 def normalise_name(name) -> str:
     """Column name as matched: surrounding whitespace and a stray BOM removed, lower case."""
     return str(name if name is not None else "").replace("\ufeff", "").strip().lower()
@@ -95,10 +119,10 @@ def normalise_name(name) -> str:
 def read_source(path, name: str) -> SourceFile:
     """Read the file at ``path`` (called ``name`` in reports) according to its extension."""
     path = Path(path)
-    kind = EXTENSIONS.get(path.suffix.lower())
+    kind = file_kind(path)
     sf = SourceFile(name=name, path=path, kind=kind or "unknown")
     if kind is None:
-        sf.problems.append(Problem("unreadable file", name, None, None, None, f"not a CSV, XLSX or Parquet file ({path.suffix or 'no extension'})"))
+        sf.problems.append(Problem("unreadable file", name, None, None, None, f"not a CSV (or .csv.gz), XLSX or Parquet file ({path.suffix or 'no extension'})"))
         return sf
     try:
         if kind == "csv":
@@ -161,7 +185,7 @@ def detect_encoding(path):
     dec = codecs.getincrementaldecoder("utf-8")("strict")
     utf8_ok = True
     first = b""
-    with open(path, "rb") as f:
+    with _open_bytes(path) as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             if not first:
                 first = chunk[:4]
@@ -187,7 +211,7 @@ def detect_encoding(path):
 def _check_decodes(path, encoding):
     dec = codecs.getincrementaldecoder(encoding)("strict")
     lines = 0
-    with open(path, "rb") as f:
+    with _open_bytes(path) as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             try:
                 dec.decode(chunk)
@@ -208,9 +232,13 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _read_csv(sf: SourceFile):
+    import io
+
     sf.sha256, sf.encoding = detect_encoding(sf.path)
+    if sf.path.suffix.lower() == GZIP:  # the fingerprint is of the file as delivered
+        sf.sha256 = sha256_file(sf.path)
     enc = "utf-8-sig" if sf.encoding.startswith("utf-8") else sf.encoding
-    with open(sf.path, encoding=enc, newline="") as f:
+    with io.TextIOWrapper(_open_bytes(sf.path), encoding=enc, newline="") as f:
         first_line = f.readline()
         f.seek(0)
         delimiter = _sniff_delimiter(first_line)
