@@ -419,6 +419,23 @@ def region_result(region):
         yield profile_providers(s, seed=3)
 
 
+def test_an_institution_is_flagged_an_outlier_only_with_a_stated_reason(region, tmp_path):
+    """Three ordinary clinics alone (an extract): the detectors' top share still holds one of them,
+    but none differs from the others by a measure an auditor could be told, so none is flagged;
+    with the drug-heavy clinic among them, it is, with its reason."""
+    from workbench.extract import extract
+
+    for codes, flagged in ((["C02", "C04", "C06"], []), (["C02", "C04", "C07"], ["C07"])):
+        out = tmp_path / "-".join(codes)
+        extract(region, out, institutions=codes)
+        with workbench.open(out) as s:
+            r = profile_providers(s, seed=3)
+        inst = r.institutions.set_index("fixmedins_code")
+        assert r.detector.labels_.sum() >= 1  # what the flag was before: the top share, reason or none
+        assert sorted(inst.index[inst.outlier]) == flagged, inst[["risk_score", "outlier", "reasons"]].to_string()
+        assert all("无明显差异" not in inst.reasons[c] for c in flagged)
+
+
 def test_planted_drug_heavy_clinic_ranks_first_with_its_reason(region_result):
     inst = region_result.institutions
     assert list(inst.columns[:7]) == LEAD_COLUMNS

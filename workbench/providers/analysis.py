@@ -223,7 +223,10 @@ def profile_providers(data, findings=None, seed: int = DEFAULT_SEED, peer_by=pee
     parts = score_frame(inst, scored, seed, contamination, z_clip, detector)
     det = parts["detector"]
     inst["risk_score"] = np.round(det.decision_scores_, 12)
-    inst["outlier"] = det.labels_.astype(bool)
+    # flagged only with a stated reason: a detector's top share always holds someone, even among
+    # three near-identical peers, and an auditor is never handed an outlier "like its peers"
+    stated = np.array([r != reasons.NONE_TEXT["zh"] for r in parts["reasons"]["zh"]], dtype=bool)
+    inst["outlier"] = det.labels_.astype(bool) & stated
     exp = exposure(inst)
     inst["intensity"] = case_mix_intensity(inst, parts["medians"])
     inst["priority"] = np.round(inspection_priority(exp, inst["risk_score"].to_numpy(dtype=float), inst["intensity"]), 2)
