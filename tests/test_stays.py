@@ -211,6 +211,18 @@ def test_csv_and_cli(tiny, tmp_path, capsys):
     assert [r[3] for r in rows[1:]] == ["S2", "S3", "S7", "S9", "S11"]
     assert main(["stays", str(tiny), "--out", str(out), "--window-days", "0"]) == 0
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2
+    assert "no inpatient stay" not in capsys.readouterr().out
+
+
+def test_cli_says_when_the_data_holds_no_inpatient_stay(tmp_path, capsys):
+    """An extract of clinics or pharmacies: an empty file and the reason, not a bare 0."""
+    t = tiny_tables()
+    t["mdtrt"] = t["mdtrt"].assign(med_type="11")
+    datafolder.write_data_folder(tmp_path / "d", t, source={})
+    assert main(["stays", str(tmp_path / "d"), "--out", str(tmp_path / "p.csv")]) == 0
+    said = capsys.readouterr().out
+    assert "0 readmission pair(s)" in said and "the data holds no inpatient stay (med_type 21)" in said
+    assert len((tmp_path / "p.csv").read_text(encoding="utf-8-sig").splitlines()) == 1
 
 
 def test_cli_errors_exit_1(tiny, tmp_path, capsys):

@@ -48,5 +48,9 @@ def cli_stays(args) -> int:
         else:
             pairs = readmission_pairs(session, args.window_days)
         write_pairs_csv(pairs, args.out)
+        stays = int(session.df("SELECT count(*) AS n FROM mdtrt WHERE med_type = '21'").n.iloc[0]) if session.has("mdtrt") else 0
     print(f"{len(pairs)} readmission pair(s) within {args.window_days} days at the same institution -> {args.out}")
+    if stays == 0:
+        print("stays: the data holds no inpatient stay (med_type 21), so no readmission can be looked for here "
+              "(an extract of pharmacies or clinics?)")
     return 0
