@@ -194,3 +194,5 @@ def test_the_evidence_says_when_same_day_visits_cannot_be_seen(tmp_path):
             w = RingExplorer(rings.RingAnalysis(s, seed=2024))
             assert w.selected_ring == w.analysis.rings.ring_id.iloc[0] and "DC0101" in w.evidence.value
             assert said in w.evidence.value and unsaid not in w.evidence.value, w.evidence.value
+            same_day = w.ring_grid.frame["同日开方购药"].iloc[0]
+            assert same_day == 1159 if folder.name == "data" else math.isnan(same_day)

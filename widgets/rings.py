@@ -124,6 +124,9 @@ def ring_frame(rings) -> "pd.DataFrame":
         v = rings[c] if c in rings else pd.Series([None] * len(rings))
         out[h] = (pd.to_numeric(v, errors="coerce").to_numpy() if c not in ("fixmedins_code",)
                   else v.astype(str).to_numpy())
+    if "doctors_seen" in rings:  # same-day sequences the data cannot show are missing ('—'), not 0
+        out["同日开方购药"] = out["同日开方购药"].astype(float)
+        out["同日开方购药"][rings["doctors_seen"].to_numpy() == 0] = float("nan")
     return pd.DataFrame(out, index=pd.Index(rings["ring_id"].astype(str).tolist(), name="团伙编号"))
 
 
@@ -168,7 +171,7 @@ class RingExplorer(W.VBox):
         self.ring_note = W.HTML("" if len(rings) else
                                 "<p class='wb-note' style='font-size:17px'>未发现可疑团伙 (no ring found)</p>")
         self.ring_grid = KeyedGrid(ring_frame(rings), rows=8, widths={"药店": 150, "统筹基金(元)": 140},
-                                   formats={"统筹基金(元)": ",.2f"},
+                                   formats={"统筹基金(元)": ",.2f", "同日开方购药": ",d"},  # '—' when unseen
                                    layout=W.Layout(display="" if len(rings) else "none"))
         self.ring_grid.add_class("wb-rings")
         self.evidence = W.HTML()
