@@ -27,8 +27,10 @@ filled as a basket another patient of the doctor also bought there (``min_unseen
 the identical baskets of a ring; an ordinary doctor's patients buy what each needs). Only those
 prescriptions stand in, so a ring doctor's ordinary patients do not join the ring there either.
 Without fee lines (no baskets) the test is the share of the doctor's prescriptions that go to the
-pharmacy (``min_unseen_share``) and every prescription stands in. How strongly a candidate ring shows the pattern — shares, identical baskets,
-regularity — is scored afterwards (:mod:`~workbench.rings.score`).
+pharmacy (``min_unseen_share``) and every prescription stands in.
+
+How strongly a candidate ring shows the pattern — shares, identical baskets, regularity — is
+scored afterwards (:mod:`~workbench.rings.score`).
 """
 from __future__ import annotations
 
