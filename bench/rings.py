@@ -60,14 +60,12 @@ def worker_extracts(data, seed, path):
 
     data = Path(data)
     truth = pd.read_parquet(data / "truth.parquet")
-    medins = pd.read_parquet(data / "medins.parquet")
-    cases = rings.planted_ring_extracts(truth, medins, pd.read_parquet(data / "dr.parquet"))
-    pharmacies = medins[medins.fixmedins_type == "2"].groupby("admdvs").fixmedins_code.apply(sorted)
+    cases = rings.planted_ring_extracts(truth, pd.read_parquet(data / "medins.parquet"), pd.read_parquet(data / "dr.parquet"))
     rows, done = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-rings-") as tmp:
         for c in cases:
             for what, cut in (("institutions", {"institutions": c["institutions"]}), ("county", {"county": c["county"]}),
-                              ("pharmacies", {"institutions": pharmacies[c["county"]]})):
+                              ("pharmacies", {"institutions": c["pharmacies"]})):
                 key = (what, c["county"]) if what in ("county", "pharmacies") else (what, c["case_id"])
                 if key not in done:  # one extract per county
                     out = Path(tmp) / f"{what}-{len(done)}"

@@ -70,7 +70,7 @@ def evaluate(rings: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def planted_ring_extracts(truth: pd.DataFrame, medins: pd.DataFrame, dr: pd.DataFrame, ordinary: int = 5) -> list:
     """The extracts a planted ring must be found in (issue 18): its own institutions plus a few
-    ordinary ones, and its county.
+    ordinary ones, its county, and its county's pharmacies alone.
 
     Parameters
     ----------
@@ -85,7 +85,8 @@ def planted_ring_extracts(truth: pd.DataFrame, medins: pd.DataFrame, dr: pd.Data
     list of dict
         Per planted ring (by ``case_id``): ``case_id``, ``members`` (the planted keys, pharmacy
         included), ``institutions`` (the ring's pharmacy and its doctors' institutions, then the
-        ordinary ones) and ``county`` (``admdvs`` of the ring's pharmacy).
+        ordinary ones), ``county`` (``admdvs`` of the ring's pharmacy) and ``pharmacies`` (every
+        pharmacy of that county, by code: an extract in which no doctor's visit is seen).
     """
     inst_of = dict(zip(dr.dr_code, dr.fixmedins_code))
     county_of = dict(zip(medins.fixmedins_code, medins.admdvs))
@@ -101,6 +102,8 @@ def planted_ring_extracts(truth: pd.DataFrame, medins: pd.DataFrame, dr: pd.Data
         here = others[others.admdvs == county]
         pool = (list(here[here.fixmedins_type == "2"].fixmedins_code[:2]) + list(here[here.fixmedins_type == "1"].fixmedins_code)
                 + list(others[others.admdvs != county].fixmedins_code))
+        pharmacies = sorted(medins[(medins.admdvs == county) & (medins.fixmedins_type == "2")].fixmedins_code)
         out.append({"case_id": str(r.case_id), "members": members[str(r.case_id)],
-                    "institutions": own[r.case_id] + list(dict.fromkeys(pool))[:ordinary], "county": county})
+                    "institutions": own[r.case_id] + list(dict.fromkeys(pool))[:ordinary], "county": county,
+                    "pharmacies": pharmacies})
     return out
