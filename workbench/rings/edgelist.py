@@ -32,6 +32,9 @@ from .engines import engine_of, to_pandas
 SQL_DIR = Path(__file__).with_name("sql")
 VISITS, LINKS, COUNTS, EDGES = "rings_visits", "rings_links", "rings_edge_counts", "rings_edges"
 EDGE_KINDS = ("psn_dr", "psn_pharmacy", "dr_pharmacy")
+# the doctors whose own (outpatient) visits the data holds: a same-day sequence with any other
+# doctor cannot be seen (an extract of pharmacies, or one without the doctor's clinic)
+SEEN_DOCTORS = f"SELECT dr_code FROM {VISITS} WHERE NOT purchase AND dr_code IS NOT NULL"
 EDGE_COLUMNS = ["kind", "a", "b", "n", "days", "weeks", "patients", "rx", "same_day", "hifp_pay", "medfee_sumamt",
                 "deg_a", "deg_b", "total", "share", "lift"]
 

@@ -34,7 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .edgelist import ensure_edges, sql_text
+from .edgelist import SEEN_DOCTORS, ensure_edges, sql_text
 from .engines import engine_of
 from .graph import members_by_kind
 
@@ -101,7 +101,7 @@ def evidence(session, rings, graph) -> pd.DataFrame:
     try:
         baskets = (sql_text("baskets", basket_keys=sql_text("basket_keys", purchases="SELECT mdtrt_id FROM rp"))
                    if eng.has("fee") else sql_text("no_baskets"))
-        ev = eng.frame(sql_text("evidence", baskets=baskets, rhythm_days=int(RHYTHM_DAYS)))
+        ev = eng.frame(sql_text("evidence", baskets=baskets, seen_doctors=SEEN_DOCTORS, rhythm_days=int(RHYTHM_DAYS)))
     finally:
         eng.unregister(MEMBERS_TABLE)
     by_id = {r["ring_id"]: r for r in rings}

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from ..errors import WorkbenchError
-from .edgelist import EDGE_COLUMNS, LINKS, VISITS, ensure_edges, sql_text
+from .edgelist import EDGE_COLUMNS, LINKS, SEEN_DOCTORS, ensure_edges, sql_text
 from .engines import engine_of
 
 SUSPICIOUS = "rings_suspicious"
@@ -164,7 +164,7 @@ stand_in AS (  -- the prescriptions filled as such a basket
 WITH unseen AS (  -- doctors whose own visits the data does not hold (an extract of pharmacies, or one
                   -- without their clinic): a same-day sequence with them cannot be seen
     SELECT DISTINCT dr_code FROM {LINKS}
-    WHERE dr_code NOT IN (SELECT dr_code FROM {VISITS} WHERE NOT purchase AND dr_code IS NOT NULL)
+    WHERE dr_code NOT IN ({SEEN_DOCTORS})
 ),
 unseen_rx AS (  -- the purchases on their prescriptions
     SELECT l.mdtrt_id, l.psn_no, l.dr_code, l.fixmedins_code

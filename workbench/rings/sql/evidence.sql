@@ -69,7 +69,7 @@ rg AS (
 ),
 sd AS (  -- ring doctors whose own visits the data holds (same-day sequences with them can be seen)
     SELECT ring_id, count(*) AS doctors_seen FROM md
-    WHERE dr_code IN (SELECT dr_code FROM rings_visits WHERE NOT purchase AND dr_code IS NOT NULL)
+    WHERE dr_code IN (${seen_doctors})
     GROUP BY ring_id
 ),
 ib AS (${baskets})
