@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 
 import ipywidgets as W
+import numpy as np
 from matplotlib.figure import Figure
 from traitlets import TraitError, Unicode, observe, validate
 
@@ -125,8 +126,7 @@ def ring_frame(rings) -> "pd.DataFrame":
         out[h] = (pd.to_numeric(v, errors="coerce").to_numpy() if c not in ("fixmedins_code",)
                   else v.astype(str).to_numpy())
     if "doctors_seen" in rings:  # same-day sequences the data cannot show are missing ('—'), not 0
-        out["同日开方购药"] = out["同日开方购药"].astype(float)
-        out["同日开方购药"][rings["doctors_seen"].to_numpy() == 0] = float("nan")
+        out["同日开方购药"] = np.where(rings["doctors_seen"].to_numpy() == 0, np.nan, out["同日开方购药"])
     return pd.DataFrame(out, index=pd.Index(rings["ring_id"].astype(str).tolist(), name="团伙编号"))
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as _dt
+import gzip
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,8 +108,6 @@ def file_stem(path) -> str:
 
 def _open_bytes(path):
     """The file's bytes, decompressed when it is gzip-compressed."""
-    import gzip
-
     return gzip.open(path, "rb") if Path(path).suffix.lower() == GZIP else open(path, "rb")
 
 
@@ -232,8 +232,6 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _read_csv(sf: SourceFile):
-    import io
-
     sf.sha256, sf.encoding = detect_encoding(sf.path)
     if sf.path.suffix.lower() == GZIP:  # the fingerprint is of the file as delivered
         sf.sha256 = sha256_file(sf.path)
