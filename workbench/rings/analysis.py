@@ -98,7 +98,7 @@ class RingAnalysis:
     @cached_property
     def communities(self) -> list:
         g = self.graph
-        return self._timed("communities", lambda: _graph.communities(g, self.seed, self.params.resolution))
+        return self._timed("communities", lambda: _graph.communities(g, self.seed, self.params.resolution, self.params.join_share))
 
     @cached_property
     def candidates(self) -> list:

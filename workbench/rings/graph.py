@@ -10,6 +10,8 @@ else ``n``).
 """
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 NODE_KINDS = ("psn", "dr", "pharmacy")
@@ -56,7 +58,7 @@ def build_graph(edges) -> nx.Graph:
     return g
 
 
-def communities(graph: nx.Graph, seed: int, resolution: float = 1.0) -> list:
+def communities(graph: nx.Graph, seed: int, resolution: float = 1.0, join_share: float = 0.5) -> list:
     """Louvain communities of ``graph`` with a fixed ``seed``, as sorted lists of node names, each
     holding a pharmacy where the graph allows it.
 
@@ -65,15 +67,18 @@ def communities(graph: nx.Graph, seed: int, resolution: float = 1.0) -> list:
     the ring's doctors and patients comes out without the pharmacy they send to. Every edge of
     the suspicious graph hangs on a pharmacy, so such a group is merged into the neighbouring
     community it shares the most edge weight with (:func:`attach_to_pharmacies`); rings around
-    different pharmacies stay apart.
+    different pharmacies stay apart. For the same reason Louvain cuts a ring that sends to
+    several pharmacies into one part per pharmacy, although each of its doctors sends to all of
+    them: a part tied to the others about as strongly as it holds together is joined again
+    (:func:`join_tied`, ``join_share``).
 
     Returns the communities ordered by their first member, so the result depends only on the
-    graph, the seed and the resolution.
+    graph, the seed, the resolution and ``join_share``.
     """
     if graph.number_of_nodes() == 0:
         return []
     found = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=seed)
-    return attach_to_pharmacies(graph, found)
+    return join_tied(graph, attach_to_pharmacies(graph, found), join_share)
 
 
 def attach_to_pharmacies(graph: nx.Graph, groups) -> list:
@@ -97,6 +102,50 @@ def attach_to_pharmacies(graph: nx.Graph, groups) -> list:
         into = min(weight, key=lambda j: (-weight[j], groups[j][0]))
         merged = sorted(groups[lone] + groups[into])
         groups = sorted([g for k, g in enumerate(groups) if k not in (lone, into)] + [merged], key=lambda g: g[0])
+
+
+def _ties(graph: nx.Graph, groups) -> tuple:
+    """The edge weight inside each group, and between each pair of groups (``{(i, j): w}``, i < j)."""
+    where = {n: i for i, g in enumerate(groups) for n in g}
+    inside, between = [0] * len(groups), {}
+    for u, v, d in graph.edges(data=True):
+        i, j = sorted((where[u], where[v]))
+        w = d.get("weight", 1)
+        if i == j:
+            inside[i] += w
+        else:
+            between[(i, j)] = between.get((i, j), 0) + w
+    return inside, between
+
+
+def join_tied(graph: nx.Graph, groups, join_share: float) -> list:
+    """Join a group whose suspicious edge weight to other groups is at least ``join_share`` of
+    the weight inside it to the group it is most tied to (the most outward group first; ties: the
+    group whose first member sorts first), until no group is; groups as sorted lists, ordered by
+    their first member.
+
+    A ring holds together more than it reaches out: two rings that share a few patients stay
+    apart (their ties are a small part of either). The parts Louvain cuts a multi-pharmacy ring
+    into, whose doctors and patients go to every part's pharmacy, reach each other about as much
+    as they hold together. ``join_share`` 0 leaves the groups as they are.
+    """
+    groups = sorted((sorted(g) for g in groups), key=lambda g: g[0])
+    while join_share > 0:
+        inside, between = _ties(graph, groups)
+        out = [0] * len(groups)
+        for (i, j), w in between.items():
+            out[i] += w
+            out[j] += w
+        outward = [(out[i] / inside[i] if inside[i] else math.inf, i) for i in range(len(groups))
+                   if out[i] and out[i] >= join_share * inside[i]]
+        if not outward:
+            break
+        _, i = min(outward, key=lambda t: (-t[0], groups[t[1]][0]))
+        ties = {j if k == i else k: w for (k, j), w in between.items() if i in (k, j)}
+        into = min(ties, key=lambda j: (-ties[j], groups[j][0]))
+        groups = sorted([g for k, g in enumerate(groups) if k not in (i, into)] + [sorted(groups[i] + groups[into])],
+                        key=lambda g: g[0])
+    return groups
 
 
 def members_by_kind(nodes) -> dict:

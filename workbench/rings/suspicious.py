@@ -88,6 +88,10 @@ class RingParams:
         A community is a ring candidate when it has at least this many members of each kind.
     resolution : float
         Louvain resolution (higher gives smaller communities).
+    join_share : float
+        Two communities are joined into one ring when the suspicious edge weight between them is
+        at least this share of the weight inside the lighter one (Louvain cuts a ring that sends
+        to several pharmacies into one part per pharmacy; 0: not joined).
     card_pharmacies_per_day : int
         A person whose card is used at this many pharmacies or more on one day is reported.
     doctor_visits_per_day : int
@@ -110,6 +114,7 @@ class RingParams:
     min_doctors: int = 1
     min_pharmacies: int = 1
     resolution: float = 1.0
+    join_share: float = 0.5
     card_pharmacies_per_day: int = 3
     doctor_visits_per_day: int = 80
 
