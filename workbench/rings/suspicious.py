@@ -89,9 +89,9 @@ class RingParams:
     resolution : float
         Louvain resolution (higher gives smaller communities).
     join_share : float
-        Two communities are joined into one ring when the suspicious edge weight between them is
-        at least this share of the weight inside the lighter one (Louvain cuts a ring that sends
-        to several pharmacies into one part per pharmacy; 0: not joined).
+        A community whose suspicious edge weight to the other communities is at least this share
+        of the weight inside it is joined to the one it is most tied to (Louvain cuts a ring that
+        sends to several pharmacies into one part per pharmacy; 0: not joined).
     card_pharmacies_per_day : int
         A person whose card is used at this many pharmacies or more on one day is reported.
     doctor_visits_per_day : int
