@@ -798,6 +798,7 @@ RING_SHAPES = {  # rings the failing extract did not show, each in an extract no
     "visits about monthly": {"gaps": (26, 34)},
     "a different basket each time": {"varied": True},
     "three in ten bought the next day": {"next_day": 0.3},
+    "all bought the day after the visit": {"next_day": 1.0},
     "one quarter of a year": {"weeks": 13},
     "four in ten bought at the other pharmacies": {"elsewhere": 0.4},
     "eight patients": {"ring_size": 8},
@@ -823,6 +824,21 @@ def test_rings_of_other_shapes_are_found_in_the_region_and_in_its_pharmacies(sha
         assert rank == 1 and jaccard >= 0.8, (cut.name, found.head().to_string())
         control = found[found.fixmedins_code.str.contains("F2") & ~found.dr_code.str.contains("DC01|DC03|DH")]
         assert (control["rank"] > 1).all(), (cut.name, found.head().to_string())
+
+
+def test_a_ring_buying_the_day_after_the_visit_is_found_by_its_baskets(tmp_path):
+    """No same-day sequence at all, the doctors' visits in the data: the edge is kept by its
+    identical baskets (as in an extract of the pharmacies alone, where it was already found), its
+    same-day share shown as 0, not unknown."""
+    tables, planted = extract_like_tables(next_day=1.0)
+    data = tmp_path / "data"
+    datafolder.write_data_folder(data, tables, source={"kind": "test", "what": "a ring buying the next day"})
+    assert _ranked(rings.find_rings(data, RingParams(min_basket_share=1.01)), planted)[0] is None
+    found = rings.find_rings(data)
+    assert _ranked(found, planted) == (1, 1.0), found.head().to_string()
+    top = found.iloc[0]
+    assert top.doctors_seen == 2 and top.same_day_share == 0 and top.basket_share == 1.0
+    assert found.iloc[1].fixmedins_code == "F2" and found.iloc[1].score < top.score - 5
 
 
 def test_two_rings_sharing_patients_stay_two(tmp_path):

@@ -27,7 +27,10 @@ filled as a basket another patient of the doctor also bought there (``min_unseen
 the identical baskets of a ring; an ordinary doctor's patients buy what each needs). Only those
 prescriptions stand in, so a ring doctor's ordinary patients do not join the ring there either.
 Without fee lines (no baskets) the test is the share of the doctor's prescriptions that go to the
-pharmacy (``min_unseen_share``) and every prescription stands in.
+pharmacy (``min_unseen_share``) and every prescription stands in. The same baskets also keep the
+edge of a doctor whose visits *are* seen when it lacks same-day sequences (``min_basket_share``): a
+ring whose patients buy the day after the visit is the same ring in the region as in an extract
+of its pharmacies.
 
 How strongly a candidate ring shows the pattern — shares, identical baskets, regularity — is
 scored afterwards (:mod:`~workbench.rings.score`).
@@ -60,6 +63,13 @@ class RingParams:
     min_same_day_share : float
         Doctor → pharmacy: least share of the linked purchases that are same-day sequences (a
         busy doctor's few coincidences of a visit and a refill on one day are not a pattern).
+    min_basket_share : float
+        Doctor → pharmacy, in data with fee lines: the alternative to the same-day tests — least
+        share of the doctor's prescriptions at the pharmacy filled as a basket (items and net
+        quantities) another patient of the doctor also bought there, with at least
+        ``min_same_day`` of them (a ring whose patients buy a day or more after the visit shows
+        no same-day sequence; an extract of the pharmacies alone finds it by these baskets).
+        Above 1: off.
     min_unseen_share : float
         Doctor → pharmacy, for a doctor whose own visits are not in the data (no same-day sequence
         can be seen) in data without fee lines: least share of the doctor's prescriptions filled
@@ -102,6 +112,7 @@ class RingParams:
     min_rx_patients: int = 3
     min_same_day: int = 5
     min_same_day_share: float = 0.25
+    min_basket_share: float = 0.5
     min_lift: float = 0.0
     min_unseen_share: float = 0.5
     min_unseen_basket_share: float = 0.5
@@ -149,31 +160,38 @@ def _filter_sql(p: RingParams, baskets: bool = True) -> str:
     repeated = (f"count(DISTINCT mdtrt_id) >= {int(p.min_patient_events)} AND count(DISTINCT day) >= {int(p.min_days)}"
                 f" AND count(DISTINCT {week}) >= {int(p.min_weeks)}")
     if baskets:
-        keys = sql_text("basket_keys", purchases="SELECT mdtrt_id FROM unseen_rx")
+        keys = sql_text("basket_keys", purchases="SELECT mdtrt_id FROM rx")
+        # two or more patients in a (doctor, pharmacy, basket) window: its least and greatest
+        # psn_no differ (a window, not a join back on the basket text, which common baskets of
+        # many doctors turn into tens of millions of rows; no DISTINCT window on Spark)
         stand_in = f"""bk AS ({keys}),
-shared AS (  -- baskets that two or more patients bought on the same doctor's prescription at a pharmacy
-    SELECT r.dr_code, r.fixmedins_code, bk.basket
-    FROM unseen_rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
-    GROUP BY r.dr_code, r.fixmedins_code, bk.basket HAVING count(DISTINCT r.psn_no) >= 2
-),
-stand_in AS (  -- the prescriptions filled as such a basket
-    SELECT r.mdtrt_id, r.dr_code, r.fixmedins_code
-    FROM unseen_rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
-    JOIN shared x ON x.dr_code = r.dr_code AND x.fixmedins_code = r.fixmedins_code AND x.basket = bk.basket
+stand_in AS (  -- the prescriptions filled as a basket another patient bought on the same doctor's
+               -- prescription at that pharmacy
+    SELECT mdtrt_id, dr_code, fixmedins_code FROM (
+        SELECT r.mdtrt_id, r.dr_code, r.fixmedins_code,
+               min(r.psn_no) OVER (PARTITION BY r.dr_code, r.fixmedins_code, bk.basket) AS first_psn,
+               max(r.psn_no) OVER (PARTITION BY r.dr_code, r.fixmedins_code, bk.basket) AS last_psn
+        FROM rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
+    ) w WHERE first_psn <> last_psn
 ),"""
         unseen_test = f"si.k >= {float(p.min_unseen_basket_share)} * e.rx"
+        seen_test = f"(si.k >= {int(p.min_same_day)} AND si.k >= {float(p.min_basket_share)} * e.rx)"
+        rx_of = "TRUE"
     else:
-        stand_in = "stand_in AS (SELECT mdtrt_id, dr_code, fixmedins_code FROM unseen_rx),"
+        stand_in = "stand_in AS (SELECT mdtrt_id, dr_code, fixmedins_code FROM rx),"
         unseen_test = f"e.share >= {float(p.min_unseen_share)}"
+        seen_test = "FALSE"
+        rx_of = "u.dr_code IS NOT NULL"
+    same_day_test = f"e.same_day >= {int(p.min_same_day)} AND e.same_day >= {float(p.min_same_day_share)} * e.n"
     return f"""
 WITH unseen AS (  -- doctors whose own visits the data does not hold (an extract of pharmacies, or one
                   -- without their clinic): a same-day sequence with them cannot be seen
     SELECT DISTINCT dr_code FROM {LINKS}
     WHERE dr_code NOT IN ({SEEN_DOCTORS})
 ),
-unseen_rx AS (  -- the purchases on their prescriptions
+rx AS (  -- the purchases on a doctor's prescription (without fee lines: an unseen doctor's)
     SELECT l.mdtrt_id, l.psn_no, l.dr_code, l.fixmedins_code
-    FROM {LINKS} l JOIN unseen u ON u.dr_code = l.dr_code WHERE l.rx
+    FROM {LINKS} l LEFT JOIN unseen u ON u.dr_code = l.dr_code WHERE l.rx AND {rx_of}
 ),
 {stand_in}
 stand_in_edges AS (
@@ -188,15 +206,18 @@ candidates AS (  -- doctor -> pharmacy edges with the support and the same-day s
     LEFT JOIN stand_in_edges si ON si.dr_code = e.a AND si.fixmedins_code = e.b
     WHERE e.kind = 'dr_pharmacy' AND e.n >= {int(p.min_rx)} AND e.patients >= {int(p.min_rx_patients)}
       AND e.days >= {int(p.min_days)} AND e.weeks >= {int(p.min_weeks)} AND e.lift >= {float(p.min_lift)}
-      AND ((u.dr_code IS NULL AND e.same_day >= {int(p.min_same_day)} AND e.same_day >= {float(p.min_same_day_share)} * e.n)
+      AND ((u.dr_code IS NULL AND {same_day_test})
+           OR (u.dr_code IS NULL AND {seen_test})
            OR (u.dr_code IS NOT NULL AND si.k >= {int(p.min_same_day)} AND {unseen_test}))
 ),
 sequences AS (  -- the same-day sequences on candidates: (patient, doctor, pharmacy, purchase, day);
-                -- of a doctor whose visits are unseen, the prescriptions that stand in for them
+                -- on a candidate kept by its baskets, not its same-day sequences (a doctor whose
+                -- visits are unseen, or whose ring buys days after the visit), the prescriptions
+                -- that stand in for them
     SELECT l.psn_no, l.dr_code, l.fixmedins_code, l.mdtrt_id, l.day
-    FROM {LINKS} l JOIN candidates c ON c.a = l.dr_code AND c.b = l.fixmedins_code
+    FROM {LINKS} l JOIN candidates e ON e.a = l.dr_code AND e.b = l.fixmedins_code
     LEFT JOIN stand_in x ON x.mdtrt_id = l.mdtrt_id AND x.dr_code = l.dr_code
-    WHERE l.same_day OR x.mdtrt_id IS NOT NULL
+    WHERE l.same_day OR (x.mdtrt_id IS NOT NULL AND NOT ({same_day_test}))
 ),
 bought AS (  -- every purchase of those patients, at any pharmacy
     SELECT a AS psn_no, max(deg_a) AS purchases FROM rings_edges
