@@ -197,10 +197,10 @@ rx AS (  -- the purchases on a doctor's prescription (without fee lines: an unse
 stand_in_edges AS (
     SELECT dr_code, fixmedins_code, count(*) AS k FROM stand_in GROUP BY dr_code, fixmedins_code
 ),
-candidates AS (  -- doctor -> pharmacy edges with the support and the same-day share of a ring; of a
-                 -- doctor whose visits are unseen, prescriptions at the pharmacy mostly filled as a
-                 -- basket another patient of the doctor also bought there (without fee lines: most
-                 -- of the doctor's prescriptions going to the pharmacy)
+candidates AS (  -- doctor -> pharmacy edges with the support and the same-day share of a ring, or
+                 -- (any doctor) prescriptions at the pharmacy mostly filled as a basket another
+                 -- patient of the doctor also bought there; of a doctor whose visits are unseen,
+                 -- without fee lines: most of the doctor's prescriptions going to the pharmacy
     SELECT {pcols}, e.n AS weight
     FROM rings_edges e LEFT JOIN unseen u ON u.dr_code = e.a
     LEFT JOIN stand_in_edges si ON si.dr_code = e.a AND si.fixmedins_code = e.b
