@@ -841,6 +841,21 @@ def test_a_ring_buying_the_day_after_the_visit_is_found_by_its_baskets(tmp_path)
     assert found.iloc[1].fixmedins_code == "F2" and found.iloc[1].score < top.score - 5
 
 
+def test_a_ring_without_prescriptions_on_its_purchases_needs_its_doctors_visits(tmp_path):
+    """Purchases without the prescribing doctor's code: the region links them to the doctors by the
+    same-day visit and finds the ring first; an extract of the pharmacies alone links none of them
+    to a doctor, and lists the control only (docs/rings.md, filter step 5)."""
+    from workbench.extract import extract
+
+    tables, planted = extract_like_tables(prescribed=False)
+    data = tmp_path / "data"
+    datafolder.write_data_folder(data, tables, source={"kind": "test", "what": "a ring without prescriptions"})
+    assert _ranked(rings.find_rings(data), planted) == (1, 1.0)
+    extract(data, tmp_path / "pharmacies", institutions=["F1", "F2", "F3"])
+    found = rings.find_rings(tmp_path / "pharmacies")
+    assert _ranked(found, planted)[0] is None and found.fixmedins_code.tolist() == ["F2"], found.to_string()
+
+
 def test_two_rings_sharing_patients_stay_two(tmp_path):
     """A second ring (DC0601, DC0701 at F3, 20 patients of its own and 3 of the first ring's): two
     rings, each found with Jaccard >= 0.8, above the pharmacy beside clinic C02."""
