@@ -85,37 +85,15 @@ def attach_to_pharmacies(graph: nx.Graph, groups) -> list:
     """Merge each group without a pharmacy into the neighbouring group it shares the most edge
     weight with (ties: the group whose first member sorts first), until every group has a
     pharmacy or no neighbour; groups as sorted lists, ordered by their first member."""
-    groups = sorted((sorted(g) for g in groups), key=lambda g: g[0])
+    groups = _ordered(groups)
     while True:
-        where = {n: i for i, g in enumerate(groups) for n in g}
+        _, between = _ties(graph, groups)
         lone = next((i for i, g in enumerate(groups)
                      if not any(graph.nodes[n]["kind"] == "pharmacy" for n in g)
-                     and any(where[m] != i for n in g for m in graph[n])), None)
+                     and any(i in pair for pair in between)), None)
         if lone is None:
             return groups
-        weight = {}
-        for n in groups[lone]:
-            for m, d in graph[n].items():
-                j = where[m]
-                if j != lone:
-                    weight[j] = weight.get(j, 0) + d.get("weight", 1)
-        into = min(weight, key=lambda j: (-weight[j], groups[j][0]))
-        merged = sorted(groups[lone] + groups[into])
-        groups = sorted([g for k, g in enumerate(groups) if k not in (lone, into)] + [merged], key=lambda g: g[0])
-
-
-def _ties(graph: nx.Graph, groups) -> tuple:
-    """The edge weight inside each group, and between each pair of groups (``{(i, j): w}``, i < j)."""
-    where = {n: i for i, g in enumerate(groups) for n in g}
-    inside, between = [0] * len(groups), {}
-    for u, v, d in graph.edges(data=True):
-        i, j = sorted((where[u], where[v]))
-        w = d.get("weight", 1)
-        if i == j:
-            inside[i] += w
-        else:
-            between[(i, j)] = between.get((i, j), 0) + w
-    return inside, between
+        groups = _joined(groups, lone, _most_tied(groups, between, lone))
 
 
 def join_tied(graph: nx.Graph, groups, join_share: float) -> list:
@@ -129,7 +107,7 @@ def join_tied(graph: nx.Graph, groups, join_share: float) -> list:
     into, whose doctors and patients go to every part's pharmacy, reach each other about as much
     as they hold together. ``join_share`` 0 leaves the groups as they are.
     """
-    groups = sorted((sorted(g) for g in groups), key=lambda g: g[0])
+    groups = _ordered(groups)
     while join_share > 0:
         inside, between = _ties(graph, groups)
         out = [0] * len(groups)
@@ -141,11 +119,39 @@ def join_tied(graph: nx.Graph, groups, join_share: float) -> list:
         if not outward:
             break
         _, i = min(outward, key=lambda t: (-t[0], groups[t[1]][0]))
-        ties = {j if k == i else k: w for (k, j), w in between.items() if i in (k, j)}
-        into = min(ties, key=lambda j: (-ties[j], groups[j][0]))
-        groups = sorted([g for k, g in enumerate(groups) if k not in (i, into)] + [sorted(groups[i] + groups[into])],
-                        key=lambda g: g[0])
+        groups = _joined(groups, i, _most_tied(groups, between, i))
     return groups
+
+
+def _ordered(groups) -> list:
+    """Groups as sorted lists, ordered by their first member."""
+    return sorted((sorted(g) for g in groups), key=lambda g: g[0])
+
+
+def _ties(graph: nx.Graph, groups) -> tuple:
+    """The edge weight inside each group, and between each pair of groups (``{(i, j): w}``, i < j);
+    edges to nodes in no group are left out."""
+    where = {n: i for i, g in enumerate(groups) for n in g}
+    inside, between = [0] * len(groups), {}
+    for u, v, d in graph.subgraph(where).edges(data=True):
+        i, j = sorted((where[u], where[v]))
+        w = d.get("weight", 1)
+        if i == j:
+            inside[i] += w
+        else:
+            between[(i, j)] = between.get((i, j), 0) + w
+    return inside, between
+
+
+def _most_tied(groups, between, i) -> int:
+    """The group sharing the most edge weight with group ``i`` (ties: its first member sorts first)."""
+    ties = {j if k == i else k: w for (k, j), w in between.items() if i in (k, j)}
+    return min(ties, key=lambda j: (-ties[j], groups[j][0]))
+
+
+def _joined(groups, i, j) -> list:
+    """``groups`` with groups ``i`` and ``j`` made one, ordered as :func:`_ordered`."""
+    return _ordered([g for k, g in enumerate(groups) if k not in (i, j)] + [groups[i] + groups[j]])
 
 
 def members_by_kind(nodes) -> dict:
