@@ -174,13 +174,14 @@ stand_in AS (  -- the prescriptions filled as a basket another patient bought on
         FROM rx r JOIN bk ON bk.mdtrt_id = r.mdtrt_id
     ) w WHERE first_psn <> last_psn
 ),"""
-        unseen_test = f"si.k >= {float(p.min_unseen_basket_share)} * e.rx"
-        seen_test = f"(si.k >= {int(p.min_same_day)} AND si.k >= {float(p.min_basket_share)} * e.rx)"
+        # of the prescriptions at the pharmacy, the share that stand in: a doctor seen / unseen
+        seen_share = f"si.k >= {float(p.min_basket_share)} * e.rx"
+        unseen_share = f"si.k >= {float(p.min_unseen_basket_share)} * e.rx"
         rx_of = "TRUE"
-    else:
+    else:  # no baskets: an unseen doctor's prescriptions all stand in, tested on their share
         stand_in = "stand_in AS (SELECT mdtrt_id, dr_code, fixmedins_code FROM rx),"
-        unseen_test = f"e.share >= {float(p.min_unseen_share)}"
-        seen_test = "FALSE"
+        seen_share = "FALSE"
+        unseen_share = f"e.share >= {float(p.min_unseen_share)}"
         rx_of = "u.dr_code IS NOT NULL"
     same_day_test = f"e.same_day >= {int(p.min_same_day)} AND e.same_day >= {float(p.min_same_day_share)} * e.n"
     return f"""
@@ -207,8 +208,8 @@ candidates AS (  -- doctor -> pharmacy edges with the support and the same-day s
     WHERE e.kind = 'dr_pharmacy' AND e.n >= {int(p.min_rx)} AND e.patients >= {int(p.min_rx_patients)}
       AND e.days >= {int(p.min_days)} AND e.weeks >= {int(p.min_weeks)} AND e.lift >= {float(p.min_lift)}
       AND ((u.dr_code IS NULL AND {same_day_test})
-           OR (u.dr_code IS NULL AND {seen_test})
-           OR (u.dr_code IS NOT NULL AND si.k >= {int(p.min_same_day)} AND {unseen_test}))
+           OR (si.k >= {int(p.min_same_day)}
+               AND ((u.dr_code IS NULL AND {seen_share}) OR (u.dr_code IS NOT NULL AND {unseen_share}))))
 ),
 sequences AS (  -- the same-day sequences on candidates: (patient, doctor, pharmacy, purchase, day);
                 -- on a candidate kept by its baskets, not its same-day sequences (a doctor whose
