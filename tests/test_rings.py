@@ -698,26 +698,30 @@ def extract_like_tables(seed=18, ring_pharmacies=("F1",), ring_doctors=("DC0101"
     v = Visits("M")
     home_clinic = {p: clinics[int(rng.integers(2, 12))] for p in ordinary}  # C01 and C02 have their own patients
     home_pharmacy = {p: pharmacies[int(rng.choice(3, p=[0.2, 0.3, 0.5]))] for p in ordinary}
+
+    def ordinary_visit(p, inst, doc, day, t, pharmacy):
+        """A visit, six times in ten followed by a purchase (that day or within ten days) at the
+        ``pharmacy()`` drawn for it, seven times in ten on the doctor's prescription."""
+        v.add(p, inst, "11", _at(day, t), doc, CONSULT)
+        if rng.random() < 0.6:
+            later = 0 if rng.random() < 0.35 else int(rng.integers(1, 11))
+            where = pharmacy()
+            v.add(p, where, "41", _at(day + later, t + 7200), doc if rng.random() < 0.7 else None, _ordinary_basket(rng))
+
     for p in ordinary:
         for _ in range(int(rng.poisson(4))):
             day, t = int(rng.integers(0, 364)), int(rng.integers(8 * 3600, 16 * 3600))
             inst = home_clinic[p] if rng.random() < 0.5 else hospitals[int(rng.integers(3))]
             doc = doctors_at[inst][int(rng.integers(len(doctors_at[inst])))]
-            v.add(p, inst, "11", _at(day, t), doc, CONSULT)
-            if rng.random() < 0.6:
-                later = 0 if rng.random() < 0.35 else int(rng.integers(1, 11))
-                where = home_pharmacy[p] if rng.random() < 0.8 else pharmacies[int(rng.integers(3))]
-                v.add(p, where, "41", _at(day + later, t + 7200), doc if rng.random() < 0.7 else None, _ordinary_basket(rng))
+            ordinary_visit(p, inst, doc, day, t,
+                           lambda: home_pharmacy[p] if rng.random() < 0.8 else pharmacies[int(rng.integers(3))])
         for _ in range(int(rng.poisson(1.5))):  # over the counter, no prescription
             v.add(p, home_pharmacy[p], "41", _at(int(rng.integers(0, 364)), int(rng.integers(8 * 3600, 20 * 3600))), None,
                   _ordinary_basket(rng))
     for d in ring_doctors if busy else []:  # the ring doctors' ordinary patients
         for _ in range(busy):
             p, day, t = ordinary[int(rng.integers(len(ordinary)))], int(rng.integers(0, 364)), int(rng.integers(8 * 3600, 16 * 3600))
-            v.add(p, clinic_of[d], "11", _at(day, t), d, CONSULT)
-            if rng.random() < 0.6:
-                later = 0 if rng.random() < 0.35 else int(rng.integers(1, 11))
-                v.add(p, home_pharmacy[p], "41", _at(day + later, t + 7200), d if rng.random() < 0.7 else None, _ordinary_basket(rng))
+            ordinary_visit(p, clinic_of[d], d, day, t, lambda: home_pharmacy[p])
     weekly_ring(v, rng, ring_patients, list(ring_doctors), clinic_of, list(ring_pharmacies), **shape)
     clinic_beside_pharmacy(v, rng, control_patients, "C02", doctors_at["C02"], "F2", ["F1", "F3"],
                            [[(c, t, 1, p) for c, t, p in b] for b in CHRONIC] + [_ordinary_basket(rng) for _ in range(600)])
